@@ -1,0 +1,98 @@
+/*
+ * config.h - the drilld configuration: read a libconfig file, apply
+ * defaults, validate every value, report every problem.
+ *
+ * Loading happens in stages (defaults, read, check): a parse error stops at
+ * the first syntax error (libconfig cannot go on), but once the file parses,
+ * every problem of the file is collected, one line each, as
+ *     FILE:LINE: OPTION: what is wrong
+ * e.g. "drilld.conf:12: log_levle: unknown option". FILE is the path as given;
+ * OPTION is the dotted path ("practice.level", "banks[1]").
+ *
+ * Unknown options, wrong types, bad units and out-of-range values are errors.
+ * Sizes are strings with units ("64K", "1M", "2G" or plain bytes "512");
+ * durations are strings with units ("500ms", "90s", "5m", "4h", "2d",
+ * combinable: "1h30m"). libconfig 1.5 wraps large integers silently, so
+ * numbers are range-checked here. Relative paths resolve against the config
+ * file's directory. Required: state_dir and banks; everything else has a
+ * default (config/drilld.conf lists them all).
+ *
+ * struct config is a plain value: read its fields directly. A reload loads
+ * into a fresh struct and swaps it in only when it loaded cleanly.
+ */
+#ifndef DRILL_CONFIG_H
+#define DRILL_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "drill/common.h"
+#include "drill/log.h"
+
+enum config_color {
+	CONFIG_COLOR_AUTO = 0,	/* colour when stdout is a terminal and NO_COLOR is unset */
+	CONFIG_COLOR_ALWAYS,
+	CONFIG_COLOR_NEVER
+};
+
+struct config {
+	char *file;		/* the path as given */
+	char *dir;		/* absolute directory of the file */
+
+	char *state_dir;	/* absolute; holds drilld.db (and later drilld.sock) */
+	char **banks;		/* absolute paths: bank files or directories of *.json */
+	size_t nbanks;
+	enum log_level log_level;	/* log_level: default info */
+
+	struct {
+		uint64_t busy_timeout_ms;	/* store.busy_timeout: default "5s", 0..10m */
+	} store;
+
+	struct {
+		char *person;	/* console.person: default "console:local" */
+		enum config_color color;	/* console.color: auto|always|never */
+	} console;
+
+	struct {
+		int level;		/* practice.level: vocab level of new people, default mid */
+		uint64_t max_answer;	/* practice.max_answer: default "2M", 1K..16M */
+	} practice;
+};
+
+/* A list of problems, one formatted line each ("file:line: option: problem"). */
+struct config_errors {
+	char **lines;
+	size_t n;
+};
+
+/*
+ * Loads path into *cfg (which must not hold a loaded config). On success
+ * returns 0 and cfg is owned by the caller (config_free). On failure returns
+ * DRILL_EINVAL (problems in errs) or DRILL_EIO (file unreadable, in errs) or
+ * DRILL_ENOMEM, and cfg holds nothing to free. errs is always filled (empty on
+ * success) and the caller frees it with config_errors_free.
+ */
+int config_load(const char *path, struct config *cfg, struct config_errors *errs) DRILL_WUR;
+
+/* Releases everything cfg owns and zeroes it; safe on a zeroed struct. */
+void config_free(struct config *cfg);
+
+/* Releases the lines; safe on a zeroed struct. */
+void config_errors_free(struct config_errors *errs);
+
+/*
+ * Parses a size with unit: "512", "64K", "1M", "2G" (binary multiples, case
+ * insensitive, optional trailing 'B'/"iB"). Returns 0, or DRILL_EINVAL for a bad
+ * unit or a value that overflows or exceeds max.
+ */
+int config_parse_size(const char *s, uint64_t max, uint64_t *out) DRILL_WUR;
+
+/*
+ * Parses a duration into milliseconds: "250ms", "90s", "5m", "4h", "2d", or a
+ * sequence of them ("1h30m"). A bare number is an error (unit required).
+ * Returns 0 or DRILL_EINVAL (bad unit, overflow, over max_ms).
+ */
+int config_parse_duration(const char *s, uint64_t max_ms, uint64_t *out_ms) DRILL_WUR;
+
+#endif

@@ -1,0 +1,171 @@
+/*
+ * store.h - drilld's persistence, behind one interface.
+ *
+ * SQLite now (WAL, foreign keys on, statements prepared once at open);
+ * PostgreSQL later behind the same functions, so the engine never sees SQL.
+ * The schema is versioned: migrations run at open, each in its own
+ * transaction; a database whose schema is newer than this binary is refused.
+ *
+ * Names: people and conversations are named "platform:id" everywhere
+ * ("console:local", "slack:U0123ABCD"); the store maps names to row ids.
+ * Times are Unix seconds (int64_t). Days are day numbers in the person's
+ * local calendar (days since 1970-01-01 there), computed by the caller, so
+ * that the store knows nothing of time zones.
+ *
+ * Strings in out-structs are owned by the struct and released by the
+ * matching _clear function. Every function returns 0 or a DRILL_E* code;
+ * DRILL_ENOTFOUND where a lookup finds nothing.
+ */
+#ifndef DRILL_STORE_H
+#define DRILL_STORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "drill/common.h"
+
+/* The schema version this binary writes (PRAGMA user_version). */
+#define STORE_SCHEMA_VERSION 1
+
+enum store_flags {
+	STORE_READONLY = 1u << 0	/* open read-only: no migrations, no writes */
+};
+
+enum store_conv_kind {
+	STORE_CONV_CHANNEL = 0,
+	STORE_CONV_DM = 1
+};
+
+struct store;
+
+/* A question sent to a conversation (practice or scheduled). */
+struct store_delivery {
+	int64_t id;
+	int64_t conversation_id;
+	int64_t person_id;	/* who asked for it (practice); 0 for a channel delivery */
+	char *question_id;	/* bank question id */
+	char *kind;		/* "practice" (later: "scheduled", "screening") */
+	char *message_id;	/* platform message id of the posted question, or NULL */
+	char *thread_id;	/* platform thread root, or NULL */
+	int64_t created_at;
+	int hints_used;		/* hints revealed for this delivery */
+	bool model_shown;	/* the model answer was shown before an answer */
+};
+
+/* One scored answer. breakdown is the scorer's JSON (covered, missed, tip). */
+struct store_answer {
+	int64_t id;
+	int64_t delivery_id;
+	int64_t person_id;
+	char *question_id;
+	char *text;
+	int64_t created_at;
+	int64_t day;		/* local day number of created_at, for streaks */
+	int score;		/* 0..100 */
+	int relevance, structure, clarity, impact;	/* 0..100 each */
+	char *grade;		/* excellent|good|fair|weak */
+	char *rubric_version;
+	char *breakdown;	/* JSON text */
+	int hints_used;
+	bool model_seen;
+};
+
+/* Per-person counters, updated in the same transaction as each answer. */
+struct store_progress {
+	int64_t answered;
+	int64_t score_sum;	/* average = score_sum / answered */
+	int64_t streak;		/* consecutive days with an answer, ending at last_day */
+	int64_t best_streak;
+	int64_t last_day;	/* day number of the latest answer; -1 when none */
+};
+
+/*
+ * Opens (creating if needed) the database at path and applies pending
+ * migrations, unless STORE_READONLY. On success *out is the caller's
+ * (store_close). Returns DRILL_EIO (err says why), DRILL_ESCHEMA (err names
+ * both versions and says to upgrade drilld), or DRILL_ENOMEM.
+ */
+int store_open(const char *path, unsigned flags, uint64_t busy_timeout_ms,
+    struct store **out, char *err) DRILL_WUR;
+/* Finalizes statements and closes; NULL does nothing. */
+void store_close(struct store *st);
+
+/* Returns the schema version of the open database. */
+int store_schema_version(struct store *st);
+
+/* Explicit transactions, for callers that group several writes. Not nested. */
+int store_begin(struct store *st) DRILL_WUR;
+int store_commit(struct store *st) DRILL_WUR;
+void store_rollback(struct store *st);
+
+/* Returns the row id for a person's name, creating the row if needed. */
+int store_person_ensure(struct store *st, const char *name, int64_t now,
+    int64_t *id) DRILL_WUR;
+/* Looks a person up by name without creating; DRILL_ENOTFOUND if absent. */
+int store_person_find(struct store *st, const char *name, int64_t *id) DRILL_WUR;
+/* A person's level (vocab level) and whether one was ever set (*set). */
+int store_person_level(struct store *st, int64_t person, int *level, bool *set) DRILL_WUR;
+int store_person_set_level(struct store *st, int64_t person, int level) DRILL_WUR;
+
+/* Returns the row id for a conversation, creating it with kind if needed. */
+int store_conversation_ensure(struct store *st, const char *name,
+    enum store_conv_kind kind, int64_t now, int64_t *id) DRILL_WUR;
+
+/* Inserts d (its id is ignored); *id receives the new row id. */
+int store_delivery_add(struct store *st, const struct store_delivery *d,
+    int64_t *id) DRILL_WUR;
+/* Reads delivery id into *out (caller clears). */
+int store_delivery_get(struct store *st, int64_t id, struct store_delivery *out) DRILL_WUR;
+/* Records hints used and whether the model answer was shown. */
+int store_delivery_set_help(struct store *st, int64_t id, int hints_used,
+    bool model_shown) DRILL_WUR;
+void store_delivery_clear(struct store_delivery *d);
+
+/*
+ * Inserts a scored answer and, in the same transaction, updates the person's
+ * progress: answered, score_sum, and the streak (same day: unchanged; the
+ * day after last_day: +1; later: 1). *id receives the answer's row id.
+ */
+int store_answer_add(struct store *st, const struct store_answer *a,
+    int64_t *id) DRILL_WUR;
+/* Reads answer id into *out (caller clears). */
+int store_answer_get(struct store *st, int64_t id, struct store_answer *out) DRILL_WUR;
+/* The id of a person's most recent answer; DRILL_ENOTFOUND if none. */
+int store_answer_last(struct store *st, int64_t person, int64_t *id) DRILL_WUR;
+void store_answer_clear(struct store_answer *a);
+
+/* Reads a person's progress; a person with no answers gets zeros, last_day -1. */
+int store_progress_get(struct store *st, int64_t person, struct store_progress *out) DRILL_WUR;
+
+/*
+ * The current practice question of a person in a conversation:
+ * *delivery_id, or DRILL_ENOTFOUND when none. set with 0 clears it.
+ */
+int store_practice_get(struct store *st, int64_t person, int64_t conversation,
+    int64_t *delivery_id) DRILL_WUR;
+int store_practice_set(struct store *st, int64_t person, int64_t conversation,
+    int64_t delivery_id) DRILL_WUR;
+
+/* Calls cb once per question delivered to person (practice), any order. */
+typedef void (*store_question_cb)(void *arg, const char *question_id);
+int store_person_questions(struct store *st, int64_t person,
+    store_question_cb cb, void *arg) DRILL_WUR;
+
+/* Calls cb once per question the person answered: count and mean score. */
+typedef void (*store_qstat_cb)(void *arg, const char *question_id,
+    int64_t count, double mean);
+int store_person_question_stats(struct store *st, int64_t person,
+    store_qstat_cb cb, void *arg) DRILL_WUR;
+
+/* Stores a dispute of an answer's score; *id receives its row id. */
+int store_dispute_add(struct store *st, int64_t answer_id, const char *reason,
+    int64_t now, int64_t *id) DRILL_WUR;
+
+/*
+ * Copies the live database to dest with SQLite's online backup API, into a
+ * temporary file next to dest that is renamed over dest only when complete.
+ * Safe while another process (the daemon) writes. Returns 0 or DRILL_EIO.
+ */
+int store_backup(struct store *st, const char *dest, char *err) DRILL_WUR;
+
+#endif

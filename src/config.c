@@ -1,0 +1,967 @@
+/*
+ * config.c - reads drilld's libconfig file into a struct config: defaults
+ * first, then the file, then a check of every setting. Once the file parses,
+ * every problem is collected as one "FILE:LINE: OPTION: problem" line, so an
+ * operator fixes the whole file in one go. Sizes and durations are strings
+ * with units, parsed and range-checked here (libconfig 1.5 wraps large
+ * integers silently, so integers are never accepted for them). Relative paths
+ * resolve against the file's directory.
+ *
+ * It does not touch the paths it resolves (drilld creates state_dir; the bank
+ * module reports missing banks), never logs or prints, and keeps no state
+ * between calls. @include is rejected: libconfig 1.5 reads included files
+ * itself, where a directory or a read error makes its scanner exit() the
+ * process, and errors would no longer name the file that was given.
+ */
+#include "drill/config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <libconfig.h>
+
+#include "drill/vocab.h"
+
+#define CONFIG_MAX_FILE (1024 * 1024)	/* a config file is a few KB */
+#define QUOTE_MAX 64			/* value bytes shown in a message */
+#define QBUF (QUOTE_MAX * 4 + 8)	/* a quoted value: each byte as \xNN, quotes, "..." */
+
+#define KIB UINT64_C(1024)
+#define MIB (KIB * 1024)
+#define SEC_MS UINT64_C(1000)
+#define MIN_MS (60 * SEC_MS)
+
+/* What the unit parsers found; the loader turns it into a message. */
+enum unit_result {
+	UNIT_OK = 0,
+	UNIT_BAD,	/* not a number with a known unit */
+	UNIT_NOUNIT,	/* a duration's number without a unit */
+	UNIT_RANGE	/* does not fit in 64 bits */
+};
+
+struct loader {
+	const char *path;		/* as given, for messages */
+	struct config *cfg;		/* being filled */
+	struct config_errors *errs;
+	bool nomem;
+};
+
+struct option {
+	const char *name;
+	void (*check)(struct loader *, const config_setting_t *, const char *opt);
+	const struct option *sub;	/* a group's options, instead of check */
+	bool required;
+};
+
+/* ---- messages ---------------------------------------------------------- */
+
+DRILL_PRINTF(1, 0) static char *
+xvasprintf(const char *fmt, va_list ap)
+{
+	va_list aq;
+	char *s;
+	int n;
+
+	va_copy(aq, ap);
+	n = vsnprintf(NULL, 0, fmt, aq);
+	va_end(aq);
+	if (n < 0)
+		return NULL;
+	s = malloc((size_t)n + 1);
+	if (s == NULL)
+		return NULL;
+	vsnprintf(s, (size_t)n + 1, fmt, ap);
+	return s;
+}
+
+DRILL_PRINTF(1, 2) static char *
+xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	s = xvasprintf(fmt, ap);
+	va_end(ap);
+	return s;
+}
+
+/* Appends one formatted line to the error list; remembers a failed allocation. */
+DRILL_PRINTF(2, 3) static void
+add_line(struct loader *ld, const char *fmt, ...)
+{
+	struct config_errors *e = ld->errs;
+	char **lines;
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	s = xvasprintf(fmt, ap);
+	va_end(ap);
+	if (s == NULL)
+		goto fail;
+	lines = realloc(e->lines, (e->n + 1) * sizeof(*lines));
+	if (lines == NULL)
+		goto fail;
+	e->lines = lines;
+	e->lines[e->n++] = s;
+	return;
+fail:
+	free(s);
+	ld->nomem = true;
+}
+
+/*
+ * Reports a problem with setting s ("FILE:LINE: OPTION: problem"), or with
+ * an option that is absent when s is NULL ("FILE: OPTION: problem").
+ */
+DRILL_PRINTF(4, 5) static void
+problem(struct loader *ld, const config_setting_t *s, const char *opt,
+    const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+
+	va_start(ap, fmt);
+	msg = xvasprintf(fmt, ap);
+	va_end(ap);
+	if (msg == NULL) {
+		ld->nomem = true;
+		return;
+	}
+	if (s != NULL)
+		add_line(ld, "%s:%u: %s: %s", ld->path,
+		    (unsigned)config_setting_source_line(s), opt, msg);
+	else
+		add_line(ld, "%s: %s: %s", ld->path, opt, msg);
+	free(msg);
+}
+
+/*
+ * Writes s into buf as a double-quoted string for a message, escaping
+ * quotes, backslashes and every byte outside printable ASCII, so that a
+ * value from the file can never break the one-line-per-problem output.
+ * Values longer than QUOTE_MAX bytes are cut and end in "...".
+ */
+static const char *
+quote(char *buf, size_t len, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t o = 0, i;
+
+	/* room for every byte as \xNN, the quotes, "..." and the NUL */
+	if (len < QUOTE_MAX * 4 + 6)
+		return "\"...\"";
+	buf[o++] = '"';
+	for (i = 0; s[i] != '\0' && i < QUOTE_MAX; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '"' || c == '\\') {
+			buf[o++] = '\\';
+			buf[o++] = (char)c;
+		} else if (c < 0x20 || c >= 0x7f) {
+			buf[o++] = '\\';
+			buf[o++] = 'x';
+			buf[o++] = hex[c >> 4];
+			buf[o++] = hex[c & 15];
+		} else {
+			buf[o++] = (char)c;
+		}
+	}
+	buf[o++] = '"';
+	if (s[i] != '\0') {
+		memcpy(buf + o, "...", 3);
+		o += 3;
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
+static const char *
+type_name(const config_setting_t *s)
+{
+	switch (config_setting_type(s)) {
+	case CONFIG_TYPE_INT:
+	case CONFIG_TYPE_INT64: return "an integer";
+	case CONFIG_TYPE_FLOAT: return "a number";
+	case CONFIG_TYPE_STRING: return "a string";
+	case CONFIG_TYPE_BOOL: return "a boolean";
+	case CONFIG_TYPE_GROUP: return "a group";
+	case CONFIG_TYPE_ARRAY: return "an array";
+	case CONFIG_TYPE_LIST: return "a list";
+	default: return "something else";
+	}
+}
+
+/* ---- units ------------------------------------------------------------- */
+
+static int
+lower(int c)
+{
+	return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
+}
+
+static bool
+is_digit(int c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* Reads the decimal digits at *p (at least one is there); sets *ovf on overflow. */
+static uint64_t
+read_number(const char **p, bool *ovf)
+{
+	uint64_t v = 0;
+
+	for (; is_digit(**p); (*p)++) {
+		unsigned d = (unsigned)(**p - '0');
+
+		if (v > (UINT64_MAX - d) / 10)
+			*ovf = true;
+		else
+			v = v * 10 + d;
+	}
+	return v;
+}
+
+/*
+ * Parses "512", "64K", "1M", "2G", "1T" with an optional "B" or "iB" after
+ * the unit (any case; binary multiples). The whole string must be the size:
+ * no sign, no spaces, no fraction. The syntax is checked before the range,
+ * so "99999999999999999999x" is UNIT_BAD and "99999999999999999999K" is
+ * UNIT_RANGE.
+ */
+static enum unit_result
+size_parse(const char *s, uint64_t *out)
+{
+	const char *p = s;
+	unsigned shift = 0;
+	bool ovf = false;
+	uint64_t v;
+
+	if (!is_digit(*p))
+		return UNIT_BAD;
+	v = read_number(&p, &ovf);
+	switch (lower(*p)) {
+	case 'k': shift = 10; break;
+	case 'm': shift = 20; break;
+	case 'g': shift = 30; break;
+	case 't': shift = 40; break;
+	default: break;
+	}
+	if (shift != 0) {
+		p++;
+		if (lower(p[0]) == 'i' && lower(p[1]) == 'b')
+			p += 2;
+		else if (lower(*p) == 'b')
+			p++;
+	} else if (lower(*p) == 'b') {
+		p++;
+	}
+	if (*p != '\0')
+		return UNIT_BAD;
+	if (ovf || v > (UINT64_MAX >> shift))
+		return UNIT_RANGE;
+	*out = v << shift;
+	return UNIT_OK;
+}
+
+/*
+ * Parses one or more number-unit pairs ("250ms", "90s", "1h30m") into
+ * milliseconds. Units are lower case: ms, s, m, h, d. A number without a
+ * unit is UNIT_NOUNIT; anything else that is not a pair is UNIT_BAD.
+ */
+static enum unit_result
+duration_parse(const char *s, uint64_t *out_ms)
+{
+	static const struct {
+		const char *name;
+		uint64_t ms;
+	} units[] = {
+		{"ms", 1}, {"s", SEC_MS}, {"m", MIN_MS}, {"h", 60 * MIN_MS},
+		{"d", 24 * 60 * MIN_MS}
+	};
+	const char *p = s;
+	uint64_t total = 0;
+	bool ovf = false;
+
+	if (*p == '\0')
+		return UNIT_BAD;
+	while (*p != '\0') {
+		const char *u;
+		uint64_t v, mult = 0;
+		size_t ulen, i;
+
+		if (!is_digit(*p))
+			return UNIT_BAD;
+		v = read_number(&p, &ovf);
+		for (u = p; *p >= 'a' && *p <= 'z'; p++)
+			;
+		ulen = (size_t)(p - u);
+		if (ulen == 0)
+			return *p == '\0' ? UNIT_NOUNIT : UNIT_BAD;
+		for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+			if (strlen(units[i].name) == ulen &&
+			    memcmp(units[i].name, u, ulen) == 0)
+				mult = units[i].ms;
+		if (mult == 0)
+			return UNIT_BAD;
+		if (v > UINT64_MAX / mult || total > UINT64_MAX - v * mult)
+			ovf = true;
+		else
+			total += v * mult;
+	}
+	if (ovf)
+		return UNIT_RANGE;
+	*out_ms = total;
+	return UNIT_OK;
+}
+
+int
+config_parse_size(const char *s, uint64_t max, uint64_t *out)
+{
+	uint64_t v;
+
+	if (s == NULL || out == NULL || size_parse(s, &v) != UNIT_OK || v > max)
+		return DRILL_EINVAL;
+	*out = v;
+	return 0;
+}
+
+int
+config_parse_duration(const char *s, uint64_t max_ms, uint64_t *out_ms)
+{
+	uint64_t v;
+
+	if (s == NULL || out_ms == NULL || duration_parse(s, &v) != UNIT_OK ||
+	    v > max_ms)
+		return DRILL_EINVAL;
+	*out_ms = v;
+	return 0;
+}
+
+/* ---- paths ------------------------------------------------------------- */
+
+/*
+ * Returns p made absolute against dir (absolute, canonical, from realpath),
+ * or NULL when out of memory; the caller frees it. Leading "./" and "../"
+ * components are folded into dir, which is safe because dir contains no
+ * symbolic links; the rest of p is kept as written. Nothing is looked up.
+ */
+static char *
+resolve_path(const char *dir, const char *p)
+{
+	size_t dlen = strlen(dir);
+
+	if (p[0] == '/')
+		return strdup(p);
+	for (;;) {
+		if (p[0] == '/') {
+			p++;
+		} else if (p[0] == '.' && (p[1] == '/' || p[1] == '\0')) {
+			p++;
+		} else if (p[0] == '.' && p[1] == '.' &&
+		    (p[2] == '/' || p[2] == '\0')) {
+			p += 2;
+			if (dlen > 1) {
+				while (dlen > 0 && dir[dlen - 1] != '/')
+					dlen--;
+				if (dlen > 1)
+					dlen--;	/* the slash, unless it is the root */
+			}
+		} else {
+			break;
+		}
+	}
+	if (*p == '\0')
+		return xasprintf("%.*s", (int)dlen, dir);
+	return xasprintf("%.*s%s%s", (int)dlen, dir,
+	    dir[dlen - 1] == '/' ? "" : "/", p);
+}
+
+/* ---- the options ------------------------------------------------------- */
+
+/* Returns the string value of s, or reports "expected a string" and returns NULL. */
+static const char *
+get_string(struct loader *ld, const config_setting_t *s, const char *opt)
+{
+	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
+		problem(ld, s, opt, "expected a string (got %s)", type_name(s));
+		return NULL;
+	}
+	return config_setting_get_string(s);
+}
+
+/* Like get_string, for values that need a unit: the message shows one. */
+static const char *
+get_unit_string(struct loader *ld, const config_setting_t *s,
+    const char *opt, const char *example)
+{
+	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
+		problem(ld, s, opt, "expected a string with a unit, e.g. \"%s\" (got %s)",
+		    example, type_name(s));
+		return NULL;
+	}
+	return config_setting_get_string(s);
+}
+
+/* Resolves a path option's value into *out; reports an empty or wrong value. */
+static void
+get_path(struct loader *ld, const config_setting_t *s, const char *opt,
+    char **out)
+{
+	const char *v = get_string(ld, s, opt);
+
+	if (v == NULL)
+		return;
+	if (*v == '\0') {
+		problem(ld, s, opt, "must not be empty");
+		return;
+	}
+	free(*out);
+	*out = resolve_path(ld->cfg->dir, v);
+	if (*out == NULL)
+		ld->nomem = true;
+}
+
+static void
+get_duration(struct loader *ld, const config_setting_t *s, const char *opt,
+    uint64_t min_ms, uint64_t max_ms, const char *range, uint64_t *out)
+{
+	char q[QBUF];
+	const char *v = get_unit_string(ld, s, opt, "5s");
+	uint64_t ms = 0;
+
+	if (v == NULL)
+		return;
+	switch (duration_parse(v, &ms)) {
+	case UNIT_OK:
+		if (ms < min_ms || ms > max_ms)
+			break;
+		*out = ms;
+		return;
+	case UNIT_NOUNIT:
+		problem(ld, s, opt, "invalid duration %s: a unit is required "
+		    "(ms, s, m, h, d), e.g. \"5s\"", quote(q, sizeof(q), v));
+		return;
+	case UNIT_BAD:
+		problem(ld, s, opt, "invalid duration %s: expected numbers with "
+		    "units ms, s, m, h or d, e.g. \"90s\" or \"1h30m\"",
+		    quote(q, sizeof(q), v));
+		return;
+	case UNIT_RANGE:
+		break;
+	}
+	problem(ld, s, opt, "%s is out of range (%s)", quote(q, sizeof(q), v),
+	    range);
+}
+
+static void
+get_size(struct loader *ld, const config_setting_t *s, const char *opt,
+    uint64_t min, uint64_t max, const char *range, uint64_t *out)
+{
+	char q[QBUF];
+	const char *v = get_unit_string(ld, s, opt, "2M");
+	uint64_t n = 0;
+
+	if (v == NULL)
+		return;
+	switch (size_parse(v, &n)) {
+	case UNIT_OK:
+		if (n < min || n > max)
+			break;
+		*out = n;
+		return;
+	case UNIT_NOUNIT:
+	case UNIT_BAD:
+		problem(ld, s, opt, "invalid size %s: expected a number with an "
+		    "optional unit K, M, G or T, e.g. \"2M\"",
+		    quote(q, sizeof(q), v));
+		return;
+	case UNIT_RANGE:
+		break;
+	}
+	problem(ld, s, opt, "%s is out of range (%s)", quote(q, sizeof(q), v),
+	    range);
+}
+
+static void
+opt_state_dir(struct loader *ld, const config_setting_t *s, const char *opt)
+{
+	get_path(ld, s, opt, &ld->cfg->state_dir);
+}
+
+static void
+opt_banks(struct loader *ld, const config_setting_t *s, const char *opt)
+{
+	struct config *cfg = ld->cfg;
+	int i, n;
+
+	if (!config_setting_is_array(s) && !config_setting_is_list(s)) {
+		problem(ld, s, opt, "expected a list of paths, e.g. "
+		    "[ \"questions\" ] (got %s)", type_name(s));
+		return;
+	}
+	n = config_setting_length(s);
+	if (n <= 0) {
+		problem(ld, s, opt, "must list at least one bank file or directory");
+		return;
+	}
+	cfg->banks = calloc((size_t)n, sizeof(*cfg->banks));
+	if (cfg->banks == NULL) {
+		ld->nomem = true;
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+		char eopt[48];
+
+		snprintf(eopt, sizeof(eopt), "%s[%d]", opt, i);
+		get_path(ld, e, eopt, &cfg->banks[cfg->nbanks]);
+		if (cfg->banks[cfg->nbanks] != NULL)
+			cfg->nbanks++;
+	}
+}
+
+static void
+opt_log_level(struct loader *ld, const config_setting_t *s, const char *opt)
+{
+	char q[QBUF];
+	const char *v = get_string(ld, s, opt);
+
+	if (v != NULL && log_level_parse(v, &ld->cfg->log_level) != 0)
+		problem(ld, s, opt, "unknown level %s (debug, info, notice, "
+		    "warning, error)", quote(q, sizeof(q), v));
+}
+
+static void
+opt_busy_timeout(struct loader *ld, const config_setting_t *s, const char *opt)
+{
+	get_duration(ld, s, opt, 0, 10 * MIN_MS, "0s..10m",
+	    &ld->cfg->store.busy_timeout_ms);
+}
+
+/* A person is "platform:id": a lower-case platform, a colon, a non-empty id, no spaces. */
+static bool
+valid_person(const char *v)
+{
+	const char *p = v;
+
+	while (*p >= 'a' && *p <= 'z')
+		p++;
+	if (p == v || *p != ':' || p[1] == '\0')
+		return false;
+	for (p++; *p != '\0'; p++)
+		if ((unsigned char)*p <= ' ' || *p == 0x7f)
+			return false;
+	return true;
+}
+
+static void
+opt_person(struct loader *ld, const config_setting_t *s, const char *opt)
+{
+	char q[QBUF];
+	const char *v = get_string(ld, s, opt);
+	char *copy;
+
+	if (v == NULL)
+		return;
+	if (!valid_person(v)) {
+		problem(ld, s, opt, "invalid person %s: expected \"platform:id\", "
+		    "e.g. \"console:local\"", quote(q, sizeof(q), v));
+		return;
+	}
+	copy = strdup(v);
+	if (copy == NULL) {
+		ld->nomem = true;
+		return;
+	}
+	free(ld->cfg->console.person);
+	ld->cfg->console.person = copy;
+}
+
+static void
+opt_color(struct loader *ld, const config_setting_t *s, const char *opt)
+{
+	static const char *const names[] = {"auto", "always", "never"};
+	static const enum config_color values[] = {
+		CONFIG_COLOR_AUTO, CONFIG_COLOR_ALWAYS, CONFIG_COLOR_NEVER
+	};
+	char q[QBUF];
+	const char *v = get_string(ld, s, opt);
+
+	if (v == NULL)
+		return;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (strcmp(v, names[i]) == 0) {
+			ld->cfg->console.color = values[i];
+			return;
+		}
+	}
+	problem(ld, s, opt, "unknown color %s (auto, always, never)",
+	    quote(q, sizeof(q), v));
+}
+
+static void
+opt_level(struct loader *ld, const config_setting_t *s, const char *opt)
+{
+	char q[QBUF];
+	const char *v = get_string(ld, s, opt);
+	int level;
+
+	if (v == NULL)
+		return;
+	level = vocab_level_parse(v);
+	if (level < 0) {
+		problem(ld, s, opt, "unknown level %s (%s, %s, %s)",
+		    quote(q, sizeof(q), v), vocab_level_name(VOCAB_JUNIOR),
+		    vocab_level_name(VOCAB_MID), vocab_level_name(VOCAB_SENIOR));
+		return;
+	}
+	ld->cfg->practice.level = level;
+}
+
+static void
+opt_max_answer(struct loader *ld, const config_setting_t *s, const char *opt)
+{
+	get_size(ld, s, opt, KIB, 16 * MIB, "1K..16M",
+	    &ld->cfg->practice.max_answer);
+}
+
+static const struct option store_options[] = {
+	{"busy_timeout", opt_busy_timeout, NULL, false},
+	{NULL, NULL, NULL, false}
+};
+
+static const struct option console_options[] = {
+	{"person", opt_person, NULL, false},
+	{"color", opt_color, NULL, false},
+	{NULL, NULL, NULL, false}
+};
+
+static const struct option practice_options[] = {
+	{"level", opt_level, NULL, false},
+	{"max_answer", opt_max_answer, NULL, false},
+	{NULL, NULL, NULL, false}
+};
+
+static const struct option root_options[] = {
+	{"state_dir", opt_state_dir, NULL, true},
+	{"banks", opt_banks, NULL, true},
+	{"log_level", opt_log_level, NULL, false},
+	{"store", NULL, store_options, false},
+	{"console", NULL, console_options, false},
+	{"practice", NULL, practice_options, false},
+	{NULL, NULL, NULL, false}
+};
+
+/*
+ * Checks every setting of group g against opts (prefix is the group's
+ * dotted name, NULL at the top): unknown names, wrong kinds and bad values
+ * are reported and checking goes on; required options that are absent are
+ * reported last, without a line.
+ */
+static void
+check_group(struct loader *ld, const config_setting_t *g, const char *prefix,
+    const struct option *opts)
+{
+	unsigned long seen = 0;
+	int i, n = config_setting_length(g);
+
+	for (i = 0; i < n; i++) {
+		const config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
+		const char *name = config_setting_name(s);
+		size_t k;
+		char *opt;
+
+		opt = prefix != NULL ? xasprintf("%s.%s", prefix, name) :
+		    strdup(name);
+		if (opt == NULL) {
+			ld->nomem = true;
+			return;
+		}
+		for (k = 0; opts[k].name != NULL; k++)
+			if (strcmp(opts[k].name, name) == 0)
+				break;
+		if (opts[k].name == NULL) {
+			problem(ld, s, opt, "unknown option");
+		} else if (opts[k].sub != NULL) {
+			if (config_setting_is_group(s))
+				check_group(ld, s, opt, opts[k].sub);
+			else
+				problem(ld, s, opt, "expected a group, e.g. "
+				    "%s { ... } (got %s)", name, type_name(s));
+		} else {
+			opts[k].check(ld, s, opt);
+		}
+		if (opts[k].name != NULL)
+			seen |= 1UL << k;
+		free(opt);
+	}
+	for (size_t k = 0; opts[k].name != NULL; k++) {
+		if (opts[k].required && !(seen & (1UL << k))) {
+			char *opt = prefix != NULL ?
+			    xasprintf("%s.%s", prefix, opts[k].name) :
+			    strdup(opts[k].name);
+
+			if (opt == NULL) {
+				ld->nomem = true;
+				return;
+			}
+			problem(ld, NULL, opt, "required option missing");
+			free(opt);
+		}
+	}
+}
+
+/* ---- the file ---------------------------------------------------------- */
+
+/*
+ * Reads the whole file into a NUL-terminated *out (the caller frees it).
+ * Returns 0, DRILL_EIO (unreadable, reported), DRILL_EINVAL (too large or
+ * not text, reported) or DRILL_ENOMEM.
+ */
+static int
+read_file(struct loader *ld, char **out)
+{
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+	int fd, rc;
+
+	fd = open(ld->path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		add_line(ld, "%s: cannot read: %s", ld->path, strerror(errno));
+		return DRILL_EIO;
+	}
+	for (;;) {
+		ssize_t r;
+
+		if (cap - len < 4096) {
+			char *nb;
+
+			cap = cap == 0 ? 8192 : cap * 2;
+			nb = realloc(buf, cap + 1);
+			if (nb == NULL) {
+				rc = DRILL_ENOMEM;
+				goto fail;
+			}
+			buf = nb;
+		}
+		r = read(fd, buf + len, cap - len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			add_line(ld, "%s: cannot read: %s", ld->path, strerror(errno));
+			rc = DRILL_EIO;
+			goto fail;
+		}
+		if (r == 0)
+			break;
+		len += (size_t)r;
+		if (len > CONFIG_MAX_FILE) {
+			add_line(ld, "%s: file too large (over %d bytes)", ld->path,
+			    CONFIG_MAX_FILE);
+			rc = DRILL_EINVAL;
+			goto fail;
+		}
+	}
+	buf[len] = '\0';
+	if (memchr(buf, '\0', len) != NULL) {
+		add_line(ld, "%s: contains a NUL byte: not a text file", ld->path);
+		rc = DRILL_EINVAL;
+		goto fail;
+	}
+	close(fd);
+	*out = buf;
+	return 0;
+fail:
+	close(fd);
+	free(buf);
+	return rc;
+}
+
+/*
+ * Reports each @include line (libconfig 1.5's pattern: line start, blanks,
+ * "@include", a blank) and blanks it out, keeping line numbers, so the rest
+ * of the file is still checked.
+ */
+static void
+reject_includes(struct loader *ld, char *text)
+{
+	unsigned line = 1;
+	char *p = text;
+
+	while (*p != '\0') {
+		char *q = p;
+
+		while (*q == ' ' || *q == '\t')
+			q++;
+		if (strncmp(q, "@include", 8) == 0 && (q[8] == ' ' || q[8] == '\t')) {
+			add_line(ld, "%s:%u: @include: not supported; put every "
+			    "option in this file", ld->path, line);
+			while (*q != '\0' && *q != '\n')
+				*q++ = ' ';
+		}
+		p = strchr(q, '\n');
+		if (p == NULL)
+			break;
+		p++;
+		line++;
+	}
+}
+
+/* Sets cfg->file and cfg->dir (the file's directory, absolute and canonical). */
+static int
+locate(struct loader *ld)
+{
+	struct config *cfg = ld->cfg;
+	const char *slash = strrchr(ld->path, '/');
+	char *dir;
+
+	cfg->file = strdup(ld->path);
+	if (slash == NULL)
+		dir = strdup(".");
+	else if (slash == ld->path)
+		dir = strdup("/");
+	else
+		dir = xasprintf("%.*s", (int)(slash - ld->path), ld->path);
+	if (cfg->file == NULL || dir == NULL) {
+		free(dir);
+		return DRILL_ENOMEM;
+	}
+	cfg->dir = realpath(dir, NULL);
+	if (cfg->dir == NULL) {
+		int e = errno;
+
+		add_line(ld, "%s: cannot resolve its directory %s: %s", ld->path,
+		    dir, strerror(e));
+		free(dir);
+		return e == ENOMEM ? DRILL_ENOMEM : DRILL_EIO;
+	}
+	free(dir);
+	return 0;
+}
+
+static int
+set_defaults(struct config *cfg)
+{
+	cfg->log_level = LOGL_INFO;
+	cfg->store.busy_timeout_ms = 5 * SEC_MS;
+	cfg->console.color = CONFIG_COLOR_AUTO;
+	cfg->practice.level = VOCAB_MID;
+	cfg->practice.max_answer = 2 * MIB;
+	cfg->console.person = strdup("console:local");
+	return cfg->console.person == NULL ? DRILL_ENOMEM : 0;
+}
+
+int
+config_load(const char *path, struct config *cfg, struct config_errors *errs)
+{
+	struct config c;
+	struct loader ld;
+	config_t lc;
+	bool lc_used = false;
+	char *text = NULL;
+	int rc;
+
+	if (errs == NULL)
+		return DRILL_EINVAL;
+	errs->lines = NULL;
+	errs->n = 0;
+	if (cfg == NULL || path == NULL)
+		return DRILL_EINVAL;
+	memset(cfg, 0, sizeof(*cfg));
+	memset(&c, 0, sizeof(c));
+	ld.path = path;
+	ld.cfg = &c;
+	ld.errs = errs;
+	ld.nomem = false;
+
+	/* stage 1: defaults */
+	rc = set_defaults(&c);
+	if (rc != 0)
+		goto fail;
+
+	/* stage 2: read */
+	rc = read_file(&ld, &text);
+	if (rc != 0)
+		goto fail;
+	rc = locate(&ld);
+	if (rc != 0)
+		goto fail;
+	reject_includes(&ld, text);
+	config_init(&lc);
+	lc_used = true;
+	if (config_read_string(&lc, text) != CONFIG_TRUE) {
+		const char *why = config_error_text(&lc);
+
+		if (why == NULL)
+			why = "cannot parse";
+		if (strcmp(why, "syntax error") == 0)
+			add_line(&ld, "%s:%d: syntax error", path,
+			    config_error_line(&lc));
+		else
+			add_line(&ld, "%s:%d: syntax error: %s", path,
+			    config_error_line(&lc), why);
+		rc = DRILL_EINVAL;
+		goto fail;
+	}
+
+	/* stage 3: check */
+	check_group(&ld, config_root_setting(&lc), NULL, root_options);
+	if (ld.nomem) {
+		rc = DRILL_ENOMEM;
+		goto fail;
+	}
+	if (errs->n > 0) {
+		rc = DRILL_EINVAL;
+		goto fail;
+	}
+	config_destroy(&lc);
+	free(text);
+	*cfg = c;
+	return 0;
+fail:
+	if (rc == DRILL_ENOMEM || ld.nomem) {
+		rc = DRILL_ENOMEM;
+		add_line(&ld, "%s: out of memory", path);
+	}
+	if (lc_used)
+		config_destroy(&lc);
+	free(text);
+	config_free(&c);
+	return rc;
+}
+
+void
+config_free(struct config *cfg)
+{
+	if (cfg == NULL)
+		return;
+	free(cfg->file);
+	free(cfg->dir);
+	free(cfg->state_dir);
+	for (size_t i = 0; i < cfg->nbanks; i++)
+		free(cfg->banks[i]);
+	free(cfg->banks);
+	free(cfg->console.person);
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+void
+config_errors_free(struct config_errors *errs)
+{
+	if (errs == NULL)
+		return;
+	for (size_t i = 0; i < errs->n; i++)
+		free(errs->lines[i]);
+	free(errs->lines);
+	errs->lines = NULL;
+	errs->n = 0;
+}

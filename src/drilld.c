@@ -1,0 +1,244 @@
+/*
+ * drilld.c - the daemon's entry point. It reads top to bottom like a
+ * checklist: arguments, config, log, state directory, store, banks, engine,
+ * loop, adapters, signals, run, clean up. Everything else lives in modules;
+ * this file only wires them together and decides when to stop.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "drill/bank.h"
+#include "drill/config.h"
+#include "drill/console.h"
+#include "drill/engine.h"
+#include "drill/log.h"
+#include "drill/store.h"
+
+#define DEFAULT_CONFIG "/etc/drilld/drilld.conf"
+
+/* The one context of the process, created here and passed down. */
+struct drilld {
+	struct config cfg;
+	struct store *store;
+	struct bank *bank;
+	struct engine *engine;
+	uv_loop_t *loop;
+	uv_signal_t sigint, sigterm;
+	struct console *console;
+	int stopping;
+};
+
+static void
+usage(FILE *f)
+{
+	fprintf(f, "usage: drilld [-t] [-c FILE] [--console] [--log-level LEVEL]\n"
+	    "       drilld --version\n"
+	    "  -c, --config FILE    configuration (default $DRILLD_CONFIG or %s)\n"
+	    "  -t, --test           check the configuration and exit\n"
+	    "      --console        practise in this terminal\n"
+	    "      --log-level L    debug, info, notice, warning or error\n",
+	    DEFAULT_CONFIG);
+}
+
+/* mkdir -p with mode 0700 for the last component. */
+static int
+make_dirs(const char *path)
+{
+	char buf[4096];
+	size_t len = strlen(path);
+
+	if (len == 0 || len >= sizeof(buf))
+		return -1;
+	memcpy(buf, path, len + 1);
+	for (size_t i = 1; i <= len; i++) {
+		if (buf[i] != '/' && buf[i] != '\0')
+			continue;
+		buf[i] = '\0';
+		if (mkdir(buf, i == len ? 0700 : 0755) < 0 && errno != EEXIST)
+			return -1;
+		buf[i] = i == len ? '\0' : '/';
+	}
+	return 0;
+}
+
+static void
+stop(struct drilld *d)
+{
+	if (d->stopping)
+		return;
+	d->stopping = 1;
+	if (d->console)
+		console_stop(d->console);
+	uv_close((uv_handle_t *)&d->sigint, NULL);
+	uv_close((uv_handle_t *)&d->sigterm, NULL);
+}
+
+static void
+on_signal(uv_signal_t *h, int signum)
+{
+	struct drilld *d = h->data;
+
+	log_info("signal received, stopping signal=%d", signum);
+	stop(d);
+}
+
+static void
+on_console_event(void *arg, const struct platform_event *ev)
+{
+	struct drilld *d = arg;
+
+	if (engine_handle(d->engine, ev, console_reply, d->console) != 0)
+		log_warnx("event not fully handled conversation=%s", ev->conversation);
+}
+
+static void
+on_console_done(void *arg)
+{
+	stop(arg);
+}
+
+static int
+want_color(enum config_color c)
+{
+	if (c == CONFIG_COLOR_ALWAYS)
+		return 1;
+	if (c == CONFIG_COLOR_NEVER)
+		return 0;
+	return isatty(1) && getenv("NO_COLOR") == NULL;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"test", no_argument, NULL, 't'},
+		{"console", no_argument, NULL, 'C'},
+		{"log-level", required_argument, NULL, 'L'},
+		{"version", no_argument, NULL, 'V'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0}
+	};
+	struct drilld d;
+	struct config_errors cerrs;
+	struct bank_errors berrs;
+	struct engine_deps deps;
+	const char *config_path = getenv("DRILLD_CONFIG");
+	char dbpath[4096], err[DRILL_ERRLEN];
+	enum log_level cli_level = LOGL_INFO;
+	int opt, test_only = 0, console = 0, level_given = 0, rc;
+
+	memset(&d, 0, sizeof(d));
+	log_init("drilld", LOGL_INFO);
+	while ((opt = getopt_long(argc, argv, "c:thV", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'c': config_path = optarg; break;
+		case 't': test_only = 1; break;
+		case 'C': console = 1; break;
+		case 'L':
+			if (log_level_parse(optarg, &cli_level) != 0) {
+				fprintf(stderr, "drilld: --log-level: unknown level \"%s\" "
+				    "(debug, info, notice, warning, error)\n", optarg);
+				return 2;
+			}
+			level_given = 1;
+			break;
+		case 'V': printf("drilld %s\n", DRILL_VERSION); return 0;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (config_path == NULL || *config_path == '\0')
+		config_path = DEFAULT_CONFIG;
+
+	/* Configuration: every problem at once, then stop. */
+	rc = config_load(config_path, &d.cfg, &cerrs);
+	for (size_t i = 0; i < cerrs.n; i++)
+		fprintf(stderr, "%s\n", cerrs.lines[i]);
+	config_errors_free(&cerrs);
+	if (rc != 0)
+		return 1;
+	if (test_only) {
+		printf("%s: configuration ok\n", config_path);
+		config_free(&d.cfg);
+		return 0;
+	}
+
+	/* In the terminal, log lines would interleave with the practice. */
+	log_init("drilld", level_given ? cli_level :
+	    console && d.cfg.log_level < LOGL_WARNING ? LOGL_WARNING : d.cfg.log_level);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (make_dirs(d.cfg.state_dir) < 0)
+		fatal("cannot create state directory state_dir=%s", d.cfg.state_dir);
+	snprintf(dbpath, sizeof(dbpath), "%s/drilld.db", d.cfg.state_dir);
+	if ((rc = store_open(dbpath, 0, d.cfg.store.busy_timeout_ms, &d.store, err)) != 0)
+		fatalx("cannot open the database: %s", err);
+
+	rc = bank_load((const char *const *)d.cfg.banks, d.cfg.nbanks, &d.bank, &berrs);
+	for (size_t i = 0; i < berrs.n; i++)
+		log_error("%s", berrs.lines[i]);
+	bank_errors_free(&berrs);
+	if (rc != 0)
+		fatalx("cannot load the question banks (see above; `drillctl lint` checks them)");
+
+	memset(&deps, 0, sizeof(deps));
+	deps.store = d.store;
+	deps.bank = d.bank;
+	deps.cfg = &d.cfg;
+	deps.seed = (uint64_t)uv_hrtime() ^ ((uint64_t)getpid() << 32);
+	if ((d.engine = engine_new(&deps)) == NULL)
+		fatalx("out of memory");
+
+	log_info("drilld starting version=%s config=%s state_dir=%s banks=%zu "
+	    "questions=%zu log_level=%s console=%s", DRILL_VERSION, config_path,
+	    d.cfg.state_dir, d.cfg.nbanks, bank_count(d.bank),
+	    log_level_name(log_get_level()), console ? "yes" : "no");
+
+	d.loop = uv_default_loop();
+	uv_signal_init(d.loop, &d.sigint);
+	uv_signal_init(d.loop, &d.sigterm);
+	d.sigint.data = d.sigterm.data = &d;
+	uv_signal_start(&d.sigint, on_signal, SIGINT);
+	uv_signal_start(&d.sigterm, on_signal, SIGTERM);
+
+	if (console) {
+		struct console_opts co = {
+			.person = d.cfg.console.person,
+			.color = want_color(d.cfg.console.color),
+			.max_answer = (size_t)d.cfg.practice.max_answer,
+			.on_event = on_console_event,
+			.on_done = on_console_done,
+			.arg = &d,
+		};
+		if ((d.console = console_new(d.loop, &co)) == NULL)
+			fatalx("out of memory");
+		if (console_start(d.console) != 0)
+			log_warnx("cannot read standard input");
+	} else {
+		log_notice("no chat platform is enabled yet: drilld waits for signals "
+		    "(use --console to practise in the terminal)");
+	}
+
+	uv_run(d.loop, UV_RUN_DEFAULT);
+
+	log_info("drilld stopped");
+	console_free(d.console);
+	engine_free(d.engine);
+	bank_free(d.bank);
+	store_close(d.store);
+	config_free(&d.cfg);
+	uv_loop_close(d.loop);
+	return 0;
+}

@@ -1,0 +1,1403 @@
+/*
+ * store.c - drilld's persistence on SQLite, behind include/drill/store.h.
+ *
+ * It opens the database (WAL, foreign keys on, synchronous=FULL so that a
+ * committed answer survives a power cut), applies the versioned schema
+ * migrations (PRAGMA user_version; one transaction per migration), prepares
+ * every statement once at open and finalizes them at close, and copies the
+ * live database with the online backup API. It refuses a database whose
+ * schema is newer than this binary without touching it.
+ *
+ * It does not log or print (errors are DRILL_E* codes, plus a message in the
+ * caller's buffer where the contract has one), knows nothing of time zones
+ * (the caller computes day numbers), does not validate UTF-8 (the caller
+ * does, before storing) and is not thread-safe: one connection, one thread.
+ * Only this file includes sqlite3.h.
+ *
+ * SQLite result codes map to DRILL_EIO, except out of memory (DRILL_ENOMEM),
+ * a string or blob over SQLite's limit (DRILL_ETOOBIG) and a foreign key
+ * naming a row that does not exist (DRILL_ENOTFOUND).
+ */
+#include "drill/store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+/*
+ * Schema migrations: migrations[i] takes the schema from version i to i+1.
+ * Append only; never edit a script that has shipped. Each runs in its own
+ * BEGIN IMMEDIATE transaction together with setting user_version.
+ *
+ * Deleting a person cascades to everything that is theirs (practice
+ * deliveries, answers, disputes, progress), which is what "forget me" needs.
+ * Every foreign key column leads an index, so those cascades and the
+ * parent-key checks never scan a table.
+ */
+static const char *const migrations[] = {
+	/* 0 -> 1: people, conversations, deliveries, answers, practice,
+	 * progress, disputes. */
+	"CREATE TABLE people ("
+	"  id INTEGER PRIMARY KEY,"
+	"  name TEXT NOT NULL UNIQUE,"
+	"  created_at INTEGER NOT NULL,"
+	"  level INTEGER"
+	");"
+	"CREATE TABLE conversations ("
+	"  id INTEGER PRIMARY KEY,"
+	"  name TEXT NOT NULL UNIQUE,"
+	"  kind TEXT NOT NULL CHECK (kind IN ('channel', 'dm')),"
+	"  created_at INTEGER NOT NULL"
+	");"
+	"CREATE TABLE deliveries ("
+	"  id INTEGER PRIMARY KEY,"
+	"  conversation_id INTEGER NOT NULL"
+	"    REFERENCES conversations (id) ON DELETE CASCADE,"
+	"  person_id INTEGER REFERENCES people (id) ON DELETE CASCADE,"
+	"  question_id TEXT NOT NULL,"
+	"  kind TEXT NOT NULL,"
+	"  message_id TEXT,"
+	"  thread_id TEXT,"
+	"  created_at INTEGER NOT NULL,"
+	"  hints_used INTEGER NOT NULL DEFAULT 0 CHECK (hints_used >= 0),"
+	"  model_shown INTEGER NOT NULL DEFAULT 0 CHECK (model_shown IN (0, 1))"
+	");"
+	"CREATE INDEX deliveries_conversation"
+	"  ON deliveries (conversation_id, created_at);"
+	"CREATE INDEX deliveries_person ON deliveries (person_id, question_id);"
+	"CREATE INDEX deliveries_message ON deliveries (conversation_id, message_id);"
+	"CREATE TABLE answers ("
+	"  id INTEGER PRIMARY KEY,"
+	"  delivery_id INTEGER NOT NULL REFERENCES deliveries (id) ON DELETE CASCADE,"
+	"  person_id INTEGER NOT NULL REFERENCES people (id) ON DELETE CASCADE,"
+	"  question_id TEXT NOT NULL,"
+	"  text TEXT NOT NULL,"
+	"  created_at INTEGER NOT NULL,"
+	"  day INTEGER NOT NULL,"
+	"  score INTEGER NOT NULL CHECK (score BETWEEN 0 AND 100),"
+	"  relevance INTEGER NOT NULL CHECK (relevance BETWEEN 0 AND 100),"
+	"  structure INTEGER NOT NULL CHECK (structure BETWEEN 0 AND 100),"
+	"  clarity INTEGER NOT NULL CHECK (clarity BETWEEN 0 AND 100),"
+	"  impact INTEGER NOT NULL CHECK (impact BETWEEN 0 AND 100),"
+	"  grade TEXT NOT NULL,"
+	"  rubric_version TEXT NOT NULL,"
+	"  breakdown TEXT,"
+	"  hints_used INTEGER NOT NULL DEFAULT 0 CHECK (hints_used >= 0),"
+	"  model_seen INTEGER NOT NULL DEFAULT 0 CHECK (model_seen IN (0, 1))"
+	");"
+	"CREATE INDEX answers_person ON answers (person_id, created_at);"
+	"CREATE INDEX answers_person_question ON answers (person_id, question_id, score);"
+	"CREATE INDEX answers_delivery ON answers (delivery_id);"
+	"CREATE INDEX answers_created ON answers (created_at);"
+	"CREATE TABLE practice ("
+	"  person_id INTEGER NOT NULL REFERENCES people (id) ON DELETE CASCADE,"
+	"  conversation_id INTEGER NOT NULL"
+	"    REFERENCES conversations (id) ON DELETE CASCADE,"
+	"  delivery_id INTEGER NOT NULL REFERENCES deliveries (id) ON DELETE CASCADE,"
+	"  PRIMARY KEY (person_id, conversation_id)"
+	") WITHOUT ROWID;"
+	"CREATE INDEX practice_conversation ON practice (conversation_id);"
+	"CREATE INDEX practice_delivery ON practice (delivery_id);"
+	"CREATE TABLE progress ("
+	"  person_id INTEGER PRIMARY KEY REFERENCES people (id) ON DELETE CASCADE,"
+	"  answered INTEGER NOT NULL,"
+	"  score_sum INTEGER NOT NULL,"
+	"  streak INTEGER NOT NULL,"
+	"  best_streak INTEGER NOT NULL,"
+	"  last_day INTEGER NOT NULL"
+	");"
+	"CREATE TABLE disputes ("
+	"  id INTEGER PRIMARY KEY,"
+	"  answer_id INTEGER NOT NULL REFERENCES answers (id) ON DELETE CASCADE,"
+	"  reason TEXT,"
+	"  created_at INTEGER NOT NULL"
+	");"
+	"CREATE INDEX disputes_answer ON disputes (answer_id);",
+};
+
+_Static_assert(sizeof migrations / sizeof migrations[0] == STORE_SCHEMA_VERSION,
+    "one migration script per schema version");
+
+/* Every statement the store runs after open; prepared once. */
+enum stmt_id {
+	S_BEGIN,
+	S_BEGIN_READ,
+	S_COMMIT,
+	S_ROLLBACK,
+	S_SAVEPOINT,
+	S_RELEASE,
+	S_ROLLBACK_TO,
+	S_PERSON_FIND,
+	S_PERSON_INSERT,
+	S_PERSON_LEVEL,
+	S_PERSON_SET_LEVEL,
+	S_CONV_FIND,
+	S_CONV_INSERT,
+	S_DELIVERY_INSERT,
+	S_DELIVERY_GET,
+	S_DELIVERY_SET_HELP,
+	S_ANSWER_INSERT,
+	S_PROGRESS_UPSERT,
+	S_ANSWER_GET,
+	S_ANSWER_LAST,
+	S_PROGRESS_GET,
+	S_PRACTICE_GET,
+	S_PRACTICE_SET,
+	S_PRACTICE_CLEAR,
+	S_PERSON_QUESTIONS,
+	S_PERSON_QSTATS,
+	S_DISPUTE_INSERT,
+	S_COUNT
+};
+
+static const struct {
+	const char *sql;
+	bool write;	/* prepared only on read-write opens */
+} stmt_defs[S_COUNT] = {
+	[S_BEGIN] = {"BEGIN IMMEDIATE", true},
+	/* Read-only connections group reads into one snapshot. */
+	[S_BEGIN_READ] = {"BEGIN DEFERRED", false},
+	[S_COMMIT] = {"COMMIT", false},
+	[S_ROLLBACK] = {"ROLLBACK", false},
+	[S_SAVEPOINT] = {"SAVEPOINT store_answer", true},
+	[S_RELEASE] = {"RELEASE store_answer", true},
+	[S_ROLLBACK_TO] = {"ROLLBACK TO store_answer", true},
+	[S_PERSON_FIND] = {"SELECT id FROM people WHERE name = ?1", false},
+	[S_PERSON_INSERT] = {
+		"INSERT INTO people (name, created_at) VALUES (?1, ?2)"
+		" ON CONFLICT (name) DO NOTHING RETURNING id", true},
+	[S_PERSON_LEVEL] = {"SELECT level FROM people WHERE id = ?1", false},
+	[S_PERSON_SET_LEVEL] = {"UPDATE people SET level = ?2 WHERE id = ?1", true},
+	[S_CONV_FIND] = {"SELECT id FROM conversations WHERE name = ?1", false},
+	[S_CONV_INSERT] = {
+		"INSERT INTO conversations (name, kind, created_at)"
+		" VALUES (?1, ?2, ?3) ON CONFLICT (name) DO NOTHING RETURNING id",
+		true},
+	[S_DELIVERY_INSERT] = {
+		"INSERT INTO deliveries (conversation_id, person_id, question_id,"
+		" kind, message_id, thread_id, created_at, hints_used, model_shown)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) RETURNING id", true},
+	[S_DELIVERY_GET] = {
+		"SELECT id, conversation_id, person_id, question_id, kind,"
+		" message_id, thread_id, created_at, hints_used, model_shown"
+		" FROM deliveries WHERE id = ?1", false},
+	[S_DELIVERY_SET_HELP] = {
+		"UPDATE deliveries SET hints_used = ?2, model_shown = ?3"
+		" WHERE id = ?1", true},
+	[S_ANSWER_INSERT] = {
+		"INSERT INTO answers (delivery_id, person_id, question_id, text,"
+		" created_at, day, score, relevance, structure, clarity, impact,"
+		" grade, rubric_version, breakdown, hints_used, model_seen)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
+		" ?14, ?15, ?16) RETURNING id", true},
+	/*
+	 * The streak rules of store.h, in one statement. SET expressions see
+	 * the row as it was before the update. An answer dated before
+	 * last_day (a clock or time zone change) counts but leaves the streak
+	 * and last_day alone, so "streak ends at last_day" stays true.
+	 */
+	[S_PROGRESS_UPSERT] = {
+		"INSERT INTO progress (person_id, answered, score_sum, streak,"
+		" best_streak, last_day) VALUES (?1, 1, ?2, 1, 1, ?3)"
+		" ON CONFLICT (person_id) DO UPDATE SET"
+		" answered = answered + 1,"
+		" score_sum = score_sum + excluded.score_sum,"
+		" streak = CASE WHEN excluded.last_day <= last_day THEN streak"
+		"   WHEN excluded.last_day = last_day + 1 THEN streak + 1"
+		"   ELSE 1 END,"
+		" best_streak = max(best_streak,"
+		"   CASE WHEN excluded.last_day <= last_day THEN streak"
+		"   WHEN excluded.last_day = last_day + 1 THEN streak + 1"
+		"   ELSE 1 END),"
+		" last_day = max(last_day, excluded.last_day)", true},
+	[S_ANSWER_GET] = {
+		"SELECT id, delivery_id, person_id, question_id, text, created_at,"
+		" day, score, relevance, structure, clarity, impact, grade,"
+		" rubric_version, breakdown, hints_used, model_seen"
+		" FROM answers WHERE id = ?1", false},
+	[S_ANSWER_LAST] = {
+		"SELECT id FROM answers WHERE person_id = ?1"
+		" ORDER BY created_at DESC, id DESC LIMIT 1", false},
+	[S_PROGRESS_GET] = {
+		"SELECT answered, score_sum, streak, best_streak, last_day"
+		" FROM progress WHERE person_id = ?1", false},
+	[S_PRACTICE_GET] = {
+		"SELECT delivery_id FROM practice"
+		" WHERE person_id = ?1 AND conversation_id = ?2", false},
+	[S_PRACTICE_SET] = {
+		"INSERT INTO practice (person_id, conversation_id, delivery_id)"
+		" VALUES (?1, ?2, ?3) ON CONFLICT (person_id, conversation_id)"
+		" DO UPDATE SET delivery_id = excluded.delivery_id", true},
+	[S_PRACTICE_CLEAR] = {
+		"DELETE FROM practice WHERE person_id = ?1 AND conversation_id = ?2",
+		true},
+	[S_PERSON_QUESTIONS] = {
+		"SELECT DISTINCT question_id FROM deliveries WHERE person_id = ?1",
+		false},
+	[S_PERSON_QSTATS] = {
+		"SELECT question_id, count(*), avg(score) FROM answers"
+		" WHERE person_id = ?1 GROUP BY question_id", false},
+	[S_DISPUTE_INSERT] = {
+		"INSERT INTO disputes (answer_id, reason, created_at)"
+		" VALUES (?1, ?2, ?3) RETURNING id", true},
+};
+
+struct store {
+	sqlite3 *db;
+	sqlite3_stmt *stmt[S_COUNT];	/* NULL: not prepared (read-only open) */
+	uint64_t busy_ms;
+	int version;
+	bool readonly;
+	bool in_tx;	/* inside store_begin .. store_commit/rollback */
+};
+
+/* Maps an SQLite result code to a DRILL_E* code. */
+static int
+map_rc(int rc)
+{
+	if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
+		return DRILL_ENOTFOUND;
+	switch (rc & 0xff) {
+	case SQLITE_OK:
+	case SQLITE_ROW:
+	case SQLITE_DONE:
+		return DRILL_OK;
+	case SQLITE_NOMEM:
+		return DRILL_ENOMEM;
+	case SQLITE_TOOBIG:
+		return DRILL_ETOOBIG;
+	default:
+		return DRILL_EIO;
+	}
+}
+
+/*
+ * Returns statement id ready for binding, or NULL when it was not prepared
+ * (a write on a read-only open). Callers release it with done().
+ */
+static sqlite3_stmt *
+stmt_get(struct store *st, enum stmt_id id)
+{
+	return st->stmt[id];
+}
+
+/* Resets s after use so it holds no read snapshot and no bound pointers. */
+static void
+done(sqlite3_stmt *s)
+{
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+}
+
+/* Binds s, or NULL as SQL NULL, with its explicit length. */
+static int
+bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+	if (v == NULL)
+		return sqlite3_bind_null(s, i);
+	return sqlite3_bind_text64(s, i, v, strlen(v), SQLITE_STATIC, SQLITE_UTF8);
+}
+
+/* Binds v, with 0 meaning "none" (SQL NULL), for optional row references. */
+static int
+bind_ref(sqlite3_stmt *s, int i, int64_t v)
+{
+	return v == 0 ? sqlite3_bind_null(s, i) : sqlite3_bind_int64(s, i, v);
+}
+
+/* Copies text column i into *out (NULL for SQL NULL); caller frees. */
+static int
+col_dup(sqlite3_stmt *s, int i, char **out)
+{
+	const unsigned char *t;
+	size_t n;
+
+	*out = NULL;
+	if (sqlite3_column_type(s, i) == SQLITE_NULL)
+		return DRILL_OK;
+	t = sqlite3_column_text(s, i);
+	if (t == NULL)
+		return DRILL_ENOMEM;	/* not NULL, so conversion failed */
+	n = (size_t)sqlite3_column_bytes(s, i);
+	if ((*out = malloc(n + 1)) == NULL)
+		return DRILL_ENOMEM;
+	memcpy(*out, t, n);
+	(*out)[n] = '\0';
+	return DRILL_OK;
+}
+
+/*
+ * Steps a bound write statement to completion. With a RETURNING clause,
+ * *id (when not NULL) receives the first column of the returned row, and
+ * *returned says whether there was one. Resets s in every case.
+ */
+static int
+step_write(sqlite3_stmt *s, int64_t *id, bool *returned)
+{
+	int rc;
+
+	if (returned != NULL)
+		*returned = false;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (id != NULL)
+			*id = sqlite3_column_int64(s, 0);
+		if (returned != NULL)
+			*returned = true;
+	}
+	done(s);
+	return rc == SQLITE_DONE ? DRILL_OK : map_rc(rc);
+}
+
+/*
+ * Steps a bound single-row query to its first row for the caller to read;
+ * DRILL_ENOTFOUND (after resetting s) when it has none. On 0 the caller
+ * reads the columns and then calls done().
+ */
+static int
+step_row(sqlite3_stmt *s)
+{
+	int rc = sqlite3_step(s);
+
+	if (rc == SQLITE_ROW)
+		return DRILL_OK;
+	done(s);
+	return rc == SQLITE_DONE ? DRILL_ENOTFOUND : map_rc(rc);
+}
+
+/* Runs one argument-less prepared statement (transaction control). */
+static int
+run(struct store *st, enum stmt_id id)
+{
+	sqlite3_stmt *s = stmt_get(st, id);
+
+	if (s == NULL)
+		return DRILL_EINVAL;
+	return step_write(s, NULL, NULL);
+}
+
+/* Reads PRAGMA user_version. */
+static int
+read_version(sqlite3 *db, int *version)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	rc = sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL);
+	if (rc == SQLITE_OK) {
+		rc = sqlite3_step(s);
+		if (rc == SQLITE_ROW) {
+			*version = sqlite3_column_int(s, 0);
+			rc = SQLITE_OK;
+		}
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/* Runs a pragma that answers with one text row; copies it into buf. */
+static int
+pragma_text(sqlite3 *db, const char *sql, char *buf, size_t len)
+{
+	sqlite3_stmt *s = NULL;
+	const unsigned char *t;
+	int rc;
+
+	buf[0] = '\0';
+	rc = sqlite3_prepare_v2(db, sql, -1, &s, NULL);
+	if (rc == SQLITE_OK) {
+		rc = sqlite3_step(s);
+		if (rc == SQLITE_ROW) {
+			t = sqlite3_column_text(s, 0);
+			if (t != NULL)
+				snprintf(buf, len, "%s", (const char *)t);
+			rc = SQLITE_OK;
+		} else if (rc == SQLITE_DONE) {
+			rc = SQLITE_OK;
+		}
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
+static int
+newer_schema(const char *path, int version, char *err)
+{
+	drill_seterr(err, "database %s has schema version %d, newer than this "
+	    "drilld (%d); upgrade drilld or restore a backup", path, version,
+	    STORE_SCHEMA_VERSION);
+	return DRILL_ESCHEMA;
+}
+
+/*
+ * Applies the pending migrations, each in its own BEGIN IMMEDIATE
+ * transaction with its user_version. The version is read again inside the
+ * transaction, so two processes opening the same file at once apply each
+ * migration once.
+ */
+static int
+migrate(struct store *st, const char *path, char *err)
+{
+	char sql[64];
+	int rc, v = 0;
+
+	for (;;) {
+		rc = sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+		if (rc != SQLITE_OK)
+			goto fail;
+		if ((rc = read_version(st->db, &v)) != SQLITE_OK)
+			goto fail_tx;
+		if (v > STORE_SCHEMA_VERSION) {
+			sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+			return newer_schema(path, v, err);
+		}
+		if (v == STORE_SCHEMA_VERSION)
+			break;
+		rc = sqlite3_exec(st->db, migrations[v], NULL, NULL, NULL);
+		if (rc != SQLITE_OK)
+			goto fail_tx;
+		snprintf(sql, sizeof sql, "PRAGMA user_version = %d", v + 1);
+		rc = sqlite3_exec(st->db, sql, NULL, NULL, NULL);
+		if (rc != SQLITE_OK)
+			goto fail_tx;
+		rc = sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
+		if (rc != SQLITE_OK)
+			goto fail_tx;
+	}
+	rc = sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		goto fail_tx;
+	st->version = v;
+	return DRILL_OK;
+
+fail_tx:
+	drill_seterr(err, "database %s: migration to schema version %d failed: %s",
+	    path, v + 1, sqlite3_errmsg(st->db));
+	if (!sqlite3_get_autocommit(st->db))
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	return map_rc(rc);
+fail:
+	drill_seterr(err, "database %s: cannot start a migration: %s", path,
+	    sqlite3_errmsg(st->db));
+	return map_rc(rc);
+}
+
+/* Sets the connection's pragmas: WAL, synchronous=FULL, foreign keys on. */
+static int
+configure(struct store *st, const char *path, char *err)
+{
+	char mode[32];
+	int rc;
+
+	if (!st->readonly) {
+		rc = pragma_text(st->db, "PRAGMA journal_mode = WAL", mode, sizeof mode);
+		if (rc != SQLITE_OK)
+			goto fail;
+		/* An in-memory database (":memory:") cannot use WAL. */
+		if (strcmp(mode, "wal") != 0 && strcmp(mode, "memory") != 0) {
+			drill_seterr(err, "database %s: cannot use WAL journal mode "
+			    "(journal_mode is %s)", path, mode);
+			return DRILL_EIO;
+		}
+		rc = sqlite3_exec(st->db, "PRAGMA synchronous = FULL", NULL, NULL, NULL);
+		if (rc != SQLITE_OK)
+			goto fail;
+	}
+	rc = sqlite3_exec(st->db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		goto fail;
+	rc = pragma_text(st->db, "PRAGMA foreign_keys", mode, sizeof mode);
+	if (rc != SQLITE_OK)
+		goto fail;
+	if (strcmp(mode, "1") != 0) {
+		drill_seterr(err, "database %s: this SQLite cannot enforce foreign keys",
+		    path);
+		return DRILL_EIO;
+	}
+	return DRILL_OK;
+fail:
+	drill_seterr(err, "database %s: %s", path, sqlite3_errmsg(st->db));
+	return map_rc(rc);
+}
+
+static int
+prepare_all(struct store *st, const char *path, char *err)
+{
+	int rc;
+
+	for (int i = 0; i < S_COUNT; i++) {
+		if (stmt_defs[i].write && st->readonly)
+			continue;
+		rc = sqlite3_prepare_v3(st->db, stmt_defs[i].sql, -1,
+		    SQLITE_PREPARE_PERSISTENT, &st->stmt[i], NULL);
+		if (rc != SQLITE_OK) {
+			drill_seterr(err, "database %s: cannot prepare a statement: %s",
+			    path, sqlite3_errmsg(st->db));
+			return map_rc(rc);
+		}
+	}
+	return DRILL_OK;
+}
+
+/*
+ * Opening checks the schema version before anything that could write (the
+ * WAL switch rewrites the header), so a newer database is left untouched.
+ * A read-only open never creates the file and never migrates; it refuses a
+ * database that no drilld has migrated to this version yet.
+ */
+int
+store_open(const char *path, unsigned flags, uint64_t busy_timeout_ms,
+    struct store **out, char *err)
+{
+	struct store *st = NULL;
+	struct stat sb;
+	int rc, oflags, ret;
+
+	if (out != NULL)
+		*out = NULL;
+	if (path == NULL || out == NULL || (flags & ~(unsigned)STORE_READONLY)) {
+		drill_seterr(err, "store_open: invalid arguments");
+		return DRILL_EINVAL;
+	}
+	if ((st = calloc(1, sizeof *st)) == NULL) {
+		drill_seterr(err, "out of memory");
+		return DRILL_ENOMEM;
+	}
+	st->readonly = (flags & STORE_READONLY) != 0;
+	st->busy_ms = busy_timeout_ms;
+
+	if (st->readonly && strcmp(path, ":memory:") != 0 && stat(path, &sb) != 0) {
+		if (errno == ENOENT)
+			drill_seterr(err, "database %s does not exist (a read-only "
+			    "open does not create it; start drilld once to create it)",
+			    path);
+		else
+			drill_seterr(err, "database %s: %s", path, strerror(errno));
+		ret = DRILL_EIO;
+		goto fail;
+	}
+
+	oflags = st->readonly ? SQLITE_OPEN_READONLY
+	    : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+	rc = sqlite3_open_v2(path, &st->db, oflags | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		if (st->db == NULL) {
+			drill_seterr(err, "database %s: out of memory", path);
+			ret = DRILL_ENOMEM;
+		} else {
+			drill_seterr(err, "cannot open database %s: %s", path,
+			    sqlite3_errmsg(st->db));
+			ret = rc == SQLITE_NOMEM ? DRILL_ENOMEM : DRILL_EIO;
+		}
+		goto fail;
+	}
+	sqlite3_extended_result_codes(st->db, 1);
+	sqlite3_busy_timeout(st->db, busy_timeout_ms > INT_MAX ? INT_MAX
+	    : (int)busy_timeout_ms);
+
+	if ((rc = read_version(st->db, &st->version)) != SQLITE_OK) {
+		drill_seterr(err, "database %s: %s", path, sqlite3_errmsg(st->db));
+		ret = map_rc(rc);
+		goto fail;
+	}
+	if (st->version > STORE_SCHEMA_VERSION) {
+		ret = newer_schema(path, st->version, err);
+		goto fail;
+	}
+	if (st->readonly && st->version < STORE_SCHEMA_VERSION) {
+		drill_seterr(err, "database %s has schema version %d, older than "
+		    "this drilld (%d); start drilld once to migrate it", path,
+		    st->version, STORE_SCHEMA_VERSION);
+		ret = DRILL_EIO;
+		goto fail;
+	}
+	if ((ret = configure(st, path, err)) != DRILL_OK)
+		goto fail;
+	if (!st->readonly && (ret = migrate(st, path, err)) != DRILL_OK)
+		goto fail;
+	if ((ret = prepare_all(st, path, err)) != DRILL_OK)
+		goto fail;
+	*out = st;
+	return DRILL_OK;
+
+fail:
+	store_close(st);
+	return ret;
+}
+
+void
+store_close(struct store *st)
+{
+	if (st == NULL)
+		return;
+	if (st->db != NULL && !sqlite3_get_autocommit(st->db))
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	for (int i = 0; i < S_COUNT; i++)
+		sqlite3_finalize(st->stmt[i]);
+	sqlite3_close(st->db);
+	free(st);
+}
+
+int
+store_schema_version(struct store *st)
+{
+	return st->version;
+}
+
+/*
+ * On a read-write open this takes the write lock at once (BEGIN IMMEDIATE),
+ * so the grouped writes never fail half-way on a busy database; on a
+ * read-only open it starts a read snapshot.
+ */
+int
+store_begin(struct store *st)
+{
+	int ret;
+
+	if (st->in_tx)
+		return DRILL_EINVAL;
+	ret = run(st, st->readonly ? S_BEGIN_READ : S_BEGIN);
+	if (ret == DRILL_OK)
+		st->in_tx = true;
+	return ret;
+}
+
+/* A failed commit rolls the transaction back: nothing stays half-done. */
+int
+store_commit(struct store *st)
+{
+	int ret;
+
+	if (!st->in_tx)
+		return DRILL_EINVAL;
+	ret = run(st, S_COMMIT);
+	if (ret != DRILL_OK && !sqlite3_get_autocommit(st->db))
+		(void)run(st, S_ROLLBACK);
+	st->in_tx = false;
+	return ret;
+}
+
+void
+store_rollback(struct store *st)
+{
+	if (!st->in_tx)
+		return;
+	if (!sqlite3_get_autocommit(st->db))
+		(void)run(st, S_ROLLBACK);
+	st->in_tx = false;
+}
+
+/* Finds name with find (a SELECT id ... WHERE name = ?1). */
+static int
+find_by_name(struct store *st, enum stmt_id find, const char *name, int64_t *id)
+{
+	sqlite3_stmt *s = stmt_get(st, find);
+	int rc, ret;
+
+	if ((rc = bind_text(s, 1, name)) != SQLITE_OK) {
+		done(s);
+		return map_rc(rc);
+	}
+	if ((ret = step_row(s)) != DRILL_OK)
+		return ret;
+	*id = sqlite3_column_int64(s, 0);
+	done(s);
+	return DRILL_OK;
+}
+
+/*
+ * Inserts with ins (ON CONFLICT DO NOTHING RETURNING id) after a miss of
+ * find; when another connection inserted the name in between, finds it.
+ */
+static int
+ensure_inserted(struct store *st, enum stmt_id find, sqlite3_stmt *ins,
+    const char *name, int64_t *id)
+{
+	bool inserted;
+	int ret;
+
+	if ((ret = step_write(ins, id, &inserted)) != DRILL_OK)
+		return ret;
+	return inserted ? DRILL_OK : find_by_name(st, find, name, id);
+}
+
+int
+store_person_ensure(struct store *st, const char *name, int64_t now, int64_t *id)
+{
+	sqlite3_stmt *s;
+	int rc, ret;
+
+	if (st->readonly || name == NULL || id == NULL)
+		return DRILL_EINVAL;
+	ret = find_by_name(st, S_PERSON_FIND, name, id);
+	if (ret != DRILL_ENOTFOUND)
+		return ret;
+	if ((s = stmt_get(st, S_PERSON_INSERT)) == NULL)
+		return DRILL_EINVAL;
+	rc = bind_text(s, 1, name);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(s, 2, now);
+	if (rc != SQLITE_OK) {
+		done(s);
+		return map_rc(rc);
+	}
+	return ensure_inserted(st, S_PERSON_FIND, s, name, id);
+}
+
+int
+store_person_find(struct store *st, const char *name, int64_t *id)
+{
+	if (name == NULL || id == NULL)
+		return DRILL_EINVAL;
+	return find_by_name(st, S_PERSON_FIND, name, id);
+}
+
+int
+store_person_level(struct store *st, int64_t person, int *level, bool *set)
+{
+	sqlite3_stmt *s = stmt_get(st, S_PERSON_LEVEL);
+	int rc, ret;
+
+	if (level == NULL || set == NULL)
+		return DRILL_EINVAL;
+	if ((rc = sqlite3_bind_int64(s, 1, person)) != SQLITE_OK) {
+		done(s);
+		return map_rc(rc);
+	}
+	if ((ret = step_row(s)) != DRILL_OK)
+		return ret;
+	*set = sqlite3_column_type(s, 0) != SQLITE_NULL;
+	*level = *set ? sqlite3_column_int(s, 0) : 0;
+	done(s);
+	return DRILL_OK;
+}
+
+int
+store_person_set_level(struct store *st, int64_t person, int level)
+{
+	sqlite3_stmt *s = stmt_get(st, S_PERSON_SET_LEVEL);
+	int rc, ret;
+
+	if (s == NULL)
+		return DRILL_EINVAL;
+	rc = sqlite3_bind_int64(s, 1, person);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int(s, 2, level);
+	if (rc != SQLITE_OK) {
+		done(s);
+		return map_rc(rc);
+	}
+	if ((ret = step_write(s, NULL, NULL)) != DRILL_OK)
+		return ret;
+	return sqlite3_changes(st->db) == 0 ? DRILL_ENOTFOUND : DRILL_OK;
+}
+
+/* An existing conversation keeps the kind it was created with. */
+int
+store_conversation_ensure(struct store *st, const char *name,
+    enum store_conv_kind kind, int64_t now, int64_t *id)
+{
+	sqlite3_stmt *s;
+	int rc, ret;
+
+	if (st->readonly || name == NULL || id == NULL ||
+	    (kind != STORE_CONV_CHANNEL && kind != STORE_CONV_DM))
+		return DRILL_EINVAL;
+	ret = find_by_name(st, S_CONV_FIND, name, id);
+	if (ret != DRILL_ENOTFOUND)
+		return ret;
+	if ((s = stmt_get(st, S_CONV_INSERT)) == NULL)
+		return DRILL_EINVAL;
+	rc = bind_text(s, 1, name);
+	if (rc == SQLITE_OK)
+		rc = bind_text(s, 2, kind == STORE_CONV_DM ? "dm" : "channel");
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(s, 3, now);
+	if (rc != SQLITE_OK) {
+		done(s);
+		return map_rc(rc);
+	}
+	return ensure_inserted(st, S_CONV_FIND, s, name, id);
+}
+
+int
+store_delivery_add(struct store *st, const struct store_delivery *d, int64_t *id)
+{
+	sqlite3_stmt *s = stmt_get(st, S_DELIVERY_INSERT);
+	int rc;
+
+	if (s == NULL || d == NULL || id == NULL || d->question_id == NULL ||
+	    d->kind == NULL || d->hints_used < 0)
+		return DRILL_EINVAL;
+	rc = sqlite3_bind_int64(s, 1, d->conversation_id);
+	if (rc == SQLITE_OK)
+		rc = bind_ref(s, 2, d->person_id);
+	if (rc == SQLITE_OK)
+		rc = bind_text(s, 3, d->question_id);
+	if (rc == SQLITE_OK)
+		rc = bind_text(s, 4, d->kind);
+	if (rc == SQLITE_OK)
+		rc = bind_text(s, 5, d->message_id);
+	if (rc == SQLITE_OK)
+		rc = bind_text(s, 6, d->thread_id);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(s, 7, d->created_at);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int(s, 8, d->hints_used);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int(s, 9, d->model_shown ? 1 : 0);
+	if (rc != SQLITE_OK) {
+		done(s);
+		return map_rc(rc);
+	}
+	return step_write(s, id, NULL);
+}
+
+int
+store_delivery_get(struct store *st, int64_t id, struct store_delivery *out)
+{
+	sqlite3_stmt *s = stmt_get(st, S_DELIVERY_GET);
+	int rc, ret;
+
+	if (out == NULL)
+		return DRILL_EINVAL;
+	memset(out, 0, sizeof *out);
+	if ((rc = sqlite3_bind_int64(s, 1, id)) != SQLITE_OK) {
+		done(s);
+		return map_rc(rc);
+	}
+	if ((ret = step_row(s)) != DRILL_OK)
+		return ret;
+	out->id = sqlite3_column_int64(s, 0);
+	out->conversation_id = sqlite3_column_int64(s, 1);
+	out->person_id = sqlite3_column_int64(s, 2);	/* NULL reads as 0 */
+	out->created_at = sqlite3_column_int64(s, 7);
+	out->hints_used = sqlite3_column_int(s, 8);
+	out->model_shown = sqlite3_column_int(s, 9) != 0;
+	if ((ret = col_dup(s, 3, &out->question_id)) != DRILL_OK ||
+	    (ret = col_dup(s, 4, &out->kind)) != DRILL_OK ||
+	    (ret = col_dup(s, 5, &out->message_id)) != DRILL_OK ||
+	    (ret = col_dup(s, 6, &out->thread_id)) != DRILL_OK)
+		goto fail;
+	done(s);
+	return DRILL_OK;
+fail:
+	done(s);
+	store_delivery_clear(out);
+	return ret;
+}
+
+int
+store_delivery_set_help(struct store *st, int64_t id, int hints_used,
+    bool model_shown)
+{
+	sqlite3_stmt *s = stmt_get(st, S_DELIVERY_SET_HELP);
+	int rc, ret;
+
+	if (s == NULL || hints_used < 0)
+		return DRILL_EINVAL;
+	rc = sqlite3_bind_int64(s, 1, id);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int(s, 2, hints_used);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int(s, 3, model_shown ? 1 : 0);
+	if (rc != SQLITE_OK) {
+		done(s);
+		return map_rc(rc);
+	}
+	if ((ret = step_write(s, NULL, NULL)) != DRILL_OK)
+		return ret;
+	return sqlite3_changes(st->db) == 0 ? DRILL_ENOTFOUND : DRILL_OK;
+}
+
+void
+store_delivery_clear(struct store_delivery *d)
+{
+	if (d == NULL)
+		return;
+	free(d->question_id);
+	free(d->kind);
+	free(d->message_id);
+	free(d->thread_id);
+	memset(d, 0, sizeof *d);
+}
+
+static bool
+valid_score(int v)
+{
+	return v >= 0 && v <= 100;
+}
+
+/* The two statements of store_answer_add, inside the caller's transaction. */
+static int
+answer_insert(struct store *st, const struct store_answer *a, int64_t *id)
+{
+	sqlite3_stmt *s = stmt_get(st, S_ANSWER_INSERT);
+	int rc, ret;
+
+	rc = sqlite3_bind_int64(s, 1, a->delivery_id);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(s, 2, a->person_id);
+	if (rc == SQLITE_OK)
+		rc = bind_text(s, 3, a->question_id);
+	if (rc == SQLITE_OK)
+		rc = bind_text(s, 4, a->text);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(s, 5, a->created_at);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(s, 6, a->day);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int(s, 7, a->score);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int(s, 8, a->relevance);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int(s, 9, a->structure);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int(s, 10, a->clarity);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int(s, 11, a->impact);
+	if (rc == SQLITE_OK)
+		rc = bind_text(s, 12, a->grade);
+	if (rc == SQLITE_OK)
+		rc = bind_text(s, 13, a->rubric_version);
+	if (rc == SQLITE_OK)
+		rc = bind_text(s, 14, a->breakdown);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int(s, 15, a->hints_used);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int(s, 16, a->model_seen ? 1 : 0);
+	if (rc != SQLITE_OK) {
+		done(s);
+		return map_rc(rc);
+	}
+	if ((ret = step_write(s, id, NULL)) != DRILL_OK)
+		return ret;
+
+	s = stmt_get(st, S_PROGRESS_UPSERT);
+	rc = sqlite3_bind_int64(s, 1, a->person_id);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int(s, 2, a->score);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(s, 3, a->day);
+	if (rc != SQLITE_OK) {
+		done(s);
+		return map_rc(rc);
+	}
+	return step_write(s, NULL, NULL);
+}
+
+/*
+ * Outside store_begin it runs in its own BEGIN IMMEDIATE transaction; inside
+ * one it uses a savepoint, so either way the answer and the progress it
+ * counts in are stored together or not at all, and the caller's transaction
+ * stays open.
+ */
+int
+store_answer_add(struct store *st, const struct store_answer *a, int64_t *id)
+{
+	bool nested;
+	int ret;
+
+	if (st->readonly || a == NULL || id == NULL || a->question_id == NULL ||
+	    a->text == NULL || a->grade == NULL || a->rubric_version == NULL ||
+	    !valid_score(a->score) || !valid_score(a->relevance) ||
+	    !valid_score(a->structure) || !valid_score(a->clarity) ||
+	    !valid_score(a->impact) || a->hints_used < 0)
+		return DRILL_EINVAL;
+	nested = st->in_tx;
+	if ((ret = run(st, nested ? S_SAVEPOINT : S_BEGIN)) != DRILL_OK)
+		return ret;
+	if ((ret = answer_insert(st, a, id)) != DRILL_OK)
+		goto fail;
+	if ((ret = run(st, nested ? S_RELEASE : S_COMMIT)) != DRILL_OK)
+		goto fail;
+	return DRILL_OK;
+fail:
+	if (nested) {
+		(void)run(st, S_ROLLBACK_TO);
+		(void)run(st, S_RELEASE);
+	} else if (!sqlite3_get_autocommit(st->db)) {
+		(void)run(st, S_ROLLBACK);
+	}
+	return ret;
+}
+
+int
+store_answer_get(struct store *st, int64_t id, struct store_answer *out)
+{
+	sqlite3_stmt *s = stmt_get(st, S_ANSWER_GET);
+	int rc, ret;
+
+	if (out == NULL)
+		return DRILL_EINVAL;
+	memset(out, 0, sizeof *out);
+	if ((rc = sqlite3_bind_int64(s, 1, id)) != SQLITE_OK) {
+		done(s);
+		return map_rc(rc);
+	}
+	if ((ret = step_row(s)) != DRILL_OK)
+		return ret;
+	out->id = sqlite3_column_int64(s, 0);
+	out->delivery_id = sqlite3_column_int64(s, 1);
+	out->person_id = sqlite3_column_int64(s, 2);
+	out->created_at = sqlite3_column_int64(s, 5);
+	out->day = sqlite3_column_int64(s, 6);
+	out->score = sqlite3_column_int(s, 7);
+	out->relevance = sqlite3_column_int(s, 8);
+	out->structure = sqlite3_column_int(s, 9);
+	out->clarity = sqlite3_column_int(s, 10);
+	out->impact = sqlite3_column_int(s, 11);
+	out->hints_used = sqlite3_column_int(s, 15);
+	out->model_seen = sqlite3_column_int(s, 16) != 0;
+	if ((ret = col_dup(s, 3, &out->question_id)) != DRILL_OK ||
+	    (ret = col_dup(s, 4, &out->text)) != DRILL_OK ||
+	    (ret = col_dup(s, 12, &out->grade)) != DRILL_OK ||
+	    (ret = col_dup(s, 13, &out->rubric_version)) != DRILL_OK ||
+	    (ret = col_dup(s, 14, &out->breakdown)) != DRILL_OK)
+		goto fail;
+	done(s);
+	return DRILL_OK;
+fail:
+	done(s);
+	store_answer_clear(out);
+	return ret;
+}
+
+int
+store_answer_last(struct store *st, int64_t person, int64_t *id)
+{
+	sqlite3_stmt *s = stmt_get(st, S_ANSWER_LAST);
+	int rc, ret;
+
+	if (id == NULL)
+		return DRILL_EINVAL;
+	if ((rc = sqlite3_bind_int64(s, 1, person)) != SQLITE_OK) {
+		done(s);
+		return map_rc(rc);
+	}
+	if ((ret = step_row(s)) != DRILL_OK)
+		return ret;
+	*id = sqlite3_column_int64(s, 0);
+	done(s);
+	return DRILL_OK;
+}
+
+void
+store_answer_clear(struct store_answer *a)
+{
+	if (a == NULL)
+		return;
+	free(a->question_id);
+	free(a->text);
+	free(a->grade);
+	free(a->rubric_version);
+	free(a->breakdown);
+	memset(a, 0, sizeof *a);
+}
+
+int
+store_progress_get(struct store *st, int64_t person, struct store_progress *out)
+{
+	sqlite3_stmt *s = stmt_get(st, S_PROGRESS_GET);
+	int rc, ret;
+
+	if (out == NULL)
+		return DRILL_EINVAL;
+	memset(out, 0, sizeof *out);
+	out->last_day = -1;
+	if ((rc = sqlite3_bind_int64(s, 1, person)) != SQLITE_OK) {
+		done(s);
+		return map_rc(rc);
+	}
+	ret = step_row(s);
+	if (ret == DRILL_ENOTFOUND)
+		return DRILL_OK;
+	if (ret != DRILL_OK)
+		return ret;
+	out->answered = sqlite3_column_int64(s, 0);
+	out->score_sum = sqlite3_column_int64(s, 1);
+	out->streak = sqlite3_column_int64(s, 2);
+	out->best_streak = sqlite3_column_int64(s, 3);
+	out->last_day = sqlite3_column_int64(s, 4);
+	done(s);
+	return DRILL_OK;
+}
+
+int
+store_practice_get(struct store *st, int64_t person, int64_t conversation,
+    int64_t *delivery_id)
+{
+	sqlite3_stmt *s = stmt_get(st, S_PRACTICE_GET);
+	int rc, ret;
+
+	if (delivery_id == NULL)
+		return DRILL_EINVAL;
+	rc = sqlite3_bind_int64(s, 1, person);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(s, 2, conversation);
+	if (rc != SQLITE_OK) {
+		done(s);
+		return map_rc(rc);
+	}
+	if ((ret = step_row(s)) != DRILL_OK)
+		return ret;
+	*delivery_id = sqlite3_column_int64(s, 0);
+	done(s);
+	return DRILL_OK;
+}
+
+int
+store_practice_set(struct store *st, int64_t person, int64_t conversation,
+    int64_t delivery_id)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	s = stmt_get(st, delivery_id == 0 ? S_PRACTICE_CLEAR : S_PRACTICE_SET);
+	if (s == NULL)
+		return DRILL_EINVAL;
+	rc = sqlite3_bind_int64(s, 1, person);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(s, 2, conversation);
+	if (rc == SQLITE_OK && delivery_id != 0)
+		rc = sqlite3_bind_int64(s, 3, delivery_id);
+	if (rc != SQLITE_OK) {
+		done(s);
+		return map_rc(rc);
+	}
+	return step_write(s, NULL, NULL);
+}
+
+/*
+ * Every question of a delivery addressed to the person (today only practice
+ * deliveries name one). cb must not call this same function (it would
+ * reset the running query); other store calls are fine.
+ */
+int
+store_person_questions(struct store *st, int64_t person, store_question_cb cb,
+    void *arg)
+{
+	sqlite3_stmt *s = stmt_get(st, S_PERSON_QUESTIONS);
+	int rc;
+
+	if (cb == NULL)
+		return DRILL_EINVAL;
+	if ((rc = sqlite3_bind_int64(s, 1, person)) != SQLITE_OK)
+		goto out;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const unsigned char *q = sqlite3_column_text(s, 0);
+
+		if (q == NULL) {
+			rc = SQLITE_NOMEM;	/* the column is NOT NULL */
+			goto out;
+		}
+		cb(arg, (const char *)q);
+	}
+out:
+	done(s);
+	return rc == SQLITE_DONE ? DRILL_OK : map_rc(rc);
+}
+
+/* Same reentrancy rule as store_person_questions. */
+int
+store_person_question_stats(struct store *st, int64_t person, store_qstat_cb cb,
+    void *arg)
+{
+	sqlite3_stmt *s = stmt_get(st, S_PERSON_QSTATS);
+	int rc;
+
+	if (cb == NULL)
+		return DRILL_EINVAL;
+	if ((rc = sqlite3_bind_int64(s, 1, person)) != SQLITE_OK)
+		goto out;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const unsigned char *q = sqlite3_column_text(s, 0);
+
+		if (q == NULL) {
+			rc = SQLITE_NOMEM;
+			goto out;
+		}
+		cb(arg, (const char *)q, sqlite3_column_int64(s, 1),
+		    sqlite3_column_double(s, 2));
+	}
+out:
+	done(s);
+	return rc == SQLITE_DONE ? DRILL_OK : map_rc(rc);
+}
+
+int
+store_dispute_add(struct store *st, int64_t answer_id, const char *reason,
+    int64_t now, int64_t *id)
+{
+	sqlite3_stmt *s = stmt_get(st, S_DISPUTE_INSERT);
+	int rc;
+
+	if (s == NULL || id == NULL)
+		return DRILL_EINVAL;
+	rc = sqlite3_bind_int64(s, 1, answer_id);
+	if (rc == SQLITE_OK)
+		rc = bind_text(s, 2, reason);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(s, 3, now);
+	if (rc != SQLITE_OK) {
+		done(s);
+		return map_rc(rc);
+	}
+	return step_write(s, id, NULL);
+}
+
+/* Removes a side file of path ("-wal", "-shm", "-journal"); ENOENT is fine. */
+static int
+unlink_side(const char *path, const char *suffix)
+{
+	char buf[PATH_MAX];
+	int n = snprintf(buf, sizeof buf, "%s%s", path, suffix);
+
+	if (n < 0 || (size_t)n >= sizeof buf) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return unlink(buf) == 0 || errno == ENOENT ? 0 : -1;
+}
+
+/* Flushes the directory holding path, so a rename in it is durable. */
+static void
+sync_dir_of(const char *path)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	size_t n;
+	int fd;
+
+	if (slash == NULL) {
+		dir[0] = '.';
+		n = 1;
+	} else {
+		n = slash == path ? 1 : (size_t)(slash - path);
+		if (n >= sizeof dir)
+			return;
+		memcpy(dir, path, n);
+	}
+	dir[n] = '\0';
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return;
+	(void)fsync(fd);	/* best effort: the file itself is synced */
+	close(fd);
+}
+
+/*
+ * Copies the whole database in one backup step (one read snapshot; in WAL
+ * mode writers carry on meanwhile) into DEST.tmp-XXXXXX, which SQLite
+ * syncs on commit, then renames it over dest. Stale -wal/-shm/-journal
+ * files left next to dest by an earlier database there would otherwise be
+ * applied to the new copy, so they are removed first; dest must not be a
+ * database anyone has open, and it may not be the live database itself.
+ * Not allowed inside store_begin: it would copy uncommitted writes.
+ */
+int
+store_backup(struct store *st, const char *dest, char *err)
+{
+	static const char suffix[] = ".tmp-XXXXXX";
+	sqlite3 *bdb = NULL;
+	sqlite3_backup *bk;
+	const char *src;
+	struct stat sa, sb;
+	char *tmp = NULL;
+	size_t n;
+	int fd, rc, ret = DRILL_EIO;
+	uint64_t waited = 0;
+
+	if (dest == NULL || dest[0] == '\0') {
+		drill_seterr(err, "backup: no destination");
+		return DRILL_EIO;
+	}
+	if (st->in_tx) {
+		drill_seterr(err, "backup: not allowed inside a transaction");
+		return DRILL_EIO;
+	}
+	src = sqlite3_db_filename(st->db, "main");
+	if (src != NULL && src[0] != '\0' && stat(src, &sa) == 0 &&
+	    stat(dest, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino) {
+		drill_seterr(err, "backup: %s is the live database", dest);
+		return DRILL_EIO;
+	}
+
+	n = strlen(dest);
+	if ((tmp = malloc(n + sizeof suffix)) == NULL) {
+		drill_seterr(err, "backup: out of memory");
+		return DRILL_EIO;
+	}
+	memcpy(tmp, dest, n);
+	memcpy(tmp + n, suffix, sizeof suffix);
+	if ((fd = mkstemp(tmp)) < 0) {
+		drill_seterr(err, "backup: cannot create %s: %s", tmp, strerror(errno));
+		free(tmp);
+		return DRILL_EIO;
+	}
+	close(fd);
+
+	rc = sqlite3_open_v2(tmp, &bdb, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+	    NULL);
+	if (rc != SQLITE_OK) {
+		drill_seterr(err, "backup: cannot open %s: %s", tmp,
+		    bdb != NULL ? sqlite3_errmsg(bdb) : "out of memory");
+		goto fail;
+	}
+	if ((bk = sqlite3_backup_init(bdb, "main", st->db, "main")) == NULL) {
+		drill_seterr(err, "backup: %s", sqlite3_errmsg(bdb));
+		goto fail;
+	}
+	/* BUSY/LOCKED only when the source is being recovered: wait a little. */
+	while ((rc = sqlite3_backup_step(bk, -1)) == SQLITE_BUSY ||
+	    rc == SQLITE_LOCKED) {
+		if (waited >= st->busy_ms)
+			break;
+		sqlite3_sleep(10);
+		waited += 10;
+	}
+	if (rc != SQLITE_DONE) {
+		sqlite3_backup_finish(bk);
+		drill_seterr(err, "backup to %s failed: %s", dest,
+		    sqlite3_errstr(rc));
+		goto fail;
+	}
+	if ((rc = sqlite3_backup_finish(bk)) != SQLITE_OK) {
+		drill_seterr(err, "backup to %s failed: %s", dest, sqlite3_errmsg(bdb));
+		goto fail;
+	}
+	rc = sqlite3_close(bdb);
+	bdb = NULL;
+	if (rc != SQLITE_OK) {
+		drill_seterr(err, "backup: cannot close %s: %s", tmp, sqlite3_errstr(rc));
+		goto fail;
+	}
+	if (unlink_side(dest, "-wal") != 0 || unlink_side(dest, "-shm") != 0 ||
+	    unlink_side(dest, "-journal") != 0) {
+		drill_seterr(err, "backup: cannot remove stale files of %s: %s", dest,
+		    strerror(errno));
+		goto fail;
+	}
+	if (rename(tmp, dest) != 0) {
+		drill_seterr(err, "backup: cannot rename %s to %s: %s", tmp, dest,
+		    strerror(errno));
+		goto fail;
+	}
+	sync_dir_of(dest);
+	ret = DRILL_OK;
+	goto out;
+fail:
+	sqlite3_close(bdb);
+	unlink(tmp);
+	(void)unlink_side(tmp, "-journal");
+	(void)unlink_side(tmp, "-wal");
+	(void)unlink_side(tmp, "-shm");
+out:
+	free(tmp);
+	return ret;
+}

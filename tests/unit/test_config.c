@@ -1,0 +1,738 @@
+/*
+ * test_config.c - unit tests for the config module: loading, defaults, the
+ * "FILE:LINE: OPTION: problem" lines, path resolution and the size and
+ * duration parsers. Each test gets its own temporary directory (under
+ * $TMPDIR or /tmp) for the files it writes; it runs from the repository root
+ * so that it can load the shipped config/drilld.conf.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "drill/config.h"
+#include "drill/vocab.h"
+
+#define KIB UINT64_C(1024)
+#define MIB (KIB * 1024)
+
+struct fixture {
+	char dir[PATH_MAX];	/* canonical temporary directory */
+	char path[PATH_MAX + 256];	/* the last file written */
+	struct config cfg;
+	struct config_errors errs;
+};
+
+static void
+rm_rf(const char *path)
+{
+	struct stat st;
+	DIR *d;
+	struct dirent *e;
+
+	if (lstat(path, &st) != 0)
+		return;
+	if (S_ISDIR(st.st_mode) && (d = opendir(path)) != NULL) {
+		while ((e = readdir(d)) != NULL) {
+			char sub[PATH_MAX];
+
+			if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+				continue;
+			snprintf(sub, sizeof(sub), "%s/%s", path, e->d_name);
+			rm_rf(sub);
+		}
+		closedir(d);
+		rmdir(path);
+	} else {
+		unlink(path);
+	}
+}
+
+static int
+setup(void **state)
+{
+	const char *tmp = getenv("TMPDIR");
+	char tmpl[PATH_MAX];
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	if (f == NULL)
+		return -1;
+	if (tmp == NULL || *tmp == '\0')
+		tmp = "/tmp";
+	snprintf(tmpl, sizeof(tmpl), "%s/test_config.XXXXXX", tmp);
+	if (mkdtemp(tmpl) == NULL || realpath(tmpl, f->dir) == NULL) {
+		free(f);
+		return -1;
+	}
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	config_free(&f->cfg);
+	config_errors_free(&f->errs);
+	rm_rf(f->dir);
+	free(f);
+	return 0;
+}
+
+/* Writes text to DIR/name (creating DIR/sub-directories as needed) and returns its path. */
+static const char *
+write_file(struct fixture *f, const char *name, const char *text)
+{
+	FILE *fp;
+	char *slash;
+
+	snprintf(f->path, sizeof(f->path), "%s/%s", f->dir, name);
+	slash = strrchr(f->path, '/');
+	*slash = '\0';
+	mkdir(f->path, 0700);
+	*slash = '/';
+	fp = fopen(f->path, "w");
+	assert_non_null(fp);
+	assert_int_equal(fputs(text, fp) >= 0, 1);
+	assert_int_equal(fclose(fp), 0);
+	return f->path;
+}
+
+/* Writes text to a file and loads it; returns config_load's result. */
+static int
+load_text(struct fixture *f, const char *text)
+{
+	const char *path = write_file(f, "drilld.conf", text);
+
+	config_free(&f->cfg);
+	config_errors_free(&f->errs);
+	return config_load(path, &f->cfg, &f->errs);
+}
+
+static void
+print_errors(const struct config_errors *errs)
+{
+	for (size_t i = 0; i < errs->n; i++)
+		print_message("  error[%zu]: %s\n", i, errs->lines[i]);
+}
+
+/*
+ * Checks that errs holds exactly the expected lines, each being the file's
+ * path followed by the given suffix (":3: log_levle: unknown option").
+ */
+static void
+expect_errors(const struct fixture *f, const char *const *suffixes, size_t n)
+{
+	if (f->errs.n != n)
+		print_errors(&f->errs);
+	assert_int_equal(f->errs.n, n);
+	for (size_t i = 0; i < n; i++) {
+		char want[PATH_MAX + 512];
+
+		snprintf(want, sizeof(want), "%s%s", f->path, suffixes[i]);
+		if (strcmp(f->errs.lines[i], want) != 0)
+			print_errors(&f->errs);
+		assert_string_equal(f->errs.lines[i], want);
+	}
+}
+
+#define EXPECT_ERRORS(f, ...) do { \
+	static const char *const want_[] = {__VA_ARGS__}; \
+	expect_errors((f), want_, sizeof(want_) / sizeof(want_[0])); \
+} while (0)
+
+static void
+assert_zeroed(const struct config *cfg)
+{
+	static const struct config zero;
+
+	assert_memory_equal(cfg, &zero, sizeof(zero));
+}
+
+static void
+test_minimal_defaults(void **state)
+{
+	struct fixture *f = *state;
+	char want[PATH_MAX + 32];
+
+	assert_int_equal(load_text(f, "state_dir = \"state\";\n"
+	    "banks = [ \"questions\" ];\n"), 0);
+	assert_int_equal(f->errs.n, 0);
+	assert_string_equal(f->cfg.file, f->path);
+	assert_string_equal(f->cfg.dir, f->dir);
+	snprintf(want, sizeof(want), "%s/state", f->dir);
+	assert_string_equal(f->cfg.state_dir, want);
+	assert_int_equal(f->cfg.nbanks, 1);
+	snprintf(want, sizeof(want), "%s/questions", f->dir);
+	assert_string_equal(f->cfg.banks[0], want);
+	assert_int_equal(f->cfg.log_level, LOGL_INFO);
+	assert_int_equal(f->cfg.store.busy_timeout_ms, 5000);
+	assert_string_equal(f->cfg.console.person, "console:local");
+	assert_int_equal(f->cfg.console.color, CONFIG_COLOR_AUTO);
+	assert_int_equal(f->cfg.practice.level, VOCAB_MID);
+	assert_int_equal(f->cfg.practice.max_answer, 2 * MIB);
+}
+
+static void
+test_all_options(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(load_text(f, "state_dir = \"/var/lib/drilld\";\n"
+	    "banks = ( \"/a\", \"/b\" );\n"
+	    "log_level = \"debug\";\n"
+	    "store = { busy_timeout = \"1m30s\"; };\n"
+	    "console: { person = \"matrix:@alice:example.org\"; color = \"never\"; };\n"
+	    "practice: { level = \"senior\"; max_answer = \"16M\"; };\n"), 0);
+	assert_string_equal(f->cfg.state_dir, "/var/lib/drilld");
+	assert_int_equal(f->cfg.nbanks, 2);
+	assert_string_equal(f->cfg.banks[0], "/a");
+	assert_string_equal(f->cfg.banks[1], "/b");
+	assert_int_equal(f->cfg.log_level, LOGL_DEBUG);
+	assert_int_equal(f->cfg.store.busy_timeout_ms, 90000);
+	assert_string_equal(f->cfg.console.person, "matrix:@alice:example.org");
+	assert_int_equal(f->cfg.console.color, CONFIG_COLOR_NEVER);
+	assert_int_equal(f->cfg.practice.level, VOCAB_SENIOR);
+	assert_int_equal(f->cfg.practice.max_answer, 16 * MIB);
+}
+
+static void
+test_shipped_config(void **state)
+{
+	struct fixture *f = *state;
+	char cwd[PATH_MAX], want[PATH_MAX + 32];
+
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	assert_int_equal(config_load("config/drilld.conf", &f->cfg, &f->errs), 0);
+	if (f->errs.n != 0)
+		print_errors(&f->errs);
+	assert_int_equal(f->errs.n, 0);
+	assert_string_equal(f->cfg.file, "config/drilld.conf");
+	snprintf(want, sizeof(want), "%s/config", cwd);
+	assert_string_equal(f->cfg.dir, want);
+	snprintf(want, sizeof(want), "%s/var", cwd);
+	assert_string_equal(f->cfg.state_dir, want);
+	assert_int_equal(f->cfg.nbanks, 1);
+	snprintf(want, sizeof(want), "%s/questions", cwd);
+	assert_string_equal(f->cfg.banks[0], want);
+	/* the shipped file states the defaults */
+	assert_int_equal(f->cfg.log_level, LOGL_INFO);
+	assert_int_equal(f->cfg.store.busy_timeout_ms, 5000);
+	assert_string_equal(f->cfg.console.person, "console:local");
+	assert_int_equal(f->cfg.console.color, CONFIG_COLOR_AUTO);
+	assert_int_equal(f->cfg.practice.level, VOCAB_MID);
+	assert_int_equal(f->cfg.practice.max_answer, 2 * MIB);
+}
+
+static void
+test_unknown_option(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(load_text(f, "state_dir = \"s\";\n"
+	    "banks = [ \"b\" ];\n"
+	    "log_levle = \"debug\";\n"), DRILL_EINVAL);
+	EXPECT_ERRORS(f, ":3: log_levle: unknown option");
+	assert_zeroed(&f->cfg);
+}
+
+static void
+test_unknown_nested(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(load_text(f, "state_dir = \"s\";\n"
+	    "banks = [ \"b\" ];\n"
+	    "practice: {\n"
+	    "  levle = \"senior\";\n"
+	    "  max_answer = \"1M\";\n"
+	    "};\n"
+	    "colour = \"never\";\n"
+	    "console: { Person = \"console:x\"; };\n"
+	    "extra: { a = 1; b = 2; };\n"), DRILL_EINVAL);
+	EXPECT_ERRORS(f,
+	    ":4: practice.levle: unknown option",
+	    ":7: colour: unknown option",
+	    ":8: console.Person: unknown option",
+	    ":9: extra: unknown option");
+}
+
+static void
+test_many_problems(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(load_text(f, "# a comment\n"
+	    "log_level = \"loud\";\n"
+	    "store = { busy_timeout = \"5x\"; };\n"
+	    "console = {\n"
+	    "  person = \"local\";\n"
+	    "  color = \"sometimes\";\n"
+	    "};\n"
+	    "practice = { level = \"expert\"; max_answer = \"512\"; };\n"
+	    "bogus = true;\n"), DRILL_EINVAL);
+	EXPECT_ERRORS(f,
+	    ":2: log_level: unknown level \"loud\" (debug, info, notice, warning, error)",
+	    ":3: store.busy_timeout: invalid duration \"5x\": expected numbers with units ms, s, m, h or d, e.g. \"90s\" or \"1h30m\"",
+	    ":5: console.person: invalid person \"local\": expected \"platform:id\", e.g. \"console:local\"",
+	    ":6: console.color: unknown color \"sometimes\" (auto, always, never)",
+	    ":8: practice.level: unknown level \"expert\" (junior, mid, senior)",
+	    ":8: practice.max_answer: \"512\" is out of range (1K..16M)",
+	    ":9: bogus: unknown option",
+	    ": state_dir: required option missing",
+	    ": banks: required option missing");
+	assert_zeroed(&f->cfg);
+}
+
+static void
+test_wrong_types(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(load_text(f, "state_dir = 5;\n"
+	    "banks = ( \"ok\", 1, [ \"x\" ] );\n"
+	    "log_level = 1;\n"
+	    "store = { busy_timeout = 5; };\n"
+	    "console = \"x\";\n"
+	    "practice = { level = 2; max_answer = 2048; };\n"), DRILL_EINVAL);
+	EXPECT_ERRORS(f,
+	    ":1: state_dir: expected a string (got an integer)",
+	    ":2: banks[1]: expected a string (got an integer)",
+	    ":2: banks[2]: expected a string (got an array)",
+	    ":3: log_level: expected a string (got an integer)",
+	    ":4: store.busy_timeout: expected a string with a unit, e.g. \"5s\" (got an integer)",
+	    ":5: console: expected a group, e.g. console { ... } (got a string)",
+	    ":6: practice.level: expected a string (got an integer)",
+	    ":6: practice.max_answer: expected a string with a unit, e.g. \"2M\" (got an integer)");
+}
+
+static void
+test_wrong_types_more(void **state)
+{
+	struct fixture *f = *state;
+
+	/* libconfig 1.5 wraps this integer silently: it must still be refused */
+	assert_int_equal(load_text(f, "state_dir = [ \"a\" ];\n"
+	    "banks = \"questions\";\n"
+	    "store = { busy_timeout = 99999999999; };\n"
+	    "console = { color = true; person = 1.5; };\n"), DRILL_EINVAL);
+	EXPECT_ERRORS(f,
+	    ":1: state_dir: expected a string (got an array)",
+	    ":2: banks: expected a list of paths, e.g. [ \"questions\" ] (got a string)",
+	    ":3: store.busy_timeout: expected a string with a unit, e.g. \"5s\" (got an integer)",
+	    ":4: console.color: expected a string (got a boolean)",
+	    ":4: console.person: expected a string (got a number)");
+}
+
+static void
+test_bad_units(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(load_text(f, "state_dir = \"s\";\nbanks = [ \"b\" ];\n"
+	    "store = { busy_timeout = \"5\"; };\n"
+	    "practice = { max_answer = \"1.5M\"; };\n"), DRILL_EINVAL);
+	EXPECT_ERRORS(f,
+	    ":3: store.busy_timeout: invalid duration \"5\": a unit is required (ms, s, m, h, d), e.g. \"5s\"",
+	    ":4: practice.max_answer: invalid size \"1.5M\": expected a number with an optional unit K, M, G or T, e.g. \"2M\"");
+
+	assert_int_equal(load_text(f, "state_dir = \"s\";\nbanks = [ \"b\" ];\n"
+	    "store = { busy_timeout = \"5 s\"; };\n"
+	    "practice = { max_answer = \"2X\"; };\n"), DRILL_EINVAL);
+	EXPECT_ERRORS(f,
+	    ":3: store.busy_timeout: invalid duration \"5 s\": expected numbers with units ms, s, m, h or d, e.g. \"90s\" or \"1h30m\"",
+	    ":4: practice.max_answer: invalid size \"2X\": expected a number with an optional unit K, M, G or T, e.g. \"2M\"");
+}
+
+static void
+test_out_of_range(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(load_text(f, "state_dir = \"s\";\nbanks = [ \"b\" ];\n"
+	    "store = { busy_timeout = \"10m1ms\"; };\n"
+	    "practice = { max_answer = \"99999999999999999999K\"; };\n"), DRILL_EINVAL);
+	EXPECT_ERRORS(f,
+	    ":3: store.busy_timeout: \"10m1ms\" is out of range (0s..10m)",
+	    ":4: practice.max_answer: \"99999999999999999999K\" is out of range (1K..16M)");
+
+	assert_int_equal(load_text(f, "state_dir = \"s\";\nbanks = [ \"b\" ];\n"
+	    "store = { busy_timeout = \"99999999999999999999d\"; };\n"
+	    "practice = { max_answer = \"16M1\"; };\n"), DRILL_EINVAL);
+	EXPECT_ERRORS(f,
+	    ":3: store.busy_timeout: \"99999999999999999999d\" is out of range (0s..10m)",
+	    ":4: practice.max_answer: invalid size \"16M1\": expected a number with an optional unit K, M, G or T, e.g. \"2M\"");
+
+	assert_int_equal(load_text(f, "state_dir = \"s\";\nbanks = [ \"b\" ];\n"
+	    "practice = { max_answer = \"16385K\"; };\n"), DRILL_EINVAL);
+	EXPECT_ERRORS(f, ":3: practice.max_answer: \"16385K\" is out of range (1K..16M)");
+
+	/* the bounds themselves are in range */
+	assert_int_equal(load_text(f, "state_dir = \"s\";\nbanks = [ \"b\" ];\n"
+	    "store = { busy_timeout = \"0s\"; };\n"
+	    "practice = { max_answer = \"1K\"; };\n"), 0);
+	assert_int_equal(f->cfg.store.busy_timeout_ms, 0);
+	assert_int_equal(f->cfg.practice.max_answer, KIB);
+	assert_int_equal(load_text(f, "state_dir = \"s\";\nbanks = [ \"b\" ];\n"
+	    "store = { busy_timeout = \"10m\"; };\n"
+	    "practice = { max_answer = \"16MiB\"; };\n"), 0);
+	assert_int_equal(f->cfg.store.busy_timeout_ms, 600000);
+	assert_int_equal(f->cfg.practice.max_answer, 16 * MIB);
+}
+
+static void
+test_empty_values(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(load_text(f, "state_dir = \"\";\nbanks = [ ];\n"
+	    "console = { person = \"\"; };\n"
+	    "practice = { max_answer = \"\"; };\n"), DRILL_EINVAL);
+	EXPECT_ERRORS(f,
+	    ":1: state_dir: must not be empty",
+	    ":2: banks: must list at least one bank file or directory",
+	    ":3: console.person: invalid person \"\": expected \"platform:id\", e.g. \"console:local\"",
+	    ":4: practice.max_answer: invalid size \"\": expected a number with an optional unit K, M, G or T, e.g. \"2M\"");
+
+	assert_int_equal(load_text(f, "state_dir = \"s\";\nbanks = [ \"a\", \"\" ];\n"), DRILL_EINVAL);
+	EXPECT_ERRORS(f, ":2: banks[1]: must not be empty");
+}
+
+static void
+test_person(void **state)
+{
+	struct fixture *f = *state;
+	static const char *const bad[] = {
+		"console", "console:", ":local", "Console:local", "slack :U1",
+		"slack:U1 U2", "slack:U1\t", "sl4ck:U1"
+	};
+	static const char *const good[] = {
+		"console:local", "slack:U0123ABCD", "matrix:@alice:example.org"
+	};
+	char text[256];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text), "state_dir = \"s\";\nbanks = [ \"b\" ];\n"
+		    "console = { person = \"%s\"; };\n", bad[i]);
+		assert_int_equal(load_text(f, text), DRILL_EINVAL);
+		assert_int_equal(f->errs.n, 1);
+		assert_non_null(strstr(f->errs.lines[0], ":3: console.person: invalid person"));
+	}
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		snprintf(text, sizeof(text), "state_dir = \"s\";\nbanks = [ \"b\" ];\n"
+		    "console = { person = \"%s\"; };\n", good[i]);
+		assert_int_equal(load_text(f, text), 0);
+		assert_string_equal(f->cfg.console.person, good[i]);
+	}
+}
+
+/* A value with control characters or quotes stays on one line, escaped. */
+static void
+test_values_escaped(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(load_text(f, "state_dir = \"s\";\nbanks = [ \"b\" ];\n"
+	    "log_level = \"in\\nfo\\\"\";\n"), DRILL_EINVAL);
+	EXPECT_ERRORS(f, ":3: log_level: unknown level \"in\\x0afo\\\"\" (debug, info, notice, warning, error)");
+
+	assert_int_equal(load_text(f, "state_dir = \"s\";\nbanks = [ \"b\" ];\n"
+	    "log_level = \"0123456789012345678901234567890123456789012345678901234567890123456789\";\n"),
+	    DRILL_EINVAL);
+	EXPECT_ERRORS(f, ":3: log_level: unknown level \"0123456789012345678901234567890123456789012345678901234567890123\"... (debug, info, notice, warning, error)");
+}
+
+static void
+test_syntax_error(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(load_text(f, "state_dir = \"s\";\n"
+	    "banks = [ \"b\" ];\n"
+	    "\n"
+	    "log_level = ;\n"
+	    "bogus = 1;\n"), DRILL_EINVAL);
+	EXPECT_ERRORS(f, ":4: syntax error");
+	assert_zeroed(&f->cfg);
+
+	/* libconfig's own text when it has one */
+	assert_int_equal(load_text(f, "state_dir = \"s\";\n"
+	    "state_dir = \"t\";\n"), DRILL_EINVAL);
+	EXPECT_ERRORS(f, ":2: syntax error: duplicate setting name");
+
+	assert_int_equal(load_text(f, "state_dir = \"s\";\n"
+	    "banks = [ \"b\", 1 ];\n"), DRILL_EINVAL);
+	EXPECT_ERRORS(f, ":2: syntax error: mismatched element type in array");
+}
+
+static void
+test_include_rejected(void **state)
+{
+	struct fixture *f = *state;
+
+	write_file(f, "other.conf", "log_level = \"debug\";\n");
+	assert_int_equal(load_text(f, "state_dir = \"s\";\n"
+	    "  @include \"other.conf\"\n"
+	    "banks = [ \"b\" ];\n"
+	    "bogus = 1;\n"), DRILL_EINVAL);
+	EXPECT_ERRORS(f,
+	    ":2: @include: not supported; put every option in this file",
+	    ":4: bogus: unknown option");
+}
+
+static void
+test_missing_required(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(load_text(f, ""), DRILL_EINVAL);
+	EXPECT_ERRORS(f,
+	    ": state_dir: required option missing",
+	    ": banks: required option missing");
+
+	assert_int_equal(load_text(f, "banks = [ \"b\" ];\n"), DRILL_EINVAL);
+	EXPECT_ERRORS(f, ": state_dir: required option missing");
+}
+
+static void
+test_unreadable(void **state)
+{
+	struct fixture *f = *state;
+	char path[PATH_MAX + 16];
+	char want[PATH_MAX + 64];
+
+	snprintf(path, sizeof(path), "%s/missing.conf", f->dir);
+	assert_int_equal(config_load(path, &f->cfg, &f->errs), DRILL_EIO);
+	assert_int_equal(f->errs.n, 1);
+	snprintf(want, sizeof(want), "%s: cannot read: %s", path, strerror(ENOENT));
+	assert_string_equal(f->errs.lines[0], want);
+	assert_zeroed(&f->cfg);
+	config_errors_free(&f->errs);
+
+	/* a directory: libconfig's scanner would exit() on it */
+	assert_int_equal(config_load(f->dir, &f->cfg, &f->errs), DRILL_EIO);
+	assert_int_equal(f->errs.n, 1);
+	snprintf(want, sizeof(want), "%s: cannot read: %s", f->dir, strerror(EISDIR));
+	assert_string_equal(f->errs.lines[0], want);
+}
+
+static void
+test_not_text(void **state)
+{
+	struct fixture *f = *state;
+	const char *path = write_file(f, "nul.conf", "state_dir = \"s\";\n");
+	FILE *fp = fopen(path, "a");
+
+	assert_non_null(fp);
+	assert_int_equal(fputc('\0', fp), 0);
+	assert_int_equal(fclose(fp), 0);
+	assert_int_equal(config_load(path, &f->cfg, &f->errs), DRILL_EINVAL);
+	EXPECT_ERRORS(f, ": contains a NUL byte: not a text file");
+}
+
+static void
+test_relative_paths(void **state)
+{
+	struct fixture *f = *state;
+	char cwd[PATH_MAX], want[PATH_MAX + 32];
+	int rc;
+
+	write_file(f, "etc/drilld.conf", "state_dir = \"../var\";\n"
+	    "banks = [ \"q\", \"./a/b\", \"/abs/x\", \"..\", \".\", \"../../../../../../../../../..\", \"x/../y\" ];\n");
+
+	/* loaded by a path relative to the working directory */
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	assert_int_equal(chdir(f->dir), 0);
+	rc = config_load("etc/drilld.conf", &f->cfg, &f->errs);
+	assert_int_equal(chdir(cwd), 0);
+	if (rc != 0)
+		print_errors(&f->errs);
+	assert_int_equal(rc, 0);
+
+	assert_string_equal(f->cfg.file, "etc/drilld.conf");
+	snprintf(want, sizeof(want), "%s/etc", f->dir);
+	assert_string_equal(f->cfg.dir, want);
+	snprintf(want, sizeof(want), "%s/var", f->dir);
+	assert_string_equal(f->cfg.state_dir, want);
+	assert_int_equal(f->cfg.nbanks, 7);
+	snprintf(want, sizeof(want), "%s/etc/q", f->dir);
+	assert_string_equal(f->cfg.banks[0], want);
+	snprintf(want, sizeof(want), "%s/etc/a/b", f->dir);
+	assert_string_equal(f->cfg.banks[1], want);
+	assert_string_equal(f->cfg.banks[2], "/abs/x");
+	assert_string_equal(f->cfg.banks[3], f->dir);
+	snprintf(want, sizeof(want), "%s/etc", f->dir);
+	assert_string_equal(f->cfg.banks[4], want);
+	assert_string_equal(f->cfg.banks[5], "/");
+	/* inner ".." stays: only the config's directory is known to be link-free */
+	snprintf(want, sizeof(want), "%s/etc/x/../y", f->dir);
+	assert_string_equal(f->cfg.banks[6], want);
+}
+
+/* A config in a directory reached through a symlink resolves against the real directory. */
+static void
+test_symlinked_dir(void **state)
+{
+	struct fixture *f = *state;
+	char link[PATH_MAX + 16], path[PATH_MAX + 32], want[PATH_MAX + 32];
+
+	write_file(f, "real/drilld.conf", "state_dir = \"../var\";\nbanks = [ \"q\" ];\n");
+	snprintf(link, sizeof(link), "%s/link", f->dir);
+	assert_int_equal(symlink("real", link), 0);
+	snprintf(path, sizeof(path), "%s/drilld.conf", link);
+	assert_int_equal(config_load(path, &f->cfg, &f->errs), 0);
+	snprintf(want, sizeof(want), "%s/real", f->dir);
+	assert_string_equal(f->cfg.dir, want);
+	snprintf(want, sizeof(want), "%s/var", f->dir);
+	assert_string_equal(f->cfg.state_dir, want);
+	assert_string_equal(f->cfg.file, path);
+}
+
+static void
+test_free_zeroed(void **state)
+{
+	struct config cfg;
+	struct config_errors errs;
+
+	(void)state;
+	memset(&cfg, 0, sizeof(cfg));
+	memset(&errs, 0, sizeof(errs));
+	config_free(&cfg);
+	config_free(NULL);
+	config_errors_free(&errs);
+	config_errors_free(NULL);
+	assert_zeroed(&cfg);
+}
+
+static void
+test_parse_size(void **state)
+{
+	static const struct {
+		const char *s;
+		uint64_t want;
+	} good[] = {
+		{"0", 0}, {"512", 512}, {"512B", 512}, {"512b", 512},
+		{"1K", KIB}, {"64k", 64 * KIB}, {"64KB", 64 * KIB},
+		{"64KiB", 64 * KIB}, {"64kib", 64 * KIB}, {"1M", MIB},
+		{"2G", 2 * 1024 * MIB}, {"1T", 1024 * 1024 * MIB},
+		{"007K", 7 * KIB},
+		{"18446744073709551615", UINT64_MAX},
+		{"16777215T", UINT64_C(16777215) << 40}
+	};
+	static const char *const bad[] = {
+		"", " ", "  \t", " 1K", "1K ", "1 K", "-1M", "+1M", "1.5M",
+		"5x", "1KK", "1Kb2", "1iB", "1KiBB", "K", "M1", "0x10",
+		"1e3", "1,000",
+		"99999999999999999999K",	/* the number overflows */
+		"18446744073709551616",		/* UINT64_MAX + 1 */
+		"16777216T",			/* 2^64 */
+		"17179869184G"			/* 2^64 */
+	};
+	uint64_t v;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		v = 12345;
+		if (config_parse_size(good[i].s, UINT64_MAX, &v) != 0)
+			fail_msg("size \"%s\" refused", good[i].s);
+		assert_int_equal(v, good[i].want);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		v = 12345;
+		if (config_parse_size(bad[i], UINT64_MAX, &v) != DRILL_EINVAL)
+			fail_msg("size \"%s\" accepted", bad[i]);
+		assert_int_equal(v, 12345);	/* untouched */
+	}
+	assert_int_equal(config_parse_size("1M", MIB, &v), 0);
+	assert_int_equal(v, MIB);
+	assert_int_equal(config_parse_size("1025K", MIB, &v), DRILL_EINVAL);
+	assert_int_equal(config_parse_size(NULL, MIB, &v), DRILL_EINVAL);
+}
+
+static void
+test_parse_duration(void **state)
+{
+	static const struct {
+		const char *s;
+		uint64_t want;
+	} good[] = {
+		{"0s", 0}, {"0ms", 0}, {"250ms", 250}, {"90s", 90000},
+		{"5m", 300000}, {"4h", 14400000}, {"2d", 172800000},
+		{"1h30m", 5400000}, {"1d2h3m4s5ms", 93784005},
+		{"30m1h", 5400000}, {"007s", 7000},
+		{"18446744073709551615ms", UINT64_MAX},
+		{"213503982334d", UINT64_C(213503982334) * 86400000}
+	};
+	static const char *const bad[] = {
+		"", " ", "\t", "5", "1h30", "5x", "5S", "5M", "5 s", " 5s",
+		"5s ", "-1s", "+1s", "1.5h", "s", "ms", "5min", "5sec",
+		"1h 30m", "5ss", "h1",
+		"99999999999999999999ms",	/* the number overflows */
+		"18446744073709551616ms",	/* UINT64_MAX + 1 */
+		"213503982335d",		/* the product overflows */
+		"18446744073709551615ms1ms"	/* the sum overflows */
+	};
+	uint64_t v;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		v = 12345;
+		if (config_parse_duration(good[i].s, UINT64_MAX, &v) != 0)
+			fail_msg("duration \"%s\" refused", good[i].s);
+		assert_int_equal(v, good[i].want);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		v = 12345;
+		if (config_parse_duration(bad[i], UINT64_MAX, &v) != DRILL_EINVAL)
+			fail_msg("duration \"%s\" accepted", bad[i]);
+		assert_int_equal(v, 12345);	/* untouched */
+	}
+	assert_int_equal(config_parse_duration("10m", 600000, &v), 0);
+	assert_int_equal(v, 600000);
+	assert_int_equal(config_parse_duration("10m1ms", 600000, &v), DRILL_EINVAL);
+	assert_int_equal(config_parse_duration(NULL, 600000, &v), DRILL_EINVAL);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_minimal_defaults, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_all_options, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_shipped_config, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unknown_option, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unknown_nested, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_many_problems, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_wrong_types, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_wrong_types_more, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_units, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_out_of_range, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_empty_values, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_person, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_values_escaped, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_syntax_error, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_include_rejected, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_missing_required, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unreadable, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_not_text, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_relative_paths, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_symlinked_dir, setup, teardown),
+		cmocka_unit_test(test_free_zeroed),
+		cmocka_unit_test(test_parse_size),
+		cmocka_unit_test(test_parse_duration),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,1116 @@
+/*
+ * test_store.c - unit tests of the store against real SQLite files in a
+ * temporary directory: schema versions and migrations, every table's round
+ * trip, the streak arithmetic, read-only opens and the online backup.
+ * The test talks to SQLite directly (sqlite3.h) only to set up or inspect
+ * databases behind the store's back.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "drill/store.h"
+
+struct fx {
+	char dir[64];
+	char db[128];
+};
+
+static int
+setup(void **state)
+{
+	struct fx *fx = calloc(1, sizeof *fx);
+
+	if (fx == NULL)
+		return -1;
+	snprintf(fx->dir, sizeof fx->dir, "/tmp/test_store-XXXXXX");
+	if (mkdtemp(fx->dir) == NULL) {
+		free(fx);
+		return -1;
+	}
+	snprintf(fx->db, sizeof fx->db, "%s/drilld.db", fx->dir);
+	*state = fx;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fx *fx = *state;
+	char path[512];
+	struct dirent *e;
+	DIR *d;
+
+	if ((d = opendir(fx->dir)) != NULL) {
+		while ((e = readdir(d)) != NULL) {
+			if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+				continue;
+			snprintf(path, sizeof path, "%s/%s", fx->dir, e->d_name);
+			unlink(path);
+		}
+		closedir(d);
+	}
+	rmdir(fx->dir);
+	free(fx);
+	return 0;
+}
+
+/* ---- helpers ---- */
+
+static struct store *
+open_rw(const char *path)
+{
+	char err[DRILL_ERRLEN] = "";
+	struct store *st = NULL;
+	int rc = store_open(path, 0, 2000, &st, err);
+
+	if (rc != 0)
+		print_error("store_open %s: %s (%s)\n", path, drill_strerror(rc), err);
+	assert_int_equal(rc, 0);
+	assert_non_null(st);
+	return st;
+}
+
+static struct store *
+open_ro(const char *path)
+{
+	char err[DRILL_ERRLEN] = "";
+	struct store *st = NULL;
+	int rc = store_open(path, STORE_READONLY, 2000, &st, err);
+
+	if (rc != 0)
+		print_error("store_open ro %s: %s (%s)\n", path, drill_strerror(rc), err);
+	assert_int_equal(rc, 0);
+	assert_non_null(st);
+	return st;
+}
+
+/* Runs one query on a raw connection and returns its first column as int. */
+static int64_t
+raw_int(const char *path, const char *sql)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *s = NULL;
+	int64_t v = -1;
+
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL),
+	    SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return v;
+}
+
+static void
+raw_text(const char *path, const char *sql, char *buf, size_t len)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *s = NULL;
+
+	buf[0] = '\0';
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL),
+	    SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
+	if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0) != NULL)
+		snprintf(buf, len, "%s", (const char *)sqlite3_column_text(s, 0));
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+}
+
+static void
+raw_exec(const char *path, const char *sql)
+{
+	sqlite3 *db = NULL;
+	char *msg = NULL;
+
+	assert_int_equal(sqlite3_open_v2(path, &db,
+	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL), SQLITE_OK);
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
+		fail_msg("%s: %s", sql, msg != NULL ? msg : "?");
+	sqlite3_close(db);
+}
+
+/* Reads a whole file into a malloc'd buffer; *len gets its size. */
+static char *
+slurp(const char *path, size_t *len)
+{
+	struct stat sb;
+	char *buf;
+	FILE *f;
+
+	assert_int_equal(stat(path, &sb), 0);
+	buf = malloc((size_t)sb.st_size + 1);
+	assert_non_null(buf);
+	f = fopen(path, "rb");
+	assert_non_null(f);
+	*len = fread(buf, 1, (size_t)sb.st_size, f);
+	assert_int_equal(*len, (size_t)sb.st_size);
+	fclose(f);
+	return buf;
+}
+
+static bool
+exists(const char *path)
+{
+	struct stat sb;
+
+	return stat(path, &sb) == 0;
+}
+
+/* Number of directory entries other than . and .. */
+static int
+count_files(const char *dir)
+{
+	struct dirent *e;
+	DIR *d = opendir(dir);
+	int n = 0;
+
+	assert_non_null(d);
+	while ((e = readdir(d)) != NULL)
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+			n++;
+	closedir(d);
+	return n;
+}
+
+/* A person, a DM conversation and a practice delivery of question q. */
+static void
+seed(struct store *st, const char *who, const char *q, int64_t *person,
+    int64_t *conv, int64_t *delivery)
+{
+	char conv_name[64];
+	struct store_delivery d = {0};
+
+	snprintf(conv_name, sizeof conv_name, "dm-of-%s", who);
+	assert_int_equal(store_person_ensure(st, who, 1000, person), 0);
+	assert_int_equal(store_conversation_ensure(st, conv_name, STORE_CONV_DM,
+	    1000, conv), 0);
+	d.conversation_id = *conv;
+	d.person_id = *person;
+	d.question_id = (char *)q;
+	d.kind = (char *)"practice";
+	d.created_at = 1000;
+	assert_int_equal(store_delivery_add(st, &d, delivery), 0);
+}
+
+static struct store_answer
+answer_of(int64_t delivery, int64_t person, const char *q, int score, int64_t day)
+{
+	struct store_answer a = {0};
+
+	a.delivery_id = delivery;
+	a.person_id = person;
+	a.question_id = (char *)q;
+	a.text = (char *)"an answer";
+	a.created_at = day * 86400 + 3600;
+	a.day = day;
+	a.score = score;
+	a.relevance = score;
+	a.structure = score;
+	a.clarity = score;
+	a.impact = score;
+	a.grade = (char *)"good";
+	a.rubric_version = (char *)"1";
+	a.breakdown = (char *)"{}";
+	return a;
+}
+
+static void
+add_answer(struct store *st, int64_t delivery, int64_t person, const char *q,
+    int score, int64_t day)
+{
+	struct store_answer a = answer_of(delivery, person, q, score, day);
+	int64_t id;
+
+	assert_int_equal(store_answer_add(st, &a, &id), 0);
+	assert_true(id > 0);
+}
+
+/* ---- schema and migrations ---- */
+
+static void
+test_fresh_db_version_and_wal(void **state)
+{
+	struct fx *fx = *state;
+	struct store *st = open_rw(fx->db);
+	char mode[16];
+	int64_t person, conv, delivery, id;
+	struct store_delivery d = {0};
+
+	assert_int_equal(store_schema_version(st), STORE_SCHEMA_VERSION);
+	assert_int_equal(raw_int(fx->db, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
+	raw_text(fx->db, "PRAGMA journal_mode", mode, sizeof mode);
+	assert_string_equal(mode, "wal");
+	assert_int_equal(raw_int(fx->db, "SELECT count(*) FROM sqlite_master"
+	    " WHERE type = 'table' AND name IN ('people', 'conversations',"
+	    " 'deliveries', 'answers', 'practice', 'progress', 'disputes')"), 7);
+
+	/* Foreign keys are enforced: a delivery to no conversation is refused. */
+	seed(st, "console:local", "q1", &person, &conv, &delivery);
+	d.conversation_id = conv + 1000;
+	d.question_id = (char *)"q1";
+	d.kind = (char *)"practice";
+	assert_int_equal(store_delivery_add(st, &d, &id), DRILL_ENOTFOUND);
+	store_close(st);
+	store_close(NULL);
+}
+
+static void
+test_reopen_keeps_data_and_migrates_once(void **state)
+{
+	struct fx *fx = *state;
+	struct store *st = open_rw(fx->db);
+	int64_t alice, again, cookie;
+
+	assert_int_equal(store_person_ensure(st, "slack:UALICE", 10, &alice), 0);
+	store_close(st);
+	/* schema_version counts schema changes: a migration re-run would bump it. */
+	cookie = raw_int(fx->db, "PRAGMA schema_version");
+	assert_true(cookie > 0);
+
+	for (int i = 0; i < 3; i++) {
+		st = open_rw(fx->db);
+		assert_int_equal(store_schema_version(st), STORE_SCHEMA_VERSION);
+		assert_int_equal(store_person_find(st, "slack:UALICE", &again), 0);
+		assert_int_equal(again, alice);
+		store_close(st);
+		assert_int_equal(raw_int(fx->db, "PRAGMA schema_version"), cookie);
+	}
+	assert_int_equal(raw_int(fx->db, "SELECT count(*) FROM people"), 1);
+}
+
+static void
+check_newer_refused(const char *path, unsigned flags)
+{
+	char err[DRILL_ERRLEN] = "";
+	char want[32];
+	struct store *st = (struct store *)1;
+	size_t n1, n2;
+	char *before, *after;
+	int rc;
+
+	before = slurp(path, &n1);
+	rc = store_open(path, flags, 1000, &st, err);
+	assert_int_equal(rc, DRILL_ESCHEMA);
+	assert_null(st);
+	snprintf(want, sizeof want, "schema version %d", STORE_SCHEMA_VERSION + 5);
+	assert_non_null(strstr(err, want));
+	snprintf(want, sizeof want, "(%d)", STORE_SCHEMA_VERSION);
+	assert_non_null(strstr(err, want));
+	assert_non_null(strstr(err, path));
+	assert_non_null(strstr(err, "upgrade drilld"));
+	after = slurp(path, &n2);
+	assert_int_equal(n1, n2);
+	assert_memory_equal(before, after, n1);
+	free(before);
+	free(after);
+}
+
+static void
+test_newer_schema_refused_and_untouched(void **state)
+{
+	struct fx *fx = *state;
+	char sql[128];
+	char other[160];
+	char mode[16];
+
+	struct store *st;
+	int64_t id;
+
+	/* A database a newer drilld left in WAL mode. */
+	st = open_rw(fx->db);
+	assert_int_equal(store_person_ensure(st, "console:local", 1, &id), 0);
+	store_close(st);
+	snprintf(sql, sizeof sql, "PRAGMA user_version = %d",
+	    STORE_SCHEMA_VERSION + 5);
+	raw_exec(fx->db, sql);
+	check_newer_refused(fx->db, 0);
+	check_newer_refused(fx->db, STORE_READONLY);
+	assert_int_equal(raw_int(fx->db, "PRAGMA user_version"),
+	    STORE_SCHEMA_VERSION + 5);
+
+	/* One in rollback-journal mode with no tables of ours: opening must not
+	 * even switch it to WAL. */
+	snprintf(other, sizeof other, "%s/newer.db", fx->dir);
+	raw_exec(other, "CREATE TABLE future (x INTEGER); INSERT INTO future VALUES (7);");
+	raw_exec(other, sql);
+	check_newer_refused(other, 0);
+	raw_text(other, "PRAGMA journal_mode", mode, sizeof mode);
+	assert_string_equal(mode, "delete");
+	assert_int_equal(raw_int(other, "SELECT count(*) FROM sqlite_master"), 1);
+	assert_int_equal(raw_int(other, "SELECT x FROM future"), 7);
+}
+
+static void
+test_migrate_from_empty_v0_file(void **state)
+{
+	struct fx *fx = *state;
+	char err[DRILL_ERRLEN] = "";
+	struct store *st = NULL;
+	int64_t id;
+	int fd;
+
+	fd = open(fx->db, O_CREAT | O_WRONLY | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	close(fd);
+
+	/* A read-only open cannot migrate it and says so. */
+	assert_int_equal(store_open(fx->db, STORE_READONLY, 100, &st, err), DRILL_EIO);
+	assert_null(st);
+	assert_non_null(strstr(err, "older"));
+
+	st = open_rw(fx->db);
+	assert_int_equal(store_schema_version(st), STORE_SCHEMA_VERSION);
+	assert_int_equal(store_person_ensure(st, "console:local", 5, &id), 0);
+	store_close(st);
+	assert_int_equal(raw_int(fx->db, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
+	assert_int_equal(raw_int(fx->db, "SELECT count(*) FROM people"), 1);
+}
+
+static void
+test_not_a_database(void **state)
+{
+	struct fx *fx = *state;
+	char err[DRILL_ERRLEN] = "";
+	struct store *st = NULL;
+	FILE *f = fopen(fx->db, "w");
+
+	assert_non_null(f);
+	for (int i = 0; i < 200; i++)
+		fputs("this is not an SQLite database\n", f);
+	fclose(f);
+	assert_int_equal(store_open(fx->db, 0, 100, &st, err), DRILL_EIO);
+	assert_null(st);
+	assert_non_null(strstr(err, fx->db));
+}
+
+/* ---- people and conversations ---- */
+
+static void
+test_person_conversation_ensure_idempotent(void **state)
+{
+	struct fx *fx = *state;
+	struct store *st = open_rw(fx->db);
+	int64_t a1, a2, b, found, c1, c2, c3;
+	int level = -1;
+	bool set = true;
+
+	assert_int_equal(store_person_ensure(st, "slack:UALICE", 100, &a1), 0);
+	assert_int_equal(store_person_ensure(st, "slack:UALICE", 200, &a2), 0);
+	assert_int_equal(a1, a2);
+	assert_int_equal(store_person_ensure(st, "matrix:@bob:example.org", 100, &b), 0);
+	assert_int_not_equal(a1, b);
+	assert_int_equal(store_person_find(st, "slack:UALICE", &found), 0);
+	assert_int_equal(found, a1);
+	assert_int_equal(store_person_find(st, "slack:UNOBODY", &found), DRILL_ENOTFOUND);
+	assert_int_equal(raw_int(fx->db, "SELECT created_at FROM people"
+	    " WHERE name = 'slack:UALICE'"), 100);
+
+	assert_int_equal(store_person_level(st, a1, &level, &set), 0);
+	assert_false(set);
+	assert_int_equal(store_person_set_level(st, a1, 2), 0);
+	assert_int_equal(store_person_level(st, a1, &level, &set), 0);
+	assert_true(set);
+	assert_int_equal(level, 2);
+	assert_int_equal(store_person_set_level(st, a1, 0), 0);
+	assert_int_equal(store_person_level(st, a1, &level, &set), 0);
+	assert_true(set);
+	assert_int_equal(level, 0);
+	assert_int_equal(store_person_level(st, b + 100, &level, &set), DRILL_ENOTFOUND);
+	assert_int_equal(store_person_set_level(st, b + 100, 1), DRILL_ENOTFOUND);
+
+	assert_int_equal(store_conversation_ensure(st, "slack:C1", STORE_CONV_CHANNEL,
+	    100, &c1), 0);
+	assert_int_equal(store_conversation_ensure(st, "slack:C1", STORE_CONV_DM,
+	    200, &c2), 0);
+	assert_int_equal(c1, c2);
+	assert_int_equal(store_conversation_ensure(st, "slack:D1", STORE_CONV_DM,
+	    100, &c3), 0);
+	assert_int_not_equal(c1, c3);
+	assert_int_equal(store_conversation_ensure(st, "slack:X", (enum store_conv_kind)7,
+	    100, &c3), DRILL_EINVAL);
+	store_close(st);
+
+	{
+		char kind[16];
+
+		raw_text(fx->db, "SELECT kind FROM conversations WHERE name = 'slack:C1'",
+		    kind, sizeof kind);
+		assert_string_equal(kind, "channel");
+		assert_int_equal(raw_int(fx->db, "SELECT count(*) FROM conversations"), 2);
+		assert_int_equal(raw_int(fx->db, "SELECT count(*) FROM people"), 2);
+	}
+}
+
+/* ---- deliveries ---- */
+
+static void
+test_delivery_add_get_set_help(void **state)
+{
+	struct fx *fx = *state;
+	struct store *st = open_rw(fx->db);
+	struct store_delivery in = {0}, out;
+	int64_t person, conv, chan, id1, id2;
+
+	assert_int_equal(store_person_ensure(st, "slack:U1", 1, &person), 0);
+	assert_int_equal(store_conversation_ensure(st, "slack:D1", STORE_CONV_DM, 1,
+	    &conv), 0);
+	assert_int_equal(store_conversation_ensure(st, "slack:C1",
+	    STORE_CONV_CHANNEL, 1, &chan), 0);
+
+	in.id = 999;	/* ignored */
+	in.conversation_id = conv;
+	in.person_id = person;
+	in.question_id = (char *)"backend.sql-vs-nosql";
+	in.kind = (char *)"practice";
+	in.message_id = (char *)"1712345678.000100";
+	in.thread_id = (char *)"1712345678.000001";
+	in.created_at = 1712345678;
+	in.hints_used = 1;
+	in.model_shown = true;
+	assert_int_equal(store_delivery_add(st, &in, &id1), 0);
+	assert_int_not_equal(id1, 999);
+
+	assert_int_equal(store_delivery_get(st, id1, &out), 0);
+	assert_int_equal(out.id, id1);
+	assert_int_equal(out.conversation_id, conv);
+	assert_int_equal(out.person_id, person);
+	assert_string_equal(out.question_id, "backend.sql-vs-nosql");
+	assert_string_equal(out.kind, "practice");
+	assert_string_equal(out.message_id, "1712345678.000100");
+	assert_string_equal(out.thread_id, "1712345678.000001");
+	assert_int_equal(out.created_at, 1712345678);
+	assert_int_equal(out.hints_used, 1);
+	assert_true(out.model_shown);
+	store_delivery_clear(&out);
+	assert_null(out.question_id);
+	store_delivery_clear(&out);	/* twice is harmless */
+	store_delivery_clear(NULL);
+
+	/* A channel delivery: no person, no message id yet. */
+	memset(&in, 0, sizeof in);
+	in.conversation_id = chan;
+	in.question_id = (char *)"q.channel";
+	in.kind = (char *)"scheduled";
+	in.created_at = 5;
+	assert_int_equal(store_delivery_add(st, &in, &id2), 0);
+	assert_int_not_equal(id1, id2);
+	assert_int_equal(store_delivery_get(st, id2, &out), 0);
+	assert_int_equal(out.person_id, 0);
+	assert_null(out.message_id);
+	assert_null(out.thread_id);
+	assert_int_equal(out.hints_used, 0);
+	assert_false(out.model_shown);
+	store_delivery_clear(&out);
+
+	assert_int_equal(store_delivery_set_help(st, id2, 3, true), 0);
+	assert_int_equal(store_delivery_get(st, id2, &out), 0);
+	assert_int_equal(out.hints_used, 3);
+	assert_true(out.model_shown);
+	store_delivery_clear(&out);
+	assert_int_equal(store_delivery_set_help(st, id2, 3, false), 0);
+	assert_int_equal(store_delivery_get(st, id2, &out), 0);
+	assert_false(out.model_shown);
+	store_delivery_clear(&out);
+
+	assert_int_equal(store_delivery_get(st, id2 + 100, &out), DRILL_ENOTFOUND);
+	assert_null(out.question_id);
+	assert_int_equal(store_delivery_set_help(st, id2 + 100, 1, false),
+	    DRILL_ENOTFOUND);
+
+	/* Required fields and foreign keys. */
+	in.question_id = NULL;
+	assert_int_equal(store_delivery_add(st, &in, &id2), DRILL_EINVAL);
+	in.question_id = (char *)"q";
+	in.person_id = person + 100;
+	assert_int_equal(store_delivery_add(st, &in, &id2), DRILL_ENOTFOUND);
+	store_close(st);
+}
+
+/* ---- answers ---- */
+
+static void
+test_answer_roundtrip(void **state)
+{
+	struct fx *fx = *state;
+	struct store *st = open_rw(fx->db);
+	const char *text = "Indexing helps — naïve scans cost O(n); 日本語 ✓ 🚀 "
+	    "p95 220 ms, 40 %";
+	const char *breakdown = "{\"covered\":[\"index\"],\"missed\":[\"n+1\"],"
+	    "\"tip\":\"ünïcödé\"}";
+	struct store_answer a = {0}, out;
+	int64_t person, conv, delivery, id, last;
+
+	seed(st, "slack:U1", "backend.indexes", &person, &conv, &delivery);
+	assert_int_equal(store_answer_last(st, person, &last), DRILL_ENOTFOUND);
+
+	a.id = 12345;	/* ignored */
+	a.delivery_id = delivery;
+	a.person_id = person;
+	a.question_id = (char *)"backend.indexes";
+	a.text = (char *)text;
+	a.created_at = 1712345678;
+	a.day = 19819;
+	a.score = 73;
+	a.relevance = 80;
+	a.structure = 61;
+	a.clarity = 99;
+	a.impact = 0;
+	a.grade = (char *)"good";
+	a.rubric_version = (char *)"2024-04-01";
+	a.breakdown = (char *)breakdown;
+	a.hints_used = 2;
+	a.model_seen = true;
+	assert_int_equal(store_answer_add(st, &a, &id), 0);
+
+	assert_int_equal(store_answer_get(st, id, &out), 0);
+	assert_int_equal(out.id, id);
+	assert_int_equal(out.delivery_id, delivery);
+	assert_int_equal(out.person_id, person);
+	assert_string_equal(out.question_id, "backend.indexes");
+	assert_string_equal(out.text, text);
+	assert_int_equal(out.created_at, 1712345678);
+	assert_int_equal(out.day, 19819);
+	assert_int_equal(out.score, 73);
+	assert_int_equal(out.relevance, 80);
+	assert_int_equal(out.structure, 61);
+	assert_int_equal(out.clarity, 99);
+	assert_int_equal(out.impact, 0);
+	assert_string_equal(out.grade, "good");
+	assert_string_equal(out.rubric_version, "2024-04-01");
+	assert_string_equal(out.breakdown, breakdown);
+	assert_int_equal(out.hints_used, 2);
+	assert_true(out.model_seen);
+	store_answer_clear(&out);
+	assert_null(out.text);
+	store_answer_clear(NULL);
+
+	/* A NULL breakdown round-trips as NULL; a second answer is the last. */
+	a.breakdown = NULL;
+	a.model_seen = false;
+	a.created_at += 60;
+	assert_int_equal(store_answer_add(st, &a, &last), 0);
+	assert_int_equal(store_answer_get(st, last, &out), 0);
+	assert_null(out.breakdown);
+	assert_false(out.model_seen);
+	store_answer_clear(&out);
+	assert_int_equal(store_answer_last(st, person, &id), 0);
+	assert_int_equal(id, last);
+
+	assert_int_equal(store_answer_get(st, last + 100, &out), DRILL_ENOTFOUND);
+
+	/* Bad input is refused and stores nothing, progress included. */
+	a.score = 101;
+	assert_int_equal(store_answer_add(st, &a, &id), DRILL_EINVAL);
+	a.score = 50;
+	a.text = NULL;
+	assert_int_equal(store_answer_add(st, &a, &id), DRILL_EINVAL);
+	a.text = (char *)"x";
+	a.delivery_id = delivery + 100;
+	assert_int_equal(store_answer_add(st, &a, &id), DRILL_ENOTFOUND);
+	{
+		struct store_progress p;
+
+		assert_int_equal(store_progress_get(st, person, &p), 0);
+		assert_int_equal(p.answered, 2);
+	}
+	store_close(st);
+	assert_int_equal(raw_int(fx->db, "SELECT count(*) FROM answers"), 2);
+}
+
+/* ---- progress and streaks ---- */
+
+static void
+expect_progress(struct store *st, int64_t person, int64_t answered,
+    int64_t score_sum, int64_t streak, int64_t best, int64_t last_day)
+{
+	struct store_progress p;
+
+	assert_int_equal(store_progress_get(st, person, &p), 0);
+	assert_int_equal(p.answered, answered);
+	assert_int_equal(p.score_sum, score_sum);
+	assert_int_equal(p.streak, streak);
+	assert_int_equal(p.best_streak, best);
+	assert_int_equal(p.last_day, last_day);
+}
+
+static void
+test_progress_streaks(void **state)
+{
+	struct fx *fx = *state;
+	struct store *st = open_rw(fx->db);
+	int64_t person, conv, delivery, other;
+
+	seed(st, "console:local", "q1", &person, &conv, &delivery);
+	assert_int_equal(store_person_ensure(st, "slack:UOTHER", 1, &other), 0);
+	expect_progress(st, person, 0, 0, 0, 0, -1);
+
+	add_answer(st, delivery, person, "q1", 50, 100);	/* first */
+	expect_progress(st, person, 1, 50, 1, 1, 100);
+	add_answer(st, delivery, person, "q1", 70, 100);	/* same day */
+	expect_progress(st, person, 2, 120, 1, 1, 100);
+	add_answer(st, delivery, person, "q1", 100, 101);	/* next day */
+	expect_progress(st, person, 3, 220, 2, 2, 101);
+	add_answer(st, delivery, person, "q1", 0, 102);
+	expect_progress(st, person, 4, 220, 3, 3, 102);
+	add_answer(st, delivery, person, "q1", 10, 102);
+	expect_progress(st, person, 5, 230, 3, 3, 102);
+	add_answer(st, delivery, person, "q1", 10, 105);	/* gap */
+	expect_progress(st, person, 6, 240, 1, 3, 105);
+	add_answer(st, delivery, person, "q1", 10, 106);
+	expect_progress(st, person, 7, 250, 2, 3, 106);
+	/* An answer dated earlier (clock or time zone change) counts but
+	 * leaves the streak and last_day alone. */
+	add_answer(st, delivery, person, "q1", 10, 104);
+	expect_progress(st, person, 8, 260, 2, 3, 106);
+	add_answer(st, delivery, person, "q1", 10, 107);
+	add_answer(st, delivery, person, "q1", 10, 108);
+	expect_progress(st, person, 10, 280, 4, 4, 108);
+
+	/* Others are untouched. */
+	expect_progress(st, other, 0, 0, 0, 0, -1);
+	store_close(st);
+
+	st = open_rw(fx->db);
+	expect_progress(st, person, 10, 280, 4, 4, 108);
+	store_close(st);
+}
+
+static void
+test_transactions(void **state)
+{
+	struct fx *fx = *state;
+	struct store *st = open_rw(fx->db);
+	struct store_answer a;
+	int64_t person, conv, delivery, id, id2;
+
+	seed(st, "console:local", "q1", &person, &conv, &delivery);
+	a = answer_of(delivery, person, "q1", 40, 10);
+
+	assert_int_equal(store_commit(st), DRILL_EINVAL);
+	store_rollback(st);	/* no transaction: nothing happens */
+
+	/* An answer inside a rolled-back transaction leaves no trace. */
+	assert_int_equal(store_begin(st), 0);
+	assert_int_equal(store_begin(st), DRILL_EINVAL);	/* not nested */
+	assert_int_equal(store_person_ensure(st, "slack:UGHOST", 1, &id2), 0);
+	assert_int_equal(store_answer_add(st, &a, &id), 0);
+	expect_progress(st, person, 1, 40, 1, 1, 10);
+	store_rollback(st);
+	expect_progress(st, person, 0, 0, 0, 0, -1);
+	assert_int_equal(store_answer_last(st, person, &id), DRILL_ENOTFOUND);
+	assert_int_equal(store_person_find(st, "slack:UGHOST", &id2), DRILL_ENOTFOUND);
+
+	/* A failed answer inside a transaction keeps the transaction and the
+	 * earlier writes in it. */
+	assert_int_equal(store_begin(st), 0);
+	assert_int_equal(store_person_ensure(st, "slack:UKEPT", 1, &id2), 0);
+	a.delivery_id = delivery + 100;
+	assert_int_equal(store_answer_add(st, &a, &id), DRILL_ENOTFOUND);
+	a.delivery_id = delivery;
+	assert_int_equal(store_answer_add(st, &a, &id), 0);
+	assert_int_equal(store_commit(st), 0);
+	assert_int_equal(store_person_find(st, "slack:UKEPT", &id2), 0);
+	expect_progress(st, person, 1, 40, 1, 1, 10);
+	store_close(st);
+	assert_int_equal(raw_int(fx->db, "SELECT count(*) FROM answers"), 1);
+
+	/* Closing with an open transaction rolls it back. */
+	st = open_rw(fx->db);
+	assert_int_equal(store_begin(st), 0);
+	assert_int_equal(store_person_ensure(st, "slack:ULOST", 1, &id2), 0);
+	store_close(st);
+	assert_int_equal(raw_int(fx->db,
+	    "SELECT count(*) FROM people WHERE name = 'slack:ULOST'"), 0);
+}
+
+/* ---- practice ---- */
+
+static void
+test_practice_get_set_clear(void **state)
+{
+	struct fx *fx = *state;
+	struct store *st = open_rw(fx->db);
+	struct store_delivery d = {0};
+	int64_t person, conv, d1, d2, got, chan;
+
+	seed(st, "slack:U1", "q1", &person, &conv, &d1);
+	assert_int_equal(store_conversation_ensure(st, "slack:C1",
+	    STORE_CONV_CHANNEL, 1, &chan), 0);
+	d.conversation_id = conv;
+	d.person_id = person;
+	d.question_id = (char *)"q2";
+	d.kind = (char *)"practice";
+	assert_int_equal(store_delivery_add(st, &d, &d2), 0);
+
+	assert_int_equal(store_practice_get(st, person, conv, &got), DRILL_ENOTFOUND);
+	assert_int_equal(store_practice_set(st, person, conv, d1), 0);
+	assert_int_equal(store_practice_get(st, person, conv, &got), 0);
+	assert_int_equal(got, d1);
+	assert_int_equal(store_practice_set(st, person, conv, d2), 0);	/* replace */
+	assert_int_equal(store_practice_get(st, person, conv, &got), 0);
+	assert_int_equal(got, d2);
+	/* Per conversation. */
+	assert_int_equal(store_practice_get(st, person, chan, &got), DRILL_ENOTFOUND);
+	assert_int_equal(store_practice_set(st, person, chan, d1), 0);
+	assert_int_equal(store_practice_get(st, person, chan, &got), 0);
+	assert_int_equal(got, d1);
+
+	assert_int_equal(store_practice_set(st, person, conv, 0), 0);	/* clear */
+	assert_int_equal(store_practice_get(st, person, conv, &got), DRILL_ENOTFOUND);
+	assert_int_equal(store_practice_set(st, person, conv, 0), 0);	/* again */
+	assert_int_equal(store_practice_get(st, person, chan, &got), 0);
+
+	assert_int_equal(store_practice_set(st, person, conv, d2 + 100),
+	    DRILL_ENOTFOUND);
+	store_close(st);
+}
+
+/* ---- per-person queries ---- */
+
+struct qlist {
+	char ids[8][32];
+	int n;
+};
+
+static void
+collect_question(void *arg, const char *question_id)
+{
+	struct qlist *l = arg;
+
+	assert_true(l->n < 8);
+	snprintf(l->ids[l->n++], sizeof l->ids[0], "%s", question_id);
+}
+
+static bool
+has_question(const struct qlist *l, const char *id)
+{
+	for (int i = 0; i < l->n; i++)
+		if (strcmp(l->ids[i], id) == 0)
+			return true;
+	return false;
+}
+
+struct qstats {
+	char ids[8][32];
+	int64_t count[8];
+	double mean[8];
+	int n;
+};
+
+static void
+collect_stat(void *arg, const char *question_id, int64_t count, double mean)
+{
+	struct qstats *s = arg;
+
+	assert_true(s->n < 8);
+	snprintf(s->ids[s->n], sizeof s->ids[0], "%s", question_id);
+	s->count[s->n] = count;
+	s->mean[s->n] = mean;
+	s->n++;
+}
+
+static int
+stat_index(const struct qstats *s, const char *id)
+{
+	for (int i = 0; i < s->n; i++)
+		if (strcmp(s->ids[i], id) == 0)
+			return i;
+	return -1;
+}
+
+static void
+test_person_questions_and_stats(void **state)
+{
+	struct fx *fx = *state;
+	struct store *st = open_rw(fx->db);
+	struct store_delivery d = {0};
+	struct qlist ql = {0};
+	struct qstats qs = {0};
+	int64_t alice, bob, conv, bconv, da1, da2, da3, db1, chan, dc;
+	int i;
+
+	seed(st, "slack:UA", "q1", &alice, &conv, &da1);
+	seed(st, "slack:UB", "q3", &bob, &bconv, &db1);
+	d.conversation_id = conv;
+	d.person_id = alice;
+	d.kind = (char *)"practice";
+	d.question_id = (char *)"q1";	/* asked again */
+	assert_int_equal(store_delivery_add(st, &d, &da2), 0);
+	d.question_id = (char *)"q2";
+	assert_int_equal(store_delivery_add(st, &d, &da3), 0);
+	/* A channel delivery belongs to nobody. */
+	assert_int_equal(store_conversation_ensure(st, "slack:C1",
+	    STORE_CONV_CHANNEL, 1, &chan), 0);
+	d.conversation_id = chan;
+	d.person_id = 0;
+	d.question_id = (char *)"q9";
+	d.kind = (char *)"scheduled";
+	assert_int_equal(store_delivery_add(st, &d, &dc), 0);
+
+	assert_int_equal(store_person_questions(st, alice, collect_question, &ql), 0);
+	assert_int_equal(ql.n, 2);
+	assert_true(has_question(&ql, "q1"));
+	assert_true(has_question(&ql, "q2"));
+	memset(&ql, 0, sizeof ql);
+	assert_int_equal(store_person_questions(st, bob, collect_question, &ql), 0);
+	assert_int_equal(ql.n, 1);
+	assert_string_equal(ql.ids[0], "q3");
+	memset(&ql, 0, sizeof ql);
+	assert_int_equal(store_person_questions(st, bob + 50, collect_question, &ql), 0);
+	assert_int_equal(ql.n, 0);
+
+	add_answer(st, da1, alice, "q1", 80, 1);
+	add_answer(st, da2, alice, "q1", 61, 1);
+	add_answer(st, da3, alice, "q2", 45, 2);
+	add_answer(st, dc, bob, "q9", 100, 2);	/* Bob answers in the channel */
+	assert_int_equal(store_person_question_stats(st, alice, collect_stat, &qs), 0);
+	assert_int_equal(qs.n, 2);
+	i = stat_index(&qs, "q1");
+	assert_true(i >= 0);
+	assert_int_equal(qs.count[i], 2);
+	assert_float_equal(qs.mean[i], 70.5, 1e-9);
+	i = stat_index(&qs, "q2");
+	assert_true(i >= 0);
+	assert_int_equal(qs.count[i], 1);
+	assert_float_equal(qs.mean[i], 45.0, 1e-9);
+	memset(&qs, 0, sizeof qs);
+	assert_int_equal(store_person_question_stats(st, bob, collect_stat, &qs), 0);
+	assert_int_equal(qs.n, 1);
+	assert_string_equal(qs.ids[0], "q9");
+	(void)db1;
+	store_close(st);
+}
+
+/* ---- disputes ---- */
+
+static void
+test_dispute_add(void **state)
+{
+	struct fx *fx = *state;
+	struct store *st = open_rw(fx->db);
+	struct store_answer a;
+	int64_t person, conv, delivery, answer, d1, d2;
+	char reason[64];
+
+	seed(st, "slack:U1", "q1", &person, &conv, &delivery);
+	a = answer_of(delivery, person, "q1", 20, 3);
+	assert_int_equal(store_answer_add(st, &a, &answer), 0);
+
+	assert_int_equal(store_dispute_add(st, answer, "I did mention «sharding»",
+	    5000, &d1), 0);
+	assert_int_equal(store_dispute_add(st, answer, NULL, 5001, &d2), 0);
+	assert_int_not_equal(d1, d2);
+	assert_int_equal(store_dispute_add(st, answer + 100, "nope", 1, &d2),
+	    DRILL_ENOTFOUND);
+	store_close(st);
+
+	assert_int_equal(raw_int(fx->db, "SELECT count(*) FROM disputes"), 2);
+	raw_text(fx->db, "SELECT reason FROM disputes ORDER BY id LIMIT 1",
+	    reason, sizeof reason);
+	assert_string_equal(reason, "I did mention «sharding»");
+	assert_int_equal(raw_int(fx->db,
+	    "SELECT created_at FROM disputes ORDER BY id LIMIT 1"), 5000);
+	assert_int_equal(raw_int(fx->db,
+	    "SELECT count(*) FROM disputes WHERE reason IS NULL"), 1);
+}
+
+/* ---- read-only opens ---- */
+
+static void
+test_readonly(void **state)
+{
+	struct fx *fx = *state;
+	char err[DRILL_ERRLEN] = "";
+	struct store *st = NULL, *ro;
+	struct store_delivery d = {0}, dout;
+	struct store_answer a, aout;
+	struct store_progress p;
+	int64_t person, conv, delivery, answer, id;
+	char missing[160];
+	size_t n1, n2;
+	char *before, *after;
+
+	/* A missing file: refused with a message, and not created. */
+	snprintf(missing, sizeof missing, "%s/missing.db", fx->dir);
+	assert_int_equal(store_open(missing, STORE_READONLY, 100, &st, err),
+	    DRILL_EIO);
+	assert_null(st);
+	assert_non_null(strstr(err, missing));
+	assert_non_null(strstr(err, "does not exist"));
+	assert_false(exists(missing));
+
+	st = open_rw(fx->db);
+	seed(st, "slack:U1", "q1", &person, &conv, &delivery);
+	a = answer_of(delivery, person, "q1", 90, 7);
+	assert_int_equal(store_answer_add(st, &a, &answer), 0);
+	store_close(st);
+	before = slurp(fx->db, &n1);
+
+	ro = open_ro(fx->db);
+	assert_int_equal(store_schema_version(ro), STORE_SCHEMA_VERSION);
+	/* Reads work. */
+	assert_int_equal(store_person_find(ro, "slack:U1", &id), 0);
+	assert_int_equal(id, person);
+	assert_int_equal(store_delivery_get(ro, delivery, &dout), 0);
+	store_delivery_clear(&dout);
+	assert_int_equal(store_answer_get(ro, answer, &aout), 0);
+	assert_int_equal(aout.score, 90);
+	store_answer_clear(&aout);
+	assert_int_equal(store_progress_get(ro, person, &p), 0);
+	assert_int_equal(p.answered, 1);
+	assert_int_equal(store_begin(ro), 0);	/* a read snapshot */
+	assert_int_equal(store_answer_last(ro, person, &id), 0);
+	assert_int_equal(store_commit(ro), 0);
+
+	/* Every write is refused. */
+	assert_int_equal(store_person_ensure(ro, "slack:U1", 1, &id), DRILL_EINVAL);
+	assert_int_equal(store_person_ensure(ro, "slack:U2", 1, &id), DRILL_EINVAL);
+	assert_int_equal(store_person_set_level(ro, person, 1), DRILL_EINVAL);
+	assert_int_equal(store_conversation_ensure(ro, "slack:C9",
+	    STORE_CONV_CHANNEL, 1, &id), DRILL_EINVAL);
+	d.conversation_id = conv;
+	d.question_id = (char *)"q1";
+	d.kind = (char *)"practice";
+	assert_int_equal(store_delivery_add(ro, &d, &id), DRILL_EINVAL);
+	assert_int_equal(store_delivery_set_help(ro, delivery, 1, true), DRILL_EINVAL);
+	assert_int_equal(store_answer_add(ro, &a, &id), DRILL_EINVAL);
+	assert_int_equal(store_practice_set(ro, person, conv, delivery), DRILL_EINVAL);
+	assert_int_equal(store_practice_set(ro, person, conv, 0), DRILL_EINVAL);
+	assert_int_equal(store_dispute_add(ro, answer, "x", 1, &id), DRILL_EINVAL);
+	store_close(ro);
+
+	after = slurp(fx->db, &n2);
+	assert_int_equal(n1, n2);
+	assert_memory_equal(before, after, n1);
+	free(before);
+	free(after);
+}
+
+/* ---- backup ---- */
+
+static void
+test_backup(void **state)
+{
+	struct fx *fx = *state;
+	char err[DRILL_ERRLEN] = "";
+	char dest[160], dest2[160], bad[192];
+	struct store *writer, *other, *ro, *copy;
+	struct store_answer a, aout;
+	int64_t person, conv, delivery, answer, id;
+	int files;
+	FILE *f;
+
+	writer = open_rw(fx->db);
+	seed(writer, "slack:U1", "q1", &person, &conv, &delivery);
+	a = answer_of(delivery, person, "q1", 66, 9);
+	a.text = (char *)"backed-up answer ✓";
+	assert_int_equal(store_answer_add(writer, &a, &answer), 0);
+
+	/* A second read-write connection holds an open write transaction
+	 * while the backups are taken. */
+	other = open_rw(fx->db);
+	assert_int_equal(store_begin(other), 0);
+	assert_int_equal(store_person_ensure(other, "slack:UUNCOMMITTED", 1, &id), 0);
+
+	ro = open_ro(fx->db);
+	snprintf(dest, sizeof dest, "%s/backup.db", fx->dir);
+	/* An old file at dest (with a stale journal) is replaced whole. */
+	f = fopen(dest, "w");
+	assert_non_null(f);
+	fputs("old backup", f);
+	fclose(f);
+	snprintf(bad, sizeof bad, "%s-journal", dest);
+	f = fopen(bad, "w");
+	assert_non_null(f);
+	fputs("stale", f);
+	fclose(f);
+	assert_int_equal(store_backup(ro, dest, err), 0);
+	assert_false(exists(bad));
+	store_close(ro);
+
+	snprintf(dest2, sizeof dest2, "%s/backup-rw.db", fx->dir);
+	assert_int_equal(store_backup(writer, dest2, err), 0);
+
+	/* Not into a directory that does not exist, not over the live file,
+	 * and not inside a transaction. */
+	snprintf(bad, sizeof bad, "%s/no/such/dir/b.db", fx->dir);
+	err[0] = '\0';
+	assert_int_equal(store_backup(writer, bad, err), DRILL_EIO);
+	assert_true(err[0] != '\0');
+	assert_int_equal(store_backup(writer, fx->db, err), DRILL_EIO);
+	assert_int_equal(store_backup(other, dest2, err), DRILL_EIO);
+
+	assert_int_equal(store_commit(other), 0);
+	store_close(other);
+	store_close(writer);
+
+	/* drilld.db, backup.db, backup-rw.db: no temporary left behind. */
+	files = count_files(fx->dir);
+	assert_int_equal(files, 3);
+
+	for (int i = 0; i < 2; i++) {
+		const char *path = i == 0 ? dest : dest2;
+		struct store_progress p;
+		char check[16];
+
+		copy = open_rw(path);
+		assert_int_equal(store_schema_version(copy), STORE_SCHEMA_VERSION);
+		assert_int_equal(store_person_find(copy, "slack:U1", &id), 0);
+		assert_int_equal(id, person);
+		assert_int_equal(store_person_find(copy, "slack:UUNCOMMITTED", &id),
+		    DRILL_ENOTFOUND);
+		assert_int_equal(store_answer_get(copy, answer, &aout), 0);
+		assert_string_equal(aout.text, "backed-up answer ✓");
+		assert_int_equal(aout.score, 66);
+		store_answer_clear(&aout);
+		assert_int_equal(store_progress_get(copy, person, &p), 0);
+		assert_int_equal(p.answered, 1);
+		assert_int_equal(p.last_day, 9);
+		store_close(copy);
+		assert_int_equal(raw_int(path, "SELECT count(*) FROM people"), 1);
+		raw_text(path, "PRAGMA integrity_check", check, sizeof check);
+		assert_string_equal(check, "ok");
+	}
+	/* The live database now has both people. */
+	assert_int_equal(raw_int(fx->db, "SELECT count(*) FROM people"), 2);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_fresh_db_version_and_wal, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reopen_keeps_data_and_migrates_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_newer_schema_refused_and_untouched, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_from_empty_v0_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_not_a_database, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_person_conversation_ensure_idempotent, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_delivery_add_get_set_help, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_answer_roundtrip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_progress_streaks, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_transactions, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_practice_get_set_clear, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_person_questions_and_stats, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dispute_add, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_readonly, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_backup, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
