@@ -1,0 +1,1190 @@
+/*
+ * drillctl.c - the admin tool: checks question banks, shows and lists
+ * questions, scores an answer read from stdin, backs up the database and
+ * prints a person's progress.
+ *
+ * It is thin: it parses arguments, calls the config, bank, scorer and store
+ * modules, and prints what they return. The offline commands (lint, bank,
+ * score) need no daemon and, given bank paths, no config either. drillctl
+ * never writes the database of a running daemon: it opens the store
+ * read-only (stats, backup, whose copy goes to a new file), and changes to a
+ * running daemon's state will go through the daemon's control socket
+ * (state_dir/drilld.sock), which a later issue adds.
+ *
+ * Exit codes for every command: 0 success, 1 bad input (a message on stderr
+ * starting "drillctl: "), 2 usage error (the usage on stderr).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "drill/bank.h"
+#include "drill/common.h"
+#include "drill/config.h"
+#include "drill/scorer.h"
+#include "drill/store.h"
+#include "drill/text.h"
+#include "drill/vocab.h"
+
+#define EXIT_OK 0
+#define EXIT_BAD 1
+#define EXIT_USAGE 2
+
+#define DEFAULT_CONFIG "/etc/drilld/drilld.conf"
+#define MAX_ANSWER_NOCONFIG (16u << 20)	/* answer limit when no config is used */
+#define LIST_PROMPT_CHARS 60		/* prompt width in "bank list" */
+#define SHOW_WIDTH 76			/* wrap width of "bank show" */
+
+/* Options a command accepts (bit set). */
+enum {
+	OPT_CONFIG = 1u << 0,
+	OPT_FORMAT = 1u << 1,
+	OPT_QUESTION = 1u << 2,
+	OPT_BANK = 1u << 3
+};
+
+struct opts {
+	const char *config;	/* -c FILE: NULL when not given */
+	bool json;		/* --format json */
+	const char *question;	/* --question ID */
+	const char **banks;	/* --bank PATH, then positional BANKs */
+	size_t nbanks;
+	const char **args;	/* positionals, the command words first */
+	size_t nargs;
+	unsigned seen;		/* OPT_* given */
+	bool help, version;
+};
+
+struct ctl {
+	struct opts o;
+	struct config cfg;
+	bool have_cfg;
+	struct bank *bank;
+};
+
+static const char usage_text[] =
+    "usage: drillctl COMMAND [OPTIONS] [ARGS]\n"
+    "       drillctl --version | help\n"
+    "\n"
+    "commands:\n"
+    "  lint [BANK...]                       check question banks\n"
+    "  bank list [--format text|json] [BANK...]\n"
+    "                                       list the questions\n"
+    "  bank show ID [BANK...]               show one question in full\n"
+    "  score --question ID [--format text|json] [--bank PATH]...\n"
+    "                                       score an answer read from stdin\n"
+    "  backup FILE                          copy the database (safe while\n"
+    "                                       drilld runs)\n"
+    "  stats PERSON [--format text|json]    a person's progress, e.g.\n"
+    "                                       console:local\n"
+    "\n"
+    "options (before or after the command):\n"
+    "  -c, --config FILE   config file (default: $DRILLD_CONFIG if set,\n"
+    "                      else " DEFAULT_CONFIG ")\n"
+    "  --format FORMAT     text (default) or json\n"
+    "  --question ID       the question an answer is scored against\n"
+    "  --bank PATH         a bank file or directory instead of the config's\n"
+    "                      banks (repeatable; BANK arguments do the same)\n"
+    "  -h, --help          this help\n"
+    "  --version           print the version\n"
+    "\n"
+    "Exit status: 0 success, 1 bad input, 2 usage error.\n";
+
+/* Prints "drillctl: " and the message, then the usage; returns EXIT_USAGE. */
+static int usage_error(const char *fmt, ...) DRILL_PRINTF(1, 2);
+
+static int
+usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("drillctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\n", stderr);
+	fputs(usage_text, stderr);
+	return EXIT_USAGE;
+}
+
+static int
+oom(void)
+{
+	fputs("drillctl: out of memory\n", stderr);
+	return EXIT_BAD;
+}
+
+/*
+ * Parses every argument: options may come before or after the command words.
+ * "-c FILE", "-cFILE", "--config FILE", "--config=FILE" (and the same for the
+ * other long options); "--" ends the options. Returns 0, or EXIT_USAGE after
+ * printing why.
+ */
+static int
+parse_args(int argc, char **argv, struct opts *o)
+{
+	bool dashdash = false;
+
+	o->args = calloc((size_t)argc + 1, sizeof(*o->args));
+	o->banks = calloc((size_t)argc + 1, sizeof(*o->banks));
+	if (o->args == NULL || o->banks == NULL)
+		return oom();
+
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const char *val = NULL, *name;
+		size_t namelen;
+		unsigned opt;
+
+		if (dashdash || a[0] != '-' || a[1] == '\0') {
+			o->args[o->nargs++] = a;
+			continue;
+		}
+		if (strcmp(a, "--") == 0) {
+			dashdash = true;
+			continue;
+		}
+		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+			o->help = true;
+			continue;
+		}
+		if (strcmp(a, "--version") == 0) {
+			o->version = true;
+			continue;
+		}
+		if (strncmp(a, "-c", 2) == 0 && a[2] != '\0') {
+			o->config = a + 2;
+			o->seen |= OPT_CONFIG;
+			continue;
+		}
+		name = a;
+		namelen = strlen(a);
+		if (a[1] == '-') {
+			const char *eq = strchr(a, '=');
+			if (eq != NULL) {
+				namelen = (size_t)(eq - a);
+				val = eq + 1;
+			}
+		}
+		if (namelen == 2 && strncmp(name, "-c", 2) == 0)
+			opt = OPT_CONFIG;
+		else if (namelen == 8 && strncmp(name, "--config", 8) == 0)
+			opt = OPT_CONFIG;
+		else if (namelen == 8 && strncmp(name, "--format", 8) == 0)
+			opt = OPT_FORMAT;
+		else if (namelen == 10 && strncmp(name, "--question", 10) == 0)
+			opt = OPT_QUESTION;
+		else if (namelen == 6 && strncmp(name, "--bank", 6) == 0)
+			opt = OPT_BANK;
+		else
+			return usage_error("unknown option %s", a);
+		if (val == NULL) {
+			if (i + 1 >= argc)
+				return usage_error("option %s needs a value", a);
+			val = argv[++i];
+		}
+		o->seen |= opt;
+		switch (opt) {
+		case OPT_CONFIG:
+			o->config = val;
+			break;
+		case OPT_FORMAT:
+			if (strcmp(val, "json") == 0)
+				o->json = true;
+			else if (strcmp(val, "text") == 0)
+				o->json = false;
+			else
+				return usage_error("unknown format \"%s\" (text or json)", val);
+			break;
+		case OPT_QUESTION:
+			o->question = val;
+			break;
+		case OPT_BANK:
+			o->banks[o->nbanks++] = val;
+			break;
+		default:
+			break;
+		}
+	}
+	return 0;
+}
+
+/* Checks that only the options in allowed were given. */
+static int
+check_opts(const struct opts *o, unsigned allowed, const char *cmd)
+{
+	static const struct {
+		unsigned opt;
+		const char *name;
+	} names[] = {
+		{OPT_CONFIG, "-c"}, {OPT_FORMAT, "--format"},
+		{OPT_QUESTION, "--question"}, {OPT_BANK, "--bank"}
+	};
+	char msg[128];
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if ((o->seen & names[i].opt) && !(allowed & names[i].opt)) {
+			snprintf(msg, sizeof(msg), "%s does not take %s", cmd, names[i].name);
+			return usage_error("%s", msg);
+		}
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Config, banks and store */
+
+/*
+ * Loads the config named by -c, else $DRILLD_CONFIG, else the default path.
+ * On failure prints every problem line and returns EXIT_BAD.
+ */
+static int
+load_config(struct ctl *c)
+{
+	struct config_errors errs = {0};
+	const char *path = c->o.config;
+	int rc;
+
+	if (c->have_cfg)
+		return 0;
+	if (path == NULL)
+		path = getenv("DRILLD_CONFIG");
+	if (path == NULL || *path == '\0')
+		path = DEFAULT_CONFIG;
+	rc = config_load(path, &c->cfg, &errs);
+	if (rc != 0) {
+		for (size_t i = 0; i < errs.n; i++)
+			fprintf(stderr, "%s\n", errs.lines[i]);
+		if (rc == DRILL_ENOMEM)
+			fputs("drillctl: out of memory\n", stderr);
+		fprintf(stderr, "drillctl: the config %s did not load\n", path);
+		config_errors_free(&errs);
+		return EXIT_BAD;
+	}
+	config_errors_free(&errs);
+	c->have_cfg = true;
+	return 0;
+}
+
+/*
+ * Whether the command uses the config: when no bank paths were given, or
+ * when -c was given explicitly (score then takes its answer limit from it).
+ */
+static bool
+wants_config(const struct ctl *c)
+{
+	return c->o.nbanks == 0 || (c->o.seen & OPT_CONFIG);
+}
+
+/*
+ * Loads the banks given on the command line, else the config's. Prints each
+ * problem line and returns EXIT_BAD when they do not load cleanly.
+ */
+static int
+load_banks(struct ctl *c)
+{
+	struct bank_errors errs = {0};
+	const char *const *paths;
+	size_t npaths;
+	int rc;
+
+	if (wants_config(c) && (rc = load_config(c)) != 0)
+		return rc;
+	if (c->o.nbanks > 0) {
+		paths = c->o.banks;
+		npaths = c->o.nbanks;
+	} else {
+		paths = (const char *const *)c->cfg.banks;
+		npaths = c->cfg.nbanks;
+	}
+	rc = bank_load(paths, npaths, &c->bank, &errs);
+	if (rc != 0) {
+		for (size_t i = 0; i < errs.n; i++)
+			fprintf(stderr, "%s\n", errs.lines[i]);
+		if (rc == DRILL_ENOMEM)
+			fputs("drillctl: out of memory\n", stderr);
+		if (errs.n > 0)
+			fprintf(stderr, "drillctl: %zu problem%s in the banks\n",
+			    errs.n, errs.n == 1 ? "" : "s");
+		else
+			fprintf(stderr, "drillctl: the banks did not load: %s\n",
+			    drill_strerror(rc));
+		bank_errors_free(&errs);
+		c->bank = NULL;
+		return EXIT_BAD;
+	}
+	bank_errors_free(&errs);
+	return 0;
+}
+
+/* Opens state_dir/drilld.db read-only into *st; prints why not and returns EXIT_BAD. */
+static int
+open_store(struct ctl *c, struct store **st)
+{
+	char path[4096], err[DRILL_ERRLEN] = "";
+	struct stat sb;
+	int rc, n;
+
+	if ((rc = load_config(c)) != 0)
+		return rc;
+	n = snprintf(path, sizeof(path), "%s/drilld.db", c->cfg.state_dir);
+	if (n < 0 || (size_t)n >= sizeof(path)) {
+		fputs("drillctl: the state_dir path is too long\n", stderr);
+		return EXIT_BAD;
+	}
+	if (stat(path, &sb) != 0) {
+		fprintf(stderr, "drillctl: no database at %s: %s (has drilld run yet?)\n",
+		    path, strerror(errno));
+		return EXIT_BAD;
+	}
+	rc = store_open(path, STORE_READONLY, c->cfg.store.busy_timeout_ms, st, err);
+	if (rc != 0) {
+		fprintf(stderr, "drillctl: %s: %s\n", path,
+		    err[0] != '\0' ? err : drill_strerror(rc));
+		return EXIT_BAD;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Text helpers */
+
+/* Length of the valid UTF-8 sequence at s[0..n), or 0 when it is not valid. */
+static size_t
+utf8_seq(const char *s, size_t n)
+{
+	unsigned char b = (unsigned char)s[0];
+	size_t k;
+
+	if (b < 0x80)
+		return 1;
+	if (b >= 0xc2 && b <= 0xdf)
+		k = 2;
+	else if (b >= 0xe0 && b <= 0xef)
+		k = 3;
+	else if (b >= 0xf0 && b <= 0xf4)
+		k = 4;
+	else
+		return 0;
+	if (k > n || !text_utf8_valid(s, k))
+		return 0;
+	return k;
+}
+
+/* Number of characters of s as put_line counts them. */
+static size_t
+char_count(const char *s, size_t len)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < len; n++) {
+		size_t k = utf8_seq(s + i, len - i);
+		i += k > 0 ? k : 1;
+	}
+	return n;
+}
+
+/*
+ * Writes s[0..len) on one line: control characters become spaces, invalid
+ * UTF-8 becomes U+FFFD, and when it is longer than max characters it is cut
+ * to max - 1 of them followed by "…".
+ */
+static void
+put_line(FILE *f, const char *s, size_t len, size_t max)
+{
+	size_t total = char_count(s, len), shown = 0;
+	size_t limit = total > max ? max - 1 : total;
+
+	for (size_t i = 0; i < len && shown < limit; shown++) {
+		size_t k = utf8_seq(s + i, len - i);
+		if (k == 0) {
+			fputs("\xef\xbf\xbd", f);
+			i++;
+		} else if (k == 1 && ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)) {
+			fputc(' ', f);
+			i++;
+		} else {
+			fwrite(s + i, 1, k, f);
+			i += k;
+		}
+	}
+	if (total > max)
+		fputs("\xe2\x80\xa6", f);
+}
+
+static void
+put_str(FILE *f, const char *s)
+{
+	if (s != NULL)
+		put_line(f, s, strlen(s), SIZE_MAX);
+}
+
+/*
+ * Writes s word-wrapped at width characters, each line starting with indent;
+ * the bank's own line breaks are kept (blank lines stay empty: no indent, no
+ * trailing spaces).
+ */
+static void
+put_wrapped(FILE *f, const char *s, const char *indent, size_t width)
+{
+	size_t ind = strlen(indent);
+
+	while (*s != '\0') {
+		const char *eol = strchr(s, '\n');
+		size_t linelen = eol != NULL ? (size_t)(eol - s) : strlen(s);
+		size_t col = 0, i = 0;
+		bool started = false;
+
+		while (i < linelen) {
+			size_t start, wlen, wchars;
+
+			while (i < linelen && (s[i] == ' ' || s[i] == '\t'))
+				i++;
+			start = i;
+			while (i < linelen && s[i] != ' ' && s[i] != '\t')
+				i++;
+			wlen = i - start;
+			if (wlen == 0)
+				break;
+			wchars = char_count(s + start, wlen);
+			if (!started) {
+				fputs(indent, f);
+				started = true;
+			} else if (ind + col + 1 + wchars > width) {
+				fputc('\n', f);
+				fputs(indent, f);
+				col = 0;
+			} else {
+				fputc(' ', f);
+				col++;
+			}
+			put_line(f, s + start, wlen, SIZE_MAX);
+			col += wchars;
+		}
+		fputc('\n', f);
+		if (eol == NULL)
+			break;
+		s = eol + 1;
+	}
+}
+
+/* Writes the question's topics joined by sep. */
+static void
+put_topics(FILE *f, uint32_t topics, const char *sep)
+{
+	bool first = true;
+
+	for (int i = 0; i < VOCAB_NTOPICS; i++) {
+		if (!(topics & (UINT32_C(1) << i)))
+			continue;
+		fprintf(f, "%s%s", first ? "" : sep, vocab_topic_name(i));
+		first = false;
+	}
+}
+
+static const char *
+name_or(const char *name, const char *dflt)
+{
+	return name != NULL ? name : dflt;
+}
+
+/* Prints a json-c object (and puts it); returns EXIT_OK or EXIT_BAD. */
+static int
+print_json(struct json_object *obj)
+{
+	const char *s;
+	int rc = EXIT_OK;
+
+	if (obj == NULL)
+		return oom();
+	s = json_object_to_json_string_ext(obj,
+	    JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
+	if (s == NULL)
+		rc = oom();
+	else
+		printf("%s\n", s);
+	json_object_put(obj);
+	return rc;
+}
+
+/* Adds key: string (copied with its length); false when out of memory. */
+static bool
+json_add_str(struct json_object *obj, const char *key, const char *s)
+{
+	struct json_object *v;
+
+	if (s == NULL)
+		return json_object_object_add(obj, key, NULL) == 0;
+	v = json_object_new_string_len(s, (int)strlen(s));
+	if (v == NULL)
+		return false;
+	if (json_object_object_add(obj, key, v) != 0) {
+		json_object_put(v);
+		return false;
+	}
+	return true;
+}
+
+static bool
+json_add_int(struct json_object *obj, const char *key, int64_t n)
+{
+	struct json_object *v = json_object_new_int64(n);
+
+	if (v == NULL)
+		return false;
+	if (json_object_object_add(obj, key, v) != 0) {
+		json_object_put(v);
+		return false;
+	}
+	return true;
+}
+
+/* ------------------------------------------------------------------ */
+/* lint */
+
+static int
+cmd_lint(struct ctl *c)
+{
+	size_t n, nfiles = 0, cap = 0;
+	const char **files = NULL;
+	int rc;
+
+	for (size_t i = 1; i < c->o.nargs; i++)
+		c->o.banks[c->o.nbanks++] = c->o.args[i];
+	if ((rc = load_banks(c)) != 0)
+		return rc;
+
+	/* Files that hold questions, in load order (questions of a file are adjacent). */
+	n = bank_count(c->bank);
+	for (size_t i = 0; i < n; i++) {
+		const char *file = bank_get(c->bank, i)->file;
+		bool seen = false;
+
+		for (size_t j = nfiles; j-- > 0 && !seen;)
+			seen = files[j] == file || strcmp(files[j], file) == 0;
+		if (seen)
+			continue;
+		if (nfiles == cap) {
+			size_t ncap = cap == 0 ? 16 : cap * 2;
+			const char **nf = realloc(files, ncap * sizeof(*nf));
+			if (nf == NULL) {
+				free(files);
+				return oom();
+			}
+			files = nf;
+			cap = ncap;
+		}
+		files[nfiles++] = file;
+	}
+	free(files);
+	printf("%zu question%s in %zu file%s: ok\n", n, n == 1 ? "" : "s",
+	    nfiles, nfiles == 1 ? "" : "s");
+	return EXIT_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* bank list, bank show */
+
+static int
+bank_list_json(const struct bank *b)
+{
+	struct json_object *arr = json_object_new_array();
+	size_t n = bank_count(b);
+
+	if (arr == NULL)
+		return oom();
+	for (size_t i = 0; i < n; i++) {
+		const struct bank_question *q = bank_get(b, i);
+		struct json_object *o = json_object_new_object();
+		struct json_object *topics = json_object_new_array();
+		bool ok = o != NULL && topics != NULL;
+
+		for (int t = 0; ok && t < VOCAB_NTOPICS; t++) {
+			struct json_object *v;
+			if (!(q->topics & (UINT32_C(1) << t)))
+				continue;
+			v = json_object_new_string(vocab_topic_name(t));
+			ok = v != NULL && json_object_array_add(topics, v) == 0;
+			if (!ok)
+				json_object_put(v);
+		}
+		ok = ok && json_add_str(o, "id", q->id) &&
+		    json_add_str(o, "prompt", q->prompt) &&
+		    json_add_str(o, "type", vocab_type_name(q->type));
+		if (ok) {
+			ok = json_object_object_add(o, "topics", topics) == 0;
+			if (ok)
+				topics = NULL;
+		}
+		ok = ok && json_add_str(o, "level", vocab_level_name(q->level)) &&
+		    json_add_str(o, "file", q->file);
+		if (ok) {
+			ok = json_object_array_add(arr, o) == 0;
+			if (ok)
+				o = NULL;
+		}
+		json_object_put(topics);
+		json_object_put(o);
+		if (!ok) {
+			json_object_put(arr);
+			return oom();
+		}
+	}
+	return print_json(arr);
+}
+
+static int
+bank_list_text(const struct bank *b)
+{
+	size_t n = bank_count(b), wid = 2, wtype = 4, wlevel = 5, wtopics = 6;
+
+	/* Column widths, so the prompts line up. */
+	for (size_t i = 0; i < n; i++) {
+		const struct bank_question *q = bank_get(b, i);
+		size_t tl = 0;
+
+		if (strlen(q->id) > wid)
+			wid = strlen(q->id);
+		if (strlen(name_or(vocab_type_name(q->type), "?")) > wtype)
+			wtype = strlen(name_or(vocab_type_name(q->type), "?"));
+		if (strlen(name_or(vocab_level_name(q->level), "?")) > wlevel)
+			wlevel = strlen(name_or(vocab_level_name(q->level), "?"));
+		for (int t = 0; t < VOCAB_NTOPICS; t++)
+			if (q->topics & (UINT32_C(1) << t))
+				tl += strlen(vocab_topic_name(t)) + (tl > 0);
+		if (tl > wtopics)
+			wtopics = tl;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct bank_question *q = bank_get(b, i);
+		size_t tl = 0;
+
+		printf("%-*s  %-*s  %-*s  ", (int)wid, q->id,
+		    (int)wtype, name_or(vocab_type_name(q->type), "?"),
+		    (int)wlevel, name_or(vocab_level_name(q->level), "?"));
+		for (int t = 0; t < VOCAB_NTOPICS; t++) {
+			if (!(q->topics & (UINT32_C(1) << t)))
+				continue;
+			printf("%s%s", tl > 0 ? "," : "", vocab_topic_name(t));
+			tl += strlen(vocab_topic_name(t)) + (tl > 0);
+		}
+		printf("%*s  ", (int)(wtopics - tl), "");
+		put_line(stdout, q->prompt, strlen(q->prompt), LIST_PROMPT_CHARS);
+		putchar('\n');
+	}
+	return EXIT_OK;
+}
+
+static void
+show_section(const char *title, const char *text)
+{
+	if (text == NULL || *text == '\0')
+		return;
+	printf("\n%s:\n", title);
+	put_wrapped(stdout, text, "  ", SHOW_WIDTH);
+}
+
+static void
+show_question(const struct bank_question *q)
+{
+	put_str(stdout, q->id);
+	putchar('\n');
+	printf("type: %s   level: %s   topics: ",
+	    name_or(vocab_type_name(q->type), "?"),
+	    name_or(vocab_level_name(q->level), "?"));
+	put_topics(stdout, q->topics, ", ");
+	putchar('\n');
+	printf("file: ");
+	put_str(stdout, q->file);
+	putchar('\n');
+
+	show_section("Prompt", q->prompt);
+	show_section("Assesses", q->assesses);
+	show_section("How to answer", q->how_to_answer);
+
+	printf("\nStructure: ");
+	switch (q->structure) {
+	case BANK_STRUCT_CRE:
+		printf("claim, reason, example\n");
+		break;
+	case BANK_STRUCT_STAR:
+		printf("STAR: situation, task, action, result\n");
+		break;
+	case BANK_STRUCT_STEPS:
+		printf("steps: ");
+		for (size_t i = 0; i < q->nsteps; i++)
+			printf("%s%s", i > 0 ? " \xe2\x86\x92 " : "",
+			    name_or(bank_step_name(q->steps[i]), "?"));
+		putchar('\n');
+		break;
+	}
+	if (q->min_words > 0 || q->max_words > 0)
+		printf("Answer length: %d\xe2\x80\x93%d words\n", q->min_words, q->max_words);
+
+	printf("\nRubric (version %s, total weight %d):\n", q->rubric_version,
+	    q->total_weight);
+	for (size_t i = 0; i < q->nconcepts; i++) {
+		const struct bank_concept *k = &q->concepts[i];
+
+		printf("  - ");
+		put_str(stdout, k->name);
+		printf(" (weight %d)\n", k->weight);
+		printf("      phrases: ");
+		for (size_t j = 0; j < k->nphrases; j++) {
+			if (j > 0)
+				printf(", ");
+			put_str(stdout, k->phrases[j]);
+		}
+		putchar('\n');
+		if (k->hint != NULL && *k->hint != '\0') {
+			printf("      hint: ");
+			put_str(stdout, k->hint);
+			putchar('\n');
+		}
+	}
+
+	show_section("Model answer", q->model_answer);
+	if (q->nfollow_ups > 0) {
+		printf("\nFollow-ups:\n");
+		for (size_t i = 0; i < q->nfollow_ups; i++) {
+			printf("  - ");
+			put_str(stdout, q->follow_ups[i]);
+			putchar('\n');
+		}
+	}
+}
+
+static int
+cmd_bank(struct ctl *c)
+{
+	const struct bank_question *q;
+	const char *sub;
+	size_t first;
+	int rc;
+
+	if (c->o.nargs < 2)
+		return usage_error("%s", "bank needs a subcommand: list or show");
+	sub = c->o.args[1];
+	if (strcmp(sub, "list") == 0) {
+		if ((rc = check_opts(&c->o, OPT_CONFIG | OPT_FORMAT | OPT_BANK, "bank list")) != 0)
+			return rc;
+		first = 2;
+	} else if (strcmp(sub, "show") == 0) {
+		if ((rc = check_opts(&c->o, OPT_CONFIG | OPT_BANK, "bank show")) != 0)
+			return rc;
+		if (c->o.nargs < 3)
+			return usage_error("%s", "bank show needs a question id");
+		first = 3;
+	} else {
+		return usage_error("unknown bank subcommand \"%s\" (list or show)", sub);
+	}
+	for (size_t i = first; i < c->o.nargs; i++)
+		c->o.banks[c->o.nbanks++] = c->o.args[i];
+	if ((rc = load_banks(c)) != 0)
+		return rc;
+
+	if (first == 2)
+		return c->o.json ? bank_list_json(c->bank) : bank_list_text(c->bank);
+	if ((q = bank_find(c->bank, c->o.args[2])) == NULL) {
+		fprintf(stderr, "drillctl: no question with id %s\n", c->o.args[2]);
+		return EXIT_BAD;
+	}
+	show_question(q);
+	return EXIT_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* score */
+
+/*
+ * Reads all of fd into a malloc'd, NUL-terminated *out. Returns 0,
+ * DRILL_ETOOBIG when there are more than limit bytes, DRILL_EIO (errno set)
+ * or DRILL_ENOMEM.
+ */
+static int
+read_all(int fd, size_t limit, char **out, size_t *outlen)
+{
+	size_t len = 0, cap = 4096;
+	char *buf = malloc(cap);
+
+	if (buf == NULL)
+		return DRILL_ENOMEM;
+	for (;;) {
+		ssize_t r;
+
+		if (len == cap - 1) {
+			size_t ncap = cap * 2;
+			char *nb;
+			if (cap > limit + 1) {
+				free(buf);
+				return DRILL_ETOOBIG;
+			}
+			if (ncap > limit + 2)
+				ncap = limit + 2;
+			if ((nb = realloc(buf, ncap)) == NULL) {
+				free(buf);
+				return DRILL_ENOMEM;
+			}
+			buf = nb;
+			cap = ncap;
+		}
+		r = read(fd, buf + len, cap - 1 - len);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			free(buf);
+			return DRILL_EIO;
+		}
+		if (r == 0)
+			break;
+		len += (size_t)r;
+		if (len > limit) {
+			free(buf);
+			return DRILL_ETOOBIG;
+		}
+	}
+	buf[len] = '\0';
+	*out = buf;
+	*outlen = len;
+	return 0;
+}
+
+/* True when s holds only whitespace (ASCII, and the common Unicode spaces). */
+static bool
+is_blank(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0;
+
+	while (i < len) {
+		if (p[i] == ' ' || (p[i] >= '\t' && p[i] <= '\r')) {
+			i++;
+		} else if (i + 1 < len && p[i] == 0xc2 && (p[i + 1] == 0xa0 || p[i + 1] == 0x85)) {
+			i += 2;	/* no-break space, next line */
+		} else if (i + 2 < len && p[i] == 0xe2 && p[i + 1] == 0x80 &&
+		    (p[i + 2] <= 0x8b || p[i + 2] == 0xa8 || p[i + 2] == 0xa9 ||
+		    p[i + 2] == 0xaf)) {
+			i += 3;	/* U+2000..U+200B, U+2028, U+2029, U+202F */
+		} else if (i + 2 < len && p[i] == 0xe2 && p[i + 1] == 0x81 && p[i + 2] == 0x9f) {
+			i += 3;	/* U+205F */
+		} else if (i + 2 < len && p[i] == 0xe3 && p[i + 1] == 0x80 && p[i + 2] == 0x80) {
+			i += 3;	/* U+3000 */
+		} else if (i + 2 < len && p[i] == 0xef && p[i + 1] == 0xbb && p[i + 2] == 0xbf) {
+			i += 3;	/* byte order mark */
+		} else {
+			return false;
+		}
+	}
+	return true;
+}
+
+/* The phone-sized text readout of a score. */
+static void
+print_score_text(const struct scorer_result *r)
+{
+	printf("Score %d/100 (%s)\n", r->score, r->grade);
+	for (int d = 0; d < SCORER_NDIMS; d++)
+		printf("%s%s %d", d > 0 ? " \xc2\xb7 " : "",
+		    scorer_dim_name((enum scorer_dim)d), r->dims[d]);
+	putchar('\n');
+	if (r->ncovered > 0) {
+		printf("Covered:\n");
+		for (size_t i = 0; i < r->ncovered; i++) {
+			printf("- ");
+			put_str(stdout, r->covered[i].concept);
+			printf(" \xe2\x80\x94 \xe2\x80\x9c");
+			put_str(stdout, r->covered[i].evidence);
+			printf("\xe2\x80\x9d\n");
+		}
+	}
+	if (r->nmissed > 0) {
+		printf("Missed:\n");
+		for (size_t i = 0; i < r->nmissed; i++) {
+			printf("- ");
+			put_str(stdout, r->missed[i].concept);
+			if (r->missed[i].hint != NULL && *r->missed[i].hint != '\0') {
+				printf(": ");
+				put_str(stdout, r->missed[i].hint);
+			}
+			putchar('\n');
+		}
+	}
+	if (r->tip[0] != '\0') {
+		printf("Tip: ");
+		put_str(stdout, r->tip);
+		putchar('\n');
+	}
+}
+
+static int
+cmd_score(struct ctl *c)
+{
+	const struct bank_question *q;
+	struct scorer *sc = NULL;
+	struct scorer_result res;
+	size_t limit = MAX_ANSWER_NOCONFIG, len = 0;
+	char *answer = NULL;
+	int rc;
+
+	if ((rc = check_opts(&c->o, OPT_CONFIG | OPT_FORMAT | OPT_QUESTION | OPT_BANK, "score")) != 0)
+		return rc;
+	if (c->o.question == NULL)
+		return usage_error("%s", "score needs --question ID");
+	if (c->o.nargs > 1)
+		return usage_error("score takes no argument \"%s\" (the answer comes on stdin; banks with --bank)",
+		    c->o.args[1]);
+	if ((rc = load_banks(c)) != 0)
+		return rc;
+	if (c->have_cfg && c->cfg.practice.max_answer > 0 &&
+	    c->cfg.practice.max_answer < SIZE_MAX)
+		limit = (size_t)c->cfg.practice.max_answer;
+	if ((q = bank_find(c->bank, c->o.question)) == NULL) {
+		fprintf(stderr, "drillctl: no question with id %s\n", c->o.question);
+		return EXIT_BAD;
+	}
+
+	if (isatty(STDIN_FILENO))
+		fputs("drillctl: type the answer, then end it with Ctrl-D\n", stderr);
+	rc = read_all(STDIN_FILENO, limit, &answer, &len);
+	if (rc == DRILL_ETOOBIG) {
+		fprintf(stderr, "drillctl: the answer is longer than %zu bytes\n", limit);
+		return EXIT_BAD;
+	} else if (rc == DRILL_EIO) {
+		fprintf(stderr, "drillctl: reading the answer: %s\n", strerror(errno));
+		return EXIT_BAD;
+	} else if (rc != 0) {
+		return oom();
+	}
+	if (is_blank(answer, len)) {
+		fputs("drillctl: the answer is empty\n", stderr);
+		free(answer);
+		return EXIT_BAD;
+	}
+	if (!text_utf8_valid(answer, len))
+		fputs("drillctl: warning: the answer is not valid UTF-8; "
+		    "the invalid bytes are ignored\n", stderr);
+
+	if ((sc = scorer_new(c->bank)) == NULL) {
+		free(answer);
+		return oom();
+	}
+	rc = scorer_score(sc, q, answer, len, &res);
+	if (rc != 0) {
+		rc = oom();
+	} else if (c->o.json) {
+		char *js = scorer_result_json(&res, true);
+		if (js == NULL) {
+			rc = oom();
+		} else {
+			printf("%s\n", js);
+			free(js);
+			rc = EXIT_OK;
+		}
+	} else {
+		print_score_text(&res);
+		rc = EXIT_OK;
+	}
+	scorer_free(sc);
+	free(answer);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* backup, stats */
+
+static int
+cmd_backup(struct ctl *c)
+{
+	char err[DRILL_ERRLEN] = "";
+	struct store *st = NULL;
+	int rc;
+
+	if ((rc = check_opts(&c->o, OPT_CONFIG, "backup")) != 0)
+		return rc;
+	if (c->o.nargs != 2)
+		return usage_error("%s", "backup needs exactly one FILE");
+	if ((rc = open_store(c, &st)) != 0)
+		return rc;
+	rc = store_backup(st, c->o.args[1], err);
+	store_close(st);
+	if (rc != 0) {
+		fprintf(stderr, "drillctl: backup to %s failed: %s\n", c->o.args[1],
+		    err[0] != '\0' ? err : drill_strerror(rc));
+		return EXIT_BAD;
+	}
+	printf("backup written to %s\n", c->o.args[1]);
+	return EXIT_OK;
+}
+
+/* Days since 1970-01-01 of the proleptic Gregorian date y-m-d. */
+static int64_t
+days_from_civil(int64_t y, int m, int d)
+{
+	int64_t era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+/* Day number of the local calendar date of t (days since 1970-01-01 there). */
+static int64_t
+local_day(time_t t)
+{
+	struct tm tm;
+
+	if (localtime_r(&t, &tm) == NULL)
+		return (int64_t)(t / 86400);
+	return days_from_civil((int64_t)tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+}
+
+static int
+cmd_stats(struct ctl *c)
+{
+	struct store_progress p;
+	struct store *st = NULL;
+	const char *person;
+	int64_t pid, today, current;
+	double avg = 0;
+	int rc;
+
+	if ((rc = check_opts(&c->o, OPT_CONFIG | OPT_FORMAT, "stats")) != 0)
+		return rc;
+	if (c->o.nargs != 2)
+		return usage_error("%s", "stats needs exactly one PERSON, like console:local");
+	person = c->o.args[1];
+	if (strchr(person, ':') == NULL || person[0] == ':') {
+		fprintf(stderr, "drillctl: a person is named platform:id, like console:local, not %s\n",
+		    person);
+		return EXIT_BAD;
+	}
+	if ((rc = open_store(c, &st)) != 0)
+		return rc;
+	rc = store_person_find(st, person, &pid);
+	if (rc == 0)
+		rc = store_progress_get(st, pid, &p);
+	store_close(st);
+	if (rc == DRILL_ENOTFOUND) {
+		fprintf(stderr, "drillctl: no person named %s\n", person);
+		return EXIT_BAD;
+	} else if (rc != 0) {
+		fprintf(stderr, "drillctl: reading the store: %s\n", drill_strerror(rc));
+		return EXIT_BAD;
+	}
+
+	today = local_day(time(NULL));
+	current = p.last_day >= 0 && (p.last_day == today || p.last_day == today - 1) ?
+	    p.streak : 0;
+	if (p.answered > 0)
+		avg = (double)p.score_sum / (double)p.answered;
+
+	if (c->o.json) {
+		struct json_object *o = json_object_new_object();
+		struct json_object *a = NULL;
+		char buf[32];
+		bool ok = o != NULL;
+
+		if (ok && p.answered > 0) {
+			snprintf(buf, sizeof(buf), "%.1f", avg);
+			a = json_object_new_double_s(avg, buf);
+			ok = a != NULL;
+		}
+		ok = ok && json_add_str(o, "person", person) &&
+		    json_add_int(o, "answered", p.answered);
+		if (ok) {
+			ok = json_object_object_add(o, "average", a) == 0;
+			if (ok)
+				a = NULL;
+		}
+		ok = ok && json_add_int(o, "current_streak", current) &&
+		    json_add_int(o, "best_streak", p.best_streak);
+		json_object_put(a);
+		if (!ok) {
+			json_object_put(o);
+			return oom();
+		}
+		return print_json(o);
+	}
+	put_str(stdout, person);
+	putchar('\n');
+	printf("answered:        %" PRId64 "\n", p.answered);
+	if (p.answered > 0)
+		printf("average:         %.1f\n", avg);
+	else
+		printf("average:         -\n");
+	printf("current streak:  %" PRId64 " day%s\n", current, current == 1 ? "" : "s");
+	printf("best streak:     %" PRId64 " day%s\n", p.best_streak,
+	    p.best_streak == 1 ? "" : "s");
+	return EXIT_OK;
+}
+
+/* ------------------------------------------------------------------ */
+
+static int
+run(struct ctl *c)
+{
+	const char *cmd;
+	int rc;
+
+	if (c->o.version) {
+		printf("drillctl %s\n", DRILL_VERSION);
+		return EXIT_OK;
+	}
+	if (c->o.help || (c->o.nargs > 0 && strcmp(c->o.args[0], "help") == 0)) {
+		fputs(usage_text, stdout);
+		return EXIT_OK;
+	}
+	if (c->o.nargs == 0)
+		return usage_error("%s", "no command given");
+	cmd = c->o.args[0];
+	if (strcmp(cmd, "lint") == 0) {
+		if ((rc = check_opts(&c->o, OPT_CONFIG | OPT_BANK, "lint")) != 0)
+			return rc;
+		return cmd_lint(c);
+	}
+	if (strcmp(cmd, "bank") == 0)
+		return cmd_bank(c);
+	if (strcmp(cmd, "score") == 0)
+		return cmd_score(c);
+	if (strcmp(cmd, "backup") == 0)
+		return cmd_backup(c);
+	if (strcmp(cmd, "stats") == 0)
+		return cmd_stats(c);
+	return usage_error("unknown command \"%s\"", cmd);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct ctl c;
+	int rc;
+
+	memset(&c, 0, sizeof(c));
+	rc = parse_args(argc, argv, &c.o);
+	if (rc == 0)
+		rc = run(&c);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "drillctl: writing the output: %s\n", strerror(errno));
+		if (rc == EXIT_OK)
+			rc = EXIT_BAD;
+	}
+	bank_free(c.bank);
+	if (c.have_cfg)
+		config_free(&c.cfg);
+	free(c.o.args);
+	free(c.o.banks);
+	return rc;
+}

@@ -1,0 +1,298 @@
+/*
+ * Tests for engine.c through the platform interface: a fake clock, a real
+ * store in a temporary directory, tests/data/mini.json, and replies captured
+ * as console text.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "drill/bank.h"
+#include "drill/config.h"
+#include "drill/engine.h"
+#include "drill/render.h"
+#include "drill/store.h"
+
+struct fixture {
+	char dir[64];
+	struct store *store;
+	struct bank *bank;
+	struct config cfg;
+	struct engine *engine;
+	int64_t now;
+	char out[65536];	/* replies since the last reset */
+	size_t outlen;
+	int nreplies;
+};
+
+static int64_t
+fake_clock(void *arg)
+{
+	return ((struct fixture *)arg)->now;
+}
+
+static void
+capture(void *arg, const struct platform_event *ev, const struct msg *m)
+{
+	struct fixture *f = arg;
+	char *s = render_console(m, false);
+
+	(void)ev;
+	assert_non_null(s);
+	f->outlen += (size_t)snprintf(f->out + f->outlen, sizeof(f->out) - f->outlen, "%s\n", s);
+	f->nreplies++;
+	free(s);
+}
+
+static int
+send_text(struct fixture *f, const char *text, size_t len)
+{
+	struct platform_event ev = {
+		.kind = PLATFORM_EV_MESSAGE, .conversation = "console:local",
+		.conv_kind = PLATFORM_DM, .user = "console:local", .text = text,
+		.text_len = len, .ts = f->now, .addressed = true,
+	};
+	f->outlen = 0;
+	f->out[0] = '\0';
+	f->nreplies = 0;
+	return engine_handle(f->engine, &ev, capture, f);
+}
+
+static int
+say(struct fixture *f, const char *text)
+{
+	return send_text(f, text, strlen(text));
+}
+
+static int
+setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	const char *paths[] = {"tests/data/mini.json"};
+	struct bank_errors e;
+	char db[128], err[DRILL_ERRLEN];
+	struct engine_deps deps = {0};
+
+	snprintf(f->dir, sizeof(f->dir), "/tmp/drill-engine-XXXXXX");
+	if (mkdtemp(f->dir) == NULL)
+		return -1;
+	snprintf(db, sizeof(db), "%s/drilld.db", f->dir);
+	if (store_open(db, 0, 1000, &f->store, err) != 0 || bank_load(paths, 1, &f->bank, &e) != 0)
+		return -1;
+	bank_errors_free(&e);
+	f->cfg.practice.level = 1;
+	f->cfg.practice.max_answer = 4096;
+	f->now = 1764000000;	/* 2025-11-24T16:00:00Z */
+	deps.store = f->store;
+	deps.bank = f->bank;
+	deps.cfg = &f->cfg;
+	deps.clock = fake_clock;
+	deps.clock_arg = f;
+	deps.seed = 42;
+	f->engine = engine_new(&deps);
+	*state = f;
+	return f->engine == NULL;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+	char cmd[128];
+
+	engine_free(f->engine);
+	bank_free(f->bank);
+	store_close(f->store);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+	if (system(cmd) != 0)
+		return -1;
+	free(f);
+	return 0;
+}
+
+static const char good_answer[] =
+    "I would run EXPLAIN ANALYZE to read the query plan first, because guessing "
+    "wastes time. Usually a missing index causes a sequential scan, so I add a "
+    "composite index. I look for N+1 queries and paginate, and for example I "
+    "measured p95 latency drop from 4 s to 30 ms.";
+
+static void
+test_practice_answer_feedback(void **state)
+{
+	struct fixture *f = *state;
+	struct store_progress p;
+	int64_t person;
+
+	assert_int_equal(say(f, "practice databases"), 0);
+	assert_non_null(strstr(f->out, "A query that used to take 20 ms"));
+	assert_int_equal(say(f, good_answer), 0);
+	assert_int_equal(f->nreplies, 2);
+	assert_non_null(strstr(f->out, "Score "));
+	assert_non_null(strstr(f->out, "Covered"));
+	assert_non_null(strstr(f->out, "Model answer"));
+	assert_non_null(strstr(f->out, "Follow-up question: When would you denormalise"));
+	assert_int_equal(store_person_find(f->store, "console:local", &person), 0);
+	assert_int_equal(store_progress_get(f->store, person, &p), 0);
+	assert_int_equal(p.answered, 1);
+	assert_true(p.score_sum >= 60);
+	/* the question is closed: another answer has nothing to answer */
+	assert_int_equal(say(f, good_answer), 0);
+	assert_non_null(strstr(f->out, "You have no open question"));
+}
+
+static void
+test_streak_over_days(void **state)
+{
+	struct fixture *f = *state;
+
+	for (int day = 0; day < 3; day++) {
+		assert_int_equal(say(f, "practice databases"), 0);
+		assert_int_equal(say(f, good_answer), 0);
+		f->now += 86400;
+	}
+	assert_int_equal(say(f, "stats"), 0);
+	assert_non_null(strstr(f->out, "Answered: 3"));
+	assert_non_null(strstr(f->out, "Streak: 3 days (best 3)"));
+	assert_non_null(strstr(f->out, "Weakest topic:"));
+	f->now += 3 * 86400;	/* a gap breaks the current streak, not the best */
+	assert_int_equal(say(f, "stats"), 0);
+	assert_non_null(strstr(f->out, "Streak: 0 days (best 3)"));
+}
+
+static void
+test_hint_model_skip(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(say(f, "hint"), 0);
+	assert_non_null(strstr(f->out, "You have no open question"));
+	assert_int_equal(say(f, "practice databases"), 0);
+	assert_int_equal(say(f, "hint"), 0);
+	assert_non_null(strstr(f->out, "Hint 1 of 5 (query plan)"));
+	assert_int_equal(say(f, "hint"), 0);
+	assert_non_null(strstr(f->out, "Hint 2 of 5 (indexes)"));
+	assert_int_equal(say(f, "model"), 0);
+	assert_non_null(strstr(f->out, "Model answer"));
+	assert_int_equal(say(f, "next"), 0);
+	assert_non_null(strstr(f->out, "You still have an open question"));
+	assert_int_equal(say(f, good_answer), 0);
+	assert_non_null(strstr(f->out, "hints used; answered after seeing the model answer"));
+	assert_int_equal(say(f, "practice databases"), 0);
+	assert_int_equal(say(f, "skip"), 0);
+	/* the only other question is the behavioral one */
+	assert_non_null(strstr(f->out, "Tell me about a time you disagreed"));
+}
+
+static void
+test_bad_input_changes_nothing(void **state)
+{
+	struct fixture *f = *state;
+	char big[5000];
+	int64_t person;
+	struct store_progress p;
+
+	assert_int_equal(say(f, "practice databases"), 0);
+	assert_int_equal(say(f, "   \n\t "), 0);
+	assert_non_null(strstr(f->out, "That answer is empty"));
+	assert_int_equal(send_text(f, "index \xff\xfe", 8), 0);
+	assert_non_null(strstr(f->out, "not valid UTF-8"));
+	memset(big, 'a', sizeof(big));
+	assert_int_equal(send_text(f, big, sizeof(big)), 0);
+	assert_non_null(strstr(f->out, "too long"));
+	assert_int_equal(say(f, "practice astrology"), 0);
+	assert_non_null(strstr(f->out, "I don't know \"astrology\""));
+	assert_int_equal(store_person_find(f->store, "console:local", &person), 0);
+	assert_int_equal(store_progress_get(f->store, person, &p), 0);
+	assert_int_equal(p.answered, 0);
+	/* the question is still open after all that */
+	assert_int_equal(say(f, good_answer), 0);
+	assert_non_null(strstr(f->out, "Score "));
+}
+
+static void
+test_dispute_and_help(void **state)
+{
+	struct fixture *f = *state;
+	int64_t person, aid;
+
+	assert_int_equal(say(f, "dispute"), 0);
+	assert_non_null(strstr(f->out, "no score of yours to dispute"));
+	assert_int_equal(say(f, "practice databases"), 0);
+	assert_int_equal(say(f, good_answer), 0);
+	assert_int_equal(say(f, "dispute I covered pagination"), 0);
+	assert_non_null(strstr(f->out, "your dispute is stored"));
+	assert_int_equal(store_person_find(f->store, "console:local", &person), 0);
+	assert_int_equal(store_answer_last(f->store, person, &aid), 0);
+	assert_int_equal(say(f, "help"), 0);
+	assert_non_null(strstr(f->out, "practice [topic|type] [level]"));
+	assert_non_null(strstr(f->out, "quit"));
+	assert_int_equal(say(f, "topics"), 0);
+	assert_non_null(strstr(f->out, "2 questions"));
+	assert_non_null(strstr(f->out, "databases: 1"));
+}
+
+static void
+test_hello_resumes_open_question(void **state)
+{
+	struct fixture *f = *state;
+	struct platform_event ev = {
+		.kind = PLATFORM_EV_HELLO, .conversation = "console:local",
+		.conv_kind = PLATFORM_DM, .user = "console:local", .addressed = true,
+	};
+
+	assert_int_equal(engine_handle(f->engine, &ev, capture, f), 0);
+	assert_non_null(strstr(f->out, "interview practice"));
+	assert_non_null(strstr(f->out, "Question ·"));
+	f->outlen = 0;
+	assert_int_equal(engine_handle(f->engine, &ev, capture, f), 0);
+	assert_non_null(strstr(f->out, "Your open question from last time"));
+}
+
+static void
+test_channel_messages_need_addressing(void **state)
+{
+	struct fixture *f = *state;
+	struct platform_event ev = {
+		.kind = PLATFORM_EV_MESSAGE, .conversation = "slack:C1",
+		.conv_kind = PLATFORM_CHANNEL, .user = "slack:U1", .text = "help",
+		.text_len = 4, .addressed = false,
+	};
+
+	f->nreplies = 0;
+	assert_int_equal(engine_handle(f->engine, &ev, capture, f), 0);
+	assert_int_equal(f->nreplies, 0);
+}
+
+static void
+test_local_day(void **state)
+{
+	(void)state;
+	setenv("TZ", "UTC", 1);
+	assert_int_equal(engine_local_day(0), 0);
+	assert_int_equal(engine_local_day(86399), 0);
+	assert_int_equal(engine_local_day(86400), 1);
+	assert_int_equal(engine_local_day(1764000000), 20416);
+	assert_int_equal(engine_local_day(-1), -1);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_practice_answer_feedback, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_streak_over_days, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hint_model_skip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_input_changes_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dispute_and_help, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hello_resumes_open_question, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_channel_messages_need_addressing, setup, teardown),
+		cmocka_unit_test(test_local_day),
+	};
+	setenv("TZ", "UTC", 1);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
