@@ -796,6 +796,7 @@ bank_load(const char *const *paths, size_t npaths, struct bank **out,
     struct bank_errors *errs)
 {
 	struct bank *b;
+	size_t nids = 0;
 	int rc = 0;
 
 	*out = NULL;
@@ -812,16 +813,18 @@ bank_load(const char *const *paths, size_t npaths, struct bank **out,
 		adderr(errs, "no questions: the banks hold no questions");
 		rc = DRILL_EINVAL;
 	}
-	if (rc != 0)
+	if (rc == DRILL_ENOMEM || b->n == 0)
 		goto fail;
+	/* duplicates are reported even when other problems were found */
 	if ((b->by_id = malloc(b->n * sizeof(*b->by_id))) == NULL) {
 		rc = DRILL_ENOMEM;
 		goto fail;
 	}
 	for (size_t i = 0; i < b->n; i++)
-		b->by_id[i] = &b->questions[i];
-	qsort(b->by_id, b->n, sizeof(*b->by_id), cmp_id);
-	for (size_t i = 1; i < b->n; i++) {
+		if (b->questions[i].id != NULL)
+			b->by_id[nids++] = &b->questions[i];
+	qsort(b->by_id, nids, sizeof(*b->by_id), cmp_id);
+	for (size_t i = 1; i < nids; i++) {
 		const struct bank_question *p = b->by_id[i - 1];
 		const struct bank_question *q = b->by_id[i];
 		if (strcmp(p->id, q->id) == 0) {

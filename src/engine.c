@@ -464,7 +464,6 @@ cmd_skip(struct turn *t)
 		return rc;
 	}
 	(void)command_parse("practice", 8, &c);
-	c.level = q->level;
 	return practice(t, &c, avoid);
 }
 

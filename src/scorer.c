@@ -246,7 +246,8 @@ on_phrase(void *arg, uint32_t payload, size_t first, size_t last)
 
 	if (BANK_PAYLOAD_Q(payload) != sc->qi || ci >= BANK_MAX_CONCEPTS)
 		return;
-	if (sc->first[ci] == NO_POS) {
+	/* evidence: the first occurrence, extended to the longest phrase there */
+	if (sc->first[ci] == NO_POS || (first <= sc->first[ci] && last > sc->last[ci])) {
 		sc->first[ci] = first;
 		sc->last[ci] = last;
 	}
@@ -498,7 +499,8 @@ scorer_score(struct scorer *s, const struct bank_question *q,
 	sentf = ramp(avg_sent, 3, 8) * (1.0 - 0.6 * ramp((double)longest_sent, 45, 90));
 	if (words > 180 && doc->nparagraphs <= 1)
 		sentf *= 0.85;	/* a wall of text */
-	cla = 100.0 * (0.35 * lenf + 0.40 * fwf + 0.25 * sentf);
+	/* a keyword list is not clear however long its "sentence" */
+	cla = 100.0 * (0.35 * lenf + 0.40 * fwf + 0.25 * sentf) * (0.4 + 0.6 * prose);
 
 	/* Impact: numbers, named tools, a stated result, ownership. */
 	{
