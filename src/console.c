@@ -277,8 +277,8 @@ console_start(struct console *c)
 
 	c->interactive = t == UV_TTY && isatty(1);
 	emit(c, PLATFORM_EV_HELLO, NULL, 0);
-	fputs("(Write your answer over as many lines as you like, then a line with a "
-	    "single \".\" to send it. `help` lists commands, `quit` leaves.)\n", stdout);
+	fputs("(Write your answer over as many lines as you like, then a line holding\n"
+	    "a single \".\" to send it. `help` lists commands, `quit` leaves.)\n", stdout);
 	fflush(stdout);
 	prompt(c);
 	if (t == UV_TTY && uv_tty_init(c->loop, &c->h.tty, 0, 1) == 0) {

@@ -530,10 +530,14 @@ scorer_score(struct scorer *s, const struct bank_question *q,
 	}
 	out->grade = scorer_grade(out->score);
 
-	/* The weakest dimension, and one tip for it. */
+	/*
+	 * The weakest dimension is the one whose shortfall costs the most
+	 * points: relevance weighs 0.55, the others 0.15 each. One tip for it.
+	 */
 	out->weakest = SCORER_RELEVANCE;
 	for (int d = 1; d < SCORER_NDIMS; d++)
-		if (out->dims[d] < out->dims[out->weakest])
+		if (15 * (100 - out->dims[d]) > (out->weakest == SCORER_RELEVANCE ? 55 : 15) *
+		    (100 - out->dims[out->weakest]))
 			out->weakest = (enum scorer_dim)d;
 	switch (out->weakest) {
 	case SCORER_RELEVANCE:

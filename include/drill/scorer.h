@@ -15,6 +15,8 @@
  * second part scaled down when relevance is under 50 (a well-written answer
  * to another question is not a good answer to this one).
  * grade: excellent >= 85, good >= 70, fair >= 50, weak below.
+ * The weakest dimension, which gets the one tip, is the one whose shortfall
+ * costs the most points (100 - dim, times 0.55 for relevance, 0.15 else).
  *
  * The scorer does no I/O and has no globals: a struct scorer holds the
  * compiled cue lists and a reusable workspace for one thread. Results borrow

@@ -86,7 +86,7 @@ test_offsets(void **state)
 
 	(void)state;
 	text_doc_init(&d);
-	assert_string_equal(norms(&d, s), "rate limit 10000 rp");
+	assert_string_equal(norms(&d, s), "rate limit 10000 rps");
 	assert_int_equal(d.tokens[0].start, 2);
 	assert_int_equal(d.tokens[0].end, 6);
 	assert_int_equal(d.tokens[1].start, 7);
@@ -326,7 +326,7 @@ test_flags_and_counts(void **state)
 	    "was it enough no e g the nod js cach "
 	    "result 40 faster "
 	    "done");
-	/* sentence ends: p95. index! enough? no; faster? no; done (open) */
+	/* sentence ends: "p95." "index!" "enough?" "No;" and "done" (open) */
 	assert_true(d.tokens[3].flags & TEXT_TOK_SENT_END);	/* p95 */
 	assert_true(d.tokens[8].flags & TEXT_TOK_SENT_END);	/* index */
 	assert_true(d.tokens[11].flags & TEXT_TOK_SENT_END);	/* enough */
