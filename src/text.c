@@ -500,9 +500,9 @@ scan_word(const unsigned char *s, size_t len, size_t i, struct word *w)
 		cnt = (size_t)__builtin_ctzll(stop) >> 3;
 		n += cnt;
 		i += cnt;
-		k = ctype[s[i]];
 		break;
 	}
+	k = i < len ? ctype[s[i]] : 0;
 	w->n = n;
 	w->seen = seen;
 	w->lo = lo;
@@ -510,7 +510,8 @@ scan_word(const unsigned char *s, size_t len, size_t i, struct word *w)
 	/* Filled by whole chunks up to FW_MAXLEN bytes, as is_function_key needs. */
 	w->keyok = n <= 8 ? lo != 0 : hi != 0;
 	w->nonascii = w->join = w->cut = w->digit = false;
-	if (i < len && (k & (C_ALNUM | C_JOIN | C_NUMSEP | C_HIGH)) &&
+	/* k: what stopped the loops (a letter or digit: RAW_MAX was reached) */
+	if ((k & (C_ALNUM | C_JOIN | C_NUMSEP | C_HIGH)) &&
 	    (!(k & C_NUMSEP) || (i + 1 < len && (ctype[s[i + 1]] & C_DIG)))) {
 		w->keyok = false;
 		i = scan_rest(s, len, i, w);

@@ -86,7 +86,7 @@ test_offsets(void **state)
 
 	(void)state;
 	text_doc_init(&d);
-	assert_string_equal(norms(&d, s), "rate limit 10000 rps");
+	assert_string_equal(norms(&d, s), "rat limit 10000 rps");
 	assert_int_equal(d.tokens[0].start, 2);
 	assert_int_equal(d.tokens[0].end, 6);
 	assert_int_equal(d.tokens[1].start, 7);
@@ -205,8 +205,8 @@ test_technical_terms(void **state)
 	    "p99 p95 2pc oauth2 s3 k8s");
 	assert_string_equal(norms(&d, "X-Slack-Signature"), "x slack signatur");
 	assert_string_equal(norms(&d, "x slack signature"), "x slack signatur");
-	assert_string_equal(norms(&d, "rate-limiting"), "rate limit");
-	assert_string_equal(norms(&d, "rate limiting"), "rate limit");
+	assert_string_equal(norms(&d, "rate-limiting"), "rat limit");
+	assert_string_equal(norms(&d, "rate limiting"), "rat limit");
 	assert_string_equal(norms(&d, "node.js e.g. file.txt"), "nod js e g fil txt");
 	assert_string_equal(norms(&d, "don't"), "don t");
 	text_doc_free(&d);
@@ -325,7 +325,7 @@ test_flags_and_counts(void **state)
 	    "first i measur p95 then we add an index "
 	    "was it enough no e g the nod js cach "
 	    "result 40 faster "
-	    "done");
+	    "don");
 	/* sentence ends: "p95." "index!" "enough?" "No;" and "done" (open) */
 	assert_true(d.tokens[3].flags & TEXT_TOK_SENT_END);	/* p95 */
 	assert_true(d.tokens[8].flags & TEXT_TOK_SENT_END);	/* index */
@@ -593,7 +593,7 @@ test_doc_reuse(void **state)
 	text_doc_free(&d);
 	text_doc_free(NULL);
 	text_doc_init(&d);
-	assert_string_equal(norms(&d, "first text here"), "first text here");
+	assert_string_equal(norms(&d, "first text there"), "first text ther");
 	assert_int_equal(d.ntokens, 3);
 	big = malloc(len);
 	assert_non_null(big);
