@@ -5,6 +5,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <time.h>
 
 const char *
 drill_strerror(int err)
@@ -33,4 +34,25 @@ drill_seterr(char *err, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(err, DRILL_ERRLEN, fmt, ap);
 	va_end(ap);
+}
+
+int64_t
+drill_local_day(int64_t t)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	int64_t y, m, d, era, yoe, doy, doe;
+
+	if (localtime_r(&tt, &tm) == NULL)
+		return t / 86400;
+	/* days from the civil date, proleptic Gregorian (H. Hinnant) */
+	y = (int64_t)tm.tm_year + 1900;
+	m = tm.tm_mon + 1;
+	d = tm.tm_mday;
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
 }

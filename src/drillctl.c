@@ -31,6 +31,8 @@
 #include "drill/bank.h"
 #include "drill/common.h"
 #include "drill/config.h"
+#include "drill/feedback.h"
+#include "drill/render.h"
 #include "drill/scorer.h"
 #include "drill/store.h"
 #include "drill/text.h"
@@ -888,42 +890,19 @@ is_blank(const char *s, size_t len)
 	return true;
 }
 
-/* The phone-sized text readout of a score. */
-static void
+/* The phone-sized text readout of a score: the same feedback as in chat. */
+static int
 print_score_text(const struct scorer_result *r)
 {
-	printf("Score %d/100 (%s)\n", r->score, r->grade);
-	for (int d = 0; d < SCORER_NDIMS; d++)
-		printf("%s%s %d", d > 0 ? " \xc2\xb7 " : "",
-		    scorer_dim_name((enum scorer_dim)d), r->dims[d]);
-	putchar('\n');
-	if (r->ncovered > 0) {
-		printf("Covered:\n");
-		for (size_t i = 0; i < r->ncovered; i++) {
-			printf("- ");
-			put_str(stdout, r->covered[i].concept);
-			printf(" \xe2\x80\x94 \xe2\x80\x9c");
-			put_str(stdout, r->covered[i].evidence);
-			printf("\xe2\x80\x9d\n");
-		}
-	}
-	if (r->nmissed > 0) {
-		printf("Missed:\n");
-		for (size_t i = 0; i < r->nmissed; i++) {
-			printf("- ");
-			put_str(stdout, r->missed[i].concept);
-			if (r->missed[i].hint != NULL && *r->missed[i].hint != '\0') {
-				printf(": ");
-				put_str(stdout, r->missed[i].hint);
-			}
-			putchar('\n');
-		}
-	}
-	if (r->tip[0] != '\0') {
-		printf("Tip: ");
-		put_str(stdout, r->tip);
-		putchar('\n');
-	}
+	struct msg *m = feedback_score_msg(r, 0, false);
+	char *s = m ? render_console(m, false) : NULL;
+
+	msg_free(m);
+	if (s == NULL)
+		return oom();
+	fputs(s, stdout);
+	free(s);
+	return EXIT_OK;
 }
 
 static int
@@ -991,8 +970,7 @@ cmd_score(struct ctl *c)
 			rc = EXIT_OK;
 		}
 	} else {
-		print_score_text(&res);
-		rc = EXIT_OK;
+		rc = print_score_text(&res);
 	}
 	scorer_free(sc);
 	free(answer);
@@ -1024,31 +1002,6 @@ cmd_backup(struct ctl *c)
 	}
 	printf("backup written to %s\n", c->o.args[1]);
 	return EXIT_OK;
-}
-
-/* Days since 1970-01-01 of the proleptic Gregorian date y-m-d. */
-static int64_t
-days_from_civil(int64_t y, int m, int d)
-{
-	int64_t era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
-/* Day number of the local calendar date of t (days since 1970-01-01 there). */
-static int64_t
-local_day(time_t t)
-{
-	struct tm tm;
-
-	if (localtime_r(&t, &tm) == NULL)
-		return (int64_t)(t / 86400);
-	return days_from_civil((int64_t)tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
 }
 
 static int
@@ -1085,7 +1038,7 @@ cmd_stats(struct ctl *c)
 		return EXIT_BAD;
 	}
 
-	today = local_day(time(NULL));
+	today = drill_local_day(time(NULL));
 	current = p.last_day >= 0 && (p.last_day == today || p.last_day == today - 1) ?
 	    p.streak : 0;
 	if (p.answered > 0)

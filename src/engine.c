@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "drill/command.h"
+#include "drill/feedback.h"
 #include "drill/log.h"
 #include "drill/scorer.h"
 #include "drill/text.h"
@@ -44,29 +45,6 @@ static int64_t
 now_of(struct engine *e)
 {
 	return e->clock ? e->clock(e->clock_arg) : (int64_t)time(NULL);
-}
-
-int64_t
-engine_local_day(int64_t t)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-	int64_t y, m, d;
-
-	if (localtime_r(&tt, &tm) == NULL)
-		return t / 86400;
-	/* days from civil (Howard Hinnant's algorithm), proleptic Gregorian */
-	y = tm.tm_year + 1900;
-	m = tm.tm_mon + 1;
-	d = tm.tm_mday;
-	y -= m <= 2;
-	{
-		int64_t era = (y >= 0 ? y : y - 399) / 400;
-		int64_t yoe = y - era * 400;
-		int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-		int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-		return era * 146097 + doe - 719468;
-	}
 }
 
 struct engine *
@@ -515,7 +493,7 @@ cmd_stats(struct turn *t)
 	struct store_progress p;
 	struct topic_acc acc;
 	struct msg *m;
-	int64_t today = engine_local_day(t->now), streak;
+	int64_t today = drill_local_day(t->now), streak;
 	int weakest = -1, rc;
 
 	memset(&acc, 0, sizeof(acc));
@@ -675,7 +653,7 @@ answer(struct turn *t, const char *text, size_t len)
 	a.question_id = q->id;
 	a.text = (char *)text;
 	a.created_at = t->now;
-	a.day = engine_local_day(t->now);
+	a.day = drill_local_day(t->now);
 	a.score = r.score;
 	a.relevance = r.dims[SCORER_RELEVANCE];
 	a.structure = r.dims[SCORER_STRUCTURE];
@@ -698,33 +676,10 @@ answer(struct turn *t, const char *text, size_t len)
 	    t->ev->user, q->id, r.score, q->rubric_version);
 	log_debug("answer text person=%s text=%.*s", t->ev->user, (int)(len > 500 ? 500 : len), text);
 
-	if ((m = msg_new()) == NULL) {
+	if ((m = feedback_score_msg(&r, d.hints_used, d.model_shown)) == NULL) {
 		rc = DRILL_ENOMEM;
 		goto done;
 	}
-	msg_add(m, MSG_TITLE, "Score %d/100 (%s)", r.score, r.grade);
-	msg_add(m, MSG_TEXT, "Relevance %d · Structure %d · Clarity %d · Impact %d",
-	    r.dims[SCORER_RELEVANCE], r.dims[SCORER_STRUCTURE],
-	    r.dims[SCORER_CLARITY], r.dims[SCORER_IMPACT]);
-	if (r.ncovered) {
-		msg_add(m, MSG_LIST, "Covered");
-		for (size_t i = 0; i < r.ncovered; i++) {
-			char ev[SCORER_EVIDENCE + 8];
-			snprintf(ev, sizeof(ev), "\"%s\"", r.covered[i].evidence);
-			msg_add_item(m, r.covered[i].concept, ev);
-		}
-	}
-	if (r.nmissed) {
-		msg_add(m, MSG_LIST, "Missed");
-		for (size_t i = 0; i < r.nmissed; i++)
-			msg_add_item(m, r.missed[i].concept, r.missed[i].hint);
-	}
-	msg_add(m, MSG_TEXT, "Tip (%s): %s", scorer_dim_name(r.weakest), r.tip);
-	if (d.hints_used || d.model_shown)
-		msg_add(m, MSG_TEXT, "Noted with this score:%s%s%s",
-		    d.hints_used ? " hints used" : "",
-		    d.hints_used && d.model_shown ? ";" : "",
-		    d.model_shown ? " answered after seeing the model answer" : "");
 	send(t, m);
 
 	if ((m = msg_new()) == NULL) {

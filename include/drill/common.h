@@ -11,6 +11,7 @@
 #define DRILL_COMMON_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #define DRILL_VERSION "0.1.0"
 #define DRILL_ERRLEN 256
@@ -32,6 +33,12 @@ enum drill_err {
 
 /* Returns a static, human-readable name for a DRILL_E* code. */
 const char *drill_strerror(int err);
+
+/*
+ * Day number (days since 1970-01-01) of the local calendar date of Unix time
+ * t, in the process's time zone; streaks count these days.
+ */
+int64_t drill_local_day(int64_t t);
 
 /* Formats into err (DRILL_ERRLEN bytes) when err is not NULL. */
 void drill_seterr(char *err, const char *fmt, ...) DRILL_PRINTF(2, 3);

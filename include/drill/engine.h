@@ -51,7 +51,4 @@ int engine_set_bank(struct engine *e, const struct bank *bank) DRILL_WUR;
 int engine_handle(struct engine *e, const struct platform_event *ev,
     platform_reply_fn reply, void *arg) DRILL_WUR;
 
-/* Day number (days since 1970-01-01) of the local calendar date of t. */
-int64_t engine_local_day(int64_t t);
-
 #endif

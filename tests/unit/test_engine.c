@@ -273,11 +273,11 @@ test_local_day(void **state)
 {
 	(void)state;
 	setenv("TZ", "UTC", 1);
-	assert_int_equal(engine_local_day(0), 0);
-	assert_int_equal(engine_local_day(86399), 0);
-	assert_int_equal(engine_local_day(86400), 1);
-	assert_int_equal(engine_local_day(1764000000), 20416);
-	assert_int_equal(engine_local_day(-1), -1);
+	assert_int_equal(drill_local_day(0), 0);
+	assert_int_equal(drill_local_day(86399), 0);
+	assert_int_equal(drill_local_day(86400), 1);
+	assert_int_equal(drill_local_day(1764000000), 20416);
+	assert_int_equal(drill_local_day(-1), -1);
 }
 
 int

@@ -153,6 +153,7 @@ test_stemming(void **state)
 		{"commit", "commits", "committed", "committing", NULL},
 		{"partition", "partitions", "partitioning", "partitioned", NULL},
 		{"scale", "scales", "scaling", "scaled", NULL},
+		{"rate", "rates", "rated", "rating", NULL},
 	};
 
 	(void)state;
@@ -479,6 +480,21 @@ test_token_cap(void **state)
 	assert_int_equal(d.tokens[0].len, 64);
 	assert_true(text_utf8_valid(d.tokens[0].norm, d.tokens[0].len));
 	assert_int_equal(d.tokens[0].end, 100);
+	/* runs around the source limit (256 bytes kept for folding) */
+	for (size_t n = 250; n <= 270; n++) {
+		char *r = malloc(n + 3);
+
+		assert_non_null(r);
+		memset(r, 'Q', n);
+		memcpy(r + n, " b", 3);
+		assert_int_equal(text_tokenize(&d, r, n + 2), 0);
+		assert_int_equal(d.ntokens, 2);
+		assert_int_equal(d.tokens[0].len, 64);
+		assert_int_equal(d.tokens[0].end, n);
+		assert_true(d.tokens[0].flags & TEXT_TOK_CAPITAL);
+		assert_string_equal(d.tokens[1].norm, "b");
+		free(r);
+	}
 	/* text_normalize_word agrees, and fails when out is too small */
 	assert_int_equal(text_normalize_word(w, 100, s, sizeof(s)), 64);
 	assert_int_equal(text_normalize_word(w, 100, s, 64), 0);
