@@ -2,7 +2,7 @@
  * matcher.c - Aho-Corasick over normalised tokens (see matcher.h).
  *
  * Phrase tokens are interned into dense ids in an open-addressing hash
- * table (FNV-1a). The trie's edges live in a second open-addressing table
+ * table. The trie's edges live in a second open-addressing table
  * keyed by (state, token id), so a state costs no per-alphabet array however
  * many distinct tokens the banks use. matcher_build computes failure links
  * breadth-first, a dictionary-suffix link per state (the nearest proper
@@ -46,6 +46,11 @@ struct mstate {
 	uint32_t nout;		/* number of payloads ending here */
 };
 
+struct islot {			/* id == 0: empty slot */
+	uint32_t id;		/* token id + 1 */
+	uint32_t hash;		/* its hash, to skip other tokens unread */
+};
+
 struct medge {			/* from == NONE: empty slot */
 	uint32_t from, tok, to;
 };
@@ -59,7 +64,7 @@ struct matcher {
 	size_t poollen, poolcap;
 	struct mtoken *toks;
 	uint32_t ntoks, tokcap;
-	uint32_t *itab;		/* slot -> token id + 1, 0 empty */
+	struct islot *itab;	/* the intern table */
 	uint32_t imask;
 
 	struct mstate *states;
@@ -75,16 +80,64 @@ struct matcher {
 	bool built;
 };
 
-static uint32_t
-fnv1a(const char *s, size_t n)
+static uint64_t
+rd64(const unsigned char *p)
 {
-	uint32_t h = 2166136261u;
+	uint64_t x;
 
-	for (size_t i = 0; i < n; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 16777619u;
+	memcpy(&x, p, 8);
+	return x;
+}
+
+static uint64_t
+rd32(const unsigned char *p)
+{
+	uint32_t x;
+
+	memcpy(&x, p, 4);
+	return x;
+}
+
+static uint64_t
+mix64(uint64_t x)
+{
+	x ^= x >> 32;
+	x *= UINT64_C(0xD6E8FEB86659FD93);
+	x ^= x >> 32;
+	return x;
+}
+
+/*
+ * Hashes a token: a few word-sized reads instead of a byte loop (tokens are
+ * short, and every document token is hashed once per scan). Reads overlap
+ * for lengths that are not multiples of 8, in the manner of wyhash. Host
+ * byte order: the value never leaves the process.
+ */
+static uint32_t
+tok_hash(const char *str, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)str;
+	uint64_t h = UINT64_C(0x9E3779B97F4A7C15) * (n + 1), a, b;
+	size_t left = n;
+
+	if (n > 16) {
+		for (; left > 16; left -= 16, p += 16)
+			h = mix64(h ^ rd64(p)) ^ rd64(p + 8);
 	}
-	return h;
+	if (left >= 8) {
+		a = rd64(p);
+		b = rd64(p + left - 8);
+	} else if (left >= 4) {
+		a = rd32(p);
+		b = rd32(p + left - 4);
+	} else if (left > 0) {
+		a = (uint64_t)p[0] << 16 | (uint64_t)p[left >> 1] << 8 | p[left - 1];
+		b = 0;
+	} else {
+		a = b = 0;
+	}
+	h = mix64(h ^ a ^ (b * UINT64_C(0xC2B2AE3D27D4EB4F)));
+	return (uint32_t)h;
 }
 
 static uint32_t
@@ -95,25 +148,28 @@ edge_slot(uint32_t from, uint32_t tok, uint32_t mask)
 	return (uint32_t)(k >> 32) & mask;
 }
 
-/* Doubles *cap (from min) so that it exceeds need; 0 or DRILL_ENOMEM. */
-static int
-grow(void **p, uint32_t *cap, uint32_t need, size_t elem, uint32_t min)
+/*
+ * Returns p grown (capacity doubled from min) to hold index need, updating
+ * *cap, or p itself when it is big enough; NULL when out of memory (p is
+ * then unchanged).
+ */
+static void *
+grow(void *p, uint32_t *cap, uint32_t need, size_t elem, uint32_t min)
 {
 	uint32_t c = *cap ? *cap : min;
 	void *q;
 
+	if (need < *cap)
+		return p;
 	if (need >= MAX_ITEMS)
-		return DRILL_ENOMEM;
+		return NULL;
 	while (c <= need)
 		c *= 2;
-	if (c == *cap)
-		return 0;
-	q = realloc(*p, (size_t)c * elem);
+	q = realloc(p, (size_t)c * elem);
 	if (q == NULL)
-		return DRILL_ENOMEM;
-	*p = q;
+		return NULL;
 	*cap = c;
-	return 0;
+	return q;
 }
 
 struct matcher *
@@ -124,7 +180,8 @@ matcher_new(void)
 	if (m == NULL)
 		return NULL;
 	/* The root, and small empty hash tables (capacities are powers of 2). */
-	if (grow((void **)&m->states, &m->statecap, 1, sizeof(*m->states), 64))
+	m->states = grow(NULL, &m->statecap, 1, sizeof(*m->states), 64);
+	if (m->states == NULL)
 		goto fail;
 	m->states[ROOT] = (struct mstate){ .fail = ROOT, .dict = NONE,
 	    .child = NONE, .sibling = NONE };
@@ -160,20 +217,40 @@ matcher_free(struct matcher *m)
 	free(m);
 }
 
+/* True when a[0..n) == b[0..n); short tokens without a call. */
+static bool
+tok_equal(const char *x, const char *y, size_t n)
+{
+	const unsigned char *a = (const unsigned char *)x;
+	const unsigned char *b = (const unsigned char *)y;
+
+	if (n >= 8 && n <= 16)
+		return ((rd64(a) ^ rd64(b)) |
+		    (rd64(a + n - 8) ^ rd64(b + n - 8))) == 0;
+	if (n >= 4 && n < 8)
+		return ((rd32(a) ^ rd32(b)) |
+		    (rd32(a + n - 4) ^ rd32(b + n - 4))) == 0;
+	if (n < 4)
+		return n == 0 || (a[0] == b[0] && a[n >> 1] == b[n >> 1] &&
+		    a[n - 1] == b[n - 1]);
+	return memcmp(a, b, n) == 0;
+}
+
 /* The id of token s[0..n) with hash h, or NONE. */
 static uint32_t
 tok_find(const struct matcher *m, const char *s, size_t n, uint32_t h)
 {
 	for (uint32_t i = h & m->imask;; i = (i + 1) & m->imask) {
-		uint32_t id = m->itab[i];
+		const struct islot *sl = &m->itab[i];
 		const struct mtoken *t;
 
-		if (id == 0)
+		if (sl->id == 0)
 			return NONE;
-		t = &m->toks[id - 1];
-		if (t->hash == h && t->len == n &&
-		    memcmp(m->pool + t->off, s, n) == 0)
-			return id - 1;
+		if (sl->hash != h)
+			continue;
+		t = &m->toks[sl->id - 1];
+		if (t->len == n && tok_equal(m->pool + t->off, s, n))
+			return sl->id - 1;
 	}
 }
 
@@ -181,7 +258,7 @@ static int
 itab_rehash(struct matcher *m)
 {
 	uint32_t nmask = m->imask * 2 + 1;
-	uint32_t *t;
+	struct islot *t;
 
 	if (nmask >= MAX_ITEMS)
 		return DRILL_ENOMEM;
@@ -189,11 +266,11 @@ itab_rehash(struct matcher *m)
 	if (t == NULL)
 		return DRILL_ENOMEM;
 	for (uint32_t id = 0; id < m->ntoks; id++) {
-		uint32_t i = m->toks[id].hash & nmask;
+		uint32_t h = m->toks[id].hash, i = h & nmask;
 
-		while (t[i] != 0)
+		while (t[i].id != 0)
 			i = (i + 1) & nmask;
-		t[i] = id + 1;
+		t[i] = (struct islot){ id + 1, h };
 	}
 	free(m->itab);
 	m->itab = t;
@@ -205,17 +282,19 @@ itab_rehash(struct matcher *m)
 static int
 tok_intern(struct matcher *m, const char *s, size_t n, uint32_t *id)
 {
-	uint32_t h = fnv1a(s, n), i;
+	uint32_t h = tok_hash(s, n), i;
 	struct mtoken *t;
+	void *q;
 
 	*id = tok_find(m, s, n, h);
 	if (*id != NONE)
 		return 0;
 	if ((m->ntoks + 1) * 2 > m->imask + 1 && itab_rehash(m) != 0)
 		return DRILL_ENOMEM;
-	if (grow((void **)&m->toks, &m->tokcap, m->ntoks + 1, sizeof(*m->toks),
-	    64) != 0)
+	q = grow(m->toks, &m->tokcap, m->ntoks, sizeof(*m->toks), 64);
+	if (q == NULL)
 		return DRILL_ENOMEM;
+	m->toks = q;
 	if (m->poolcap - m->poollen < n + 1) {
 		size_t cap = m->poolcap ? m->poolcap : 1024;
 		char *p;
@@ -237,9 +316,9 @@ tok_intern(struct matcher *m, const char *s, size_t n, uint32_t *id)
 	memcpy(m->pool + m->poollen, s, n);
 	m->pool[m->poollen + n] = '\0';
 	m->poollen += n + 1;
-	for (i = h & m->imask; m->itab[i] != 0; i = (i + 1) & m->imask)
+	for (i = h & m->imask; m->itab[i].id != 0; i = (i + 1) & m->imask)
 		;
-	m->itab[i] = m->ntoks + 1;
+	m->itab[i] = (struct islot){ m->ntoks + 1, h };
 	*id = m->ntoks++;
 	return 0;
 }
@@ -306,6 +385,7 @@ matcher_add(struct matcher *m, const char *const *tokens, size_t ntokens,
     uint32_t payload)
 {
 	uint32_t s = ROOT;
+	void *q;
 
 	if (m == NULL || tokens == NULL || ntokens == 0 || m->built)
 		return DRILL_EINVAL;
@@ -323,9 +403,11 @@ matcher_add(struct matcher *m, const char *const *tokens, size_t ntokens,
 			return DRILL_ENOMEM;
 		next = edge_find(m, s, id);
 		if (next == NONE) {
-			if (grow((void **)&m->states, &m->statecap, m->nstates,
-			    sizeof(*m->states), 64) != 0)
+			q = grow(m->states, &m->statecap, m->nstates,
+			    sizeof(*m->states), 64);
+			if (q == NULL)
 				return DRILL_ENOMEM;
+			m->states = q;
 			next = m->nstates;
 			if (edge_add(m, s, id, next) != 0)
 				return DRILL_ENOMEM;
@@ -338,9 +420,10 @@ matcher_add(struct matcher *m, const char *const *tokens, size_t ntokens,
 		}
 		s = next;
 	}
-	if (grow((void **)&m->pend, &m->pendcap, m->npend, sizeof(*m->pend),
-	    64) != 0)
+	q = grow(m->pend, &m->pendcap, m->npend, sizeof(*m->pend), 64);
+	if (q == NULL)
 		return DRILL_ENOMEM;
+	m->pend = q;
 	m->pend[m->npend++] = (struct mpending){ s, payload };
 	m->nphrases++;
 	return 0;
@@ -426,7 +509,7 @@ matcher_scan(const struct matcher *m, const struct text_doc *doc,
 		return;
 	for (size_t i = 0; i < doc->ntokens; i++) {
 		const struct text_token *t = &doc->tokens[i];
-		uint32_t id = tok_find(m, t->norm, t->len, fnv1a(t->norm, t->len));
+		uint32_t id = tok_find(m, t->norm, t->len, tok_hash(t->norm, t->len));
 		uint32_t next;
 
 		if (id == NONE) {

@@ -49,7 +49,7 @@ enum {
 	C_ALNUM = C_LOW | C_UP | C_DIG
 };
 
-#define _ 0
+#define Z 0
 #define W C_LOW
 #define U C_UP
 #define D C_DIG
@@ -60,14 +60,14 @@ enum {
 #define N C_NL
 #define H C_HIGH
 static const unsigned char ctype[256] = {
-	_, _, _, _, _, _, _, _, _, _, N, _, _, _, _, _,	/* 0x00 */
-	_, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _,	/* 0x10 */
-	_, S, _, J, _, _, _, _, _, _, _, J, K, _, P, _,	/* 0x20  !"#$%&'()*+,-./ */
-	D, D, D, D, D, D, D, D, D, D, _, S, _, _, _, S,	/* 0x30 0-9:;<=>? */
-	_, U, U, U, U, U, U, U, U, U, U, U, U, U, U, U,	/* 0x40 @A-O */
-	U, U, U, U, U, U, U, U, U, U, U, _, _, _, _, _,	/* 0x50 P-Z[\]^_ */
-	_, W, W, W, W, W, W, W, W, W, W, W, W, W, W, W,	/* 0x60 `a-o */
-	W, W, W, W, W, W, W, W, W, W, W, _, _, _, _, _,	/* 0x70 p-z{|}~ */
+	Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, N, Z, Z, Z, Z, Z,	/* 0x00 */
+	Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z,	/* 0x10 */
+	Z, S, Z, J, Z, Z, Z, Z, Z, Z, Z, J, K, Z, P, Z,	/* 0x20  !"#$%&'()*+,-./ */
+	D, D, D, D, D, D, D, D, D, D, Z, S, Z, Z, Z, S,	/* 0x30 0-9:;<=>? */
+	Z, U, U, U, U, U, U, U, U, U, U, U, U, U, U, U,	/* 0x40 @A-O */
+	U, U, U, U, U, U, U, U, U, U, U, Z, Z, Z, Z, Z,	/* 0x50 P-Z[\]^_ */
+	Z, W, W, W, W, W, W, W, W, W, W, W, W, W, W, W,	/* 0x60 `a-o */
+	W, W, W, W, W, W, W, W, W, W, W, Z, Z, Z, Z, Z,	/* 0x70 p-z{|}~ */
 	H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, H,
 	H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, H,
 	H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, H,
@@ -77,7 +77,7 @@ static const unsigned char ctype[256] = {
 	H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, H,
 	H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, H
 };
-#undef _
+#undef Z
 #undef W
 #undef U
 #undef D
@@ -124,7 +124,8 @@ static const char fw_words[][16] = {
  * A collision-free hash of the words above: fw_slot[h(word)] is the word's
  * index in fw_words (0: no function word hashes there), with h as in
  * is_function_key(); looking up without a branch on the slot keeps the
- * tokeniser free of a mispredicted branch per word. Both tables fit in L1 (2 KiB + 2.8 KiB).
+ * tokeniser free of a mispredicted branch per word. Both tables fit in L1
+ * (2 KiB + 2.8 KiB).
  *
  * To add a word: add it to fw_words, search for an odd 64-bit FW_SEED that
  * gives every word its own slot (a few thousand random seeds do), and
@@ -182,15 +183,14 @@ load_le64(const unsigned char *p)
 }
 
 /*
- * Is the n-byte word whose bytes 0..7 and 8..15 are lo and hi (little-endian)
- * a function word? The key is the word's first 8 bytes (lo), xor its next bytes
- * (hi) times a constant, xor its length in the top byte; the slot is the top
- * FW_BITS bits of key * FW_SEED. A word is in the list when its
- * zero-padded lo and hi equal its slot's entry's: no byte loop. lo and hi
- * may hold bytes past the word; they are masked off here. scan_word hands
- * them over in registers: loading them back from the bytes just stored
- * would stall on store forwarding. w must be readable for 16 bytes (a word
- * buffer: RAW_MAX + 1 bytes); the bytes past the word are masked off.
+ * Is the n-byte word whose bytes 0..7 and 8..15, read little-endian, are lo
+ * and hi a function word? lo and hi may hold bytes past the word: they are
+ * masked off here. The key is lo, xor hi times a constant, xor the length in
+ * the top byte; the slot is the top FW_BITS bits of key * FW_SEED. The word
+ * is in the list when lo and hi equal the zero-padded entry at that slot: no
+ * byte loop, no branch on the slot. scan_word hands lo and hi over in
+ * registers; loading them back from the bytes it has just stored would
+ * stall on store forwarding (it did: a third of the tokeniser's time).
  */
 static bool
 is_function_key(uint64_t lo, uint64_t hi, size_t n)
@@ -203,7 +203,8 @@ is_function_key(uint64_t lo, uint64_t hi, size_t n)
 	lo &= n >= 8 ? ~UINT64_C(0) : (UINT64_C(1) << (8 * n)) - 1;
 	hi &= n <= 8 ? 0 : (UINT64_C(1) << (8 * (n - 8))) - 1;
 	k = lo ^ (hi * UINT64_C(0x9E3779B97F4A7C15)) ^ ((uint64_t)n << 56);
-	f = (const unsigned char *)fw_words[fw_slot[(k * FW_SEED) >> (64 - FW_BITS)]];
+	f = (const unsigned char *)fw_words[fw_slot[(k * FW_SEED) >>
+	    (64 - FW_BITS)]];
 	return ((load_le64(f) ^ lo) | (load_le64(f + 8) ^ hi)) == 0;
 }
 
@@ -310,8 +311,8 @@ struct word {
 	char *raw;		/* RAW_MAX + 1 bytes; the token's final place */
 	size_t n;
 	unsigned seen;		/* C_* classes of its ASCII letters and digits */
-	uint64_t lo, hi;	/* raw[0..15] as loaded, when keyok */
-	bool keyok;
+	uint64_t lo, hi;	/* raw[0..15] as scanned, when keyok */
+	bool keyok;		/* lo and hi cover the word's first 10 bytes */
 	bool nonascii;		/* holds a non-ASCII letter: fold with utf8proc */
 	bool digit;		/* holds a digit */
 	bool join;		/* holds '+' or '#' */
@@ -792,10 +793,11 @@ ends_sentence(const unsigned char *s, size_t len, size_t i,
  * U+2029 end lines; '\r' is just a separator. Only punctuation ends
  * sentences, not line breaks.
  *
- * The arena is sized up front so it does not move while tokens point into
- * it: a token's norm is at most its source length plus a NUL (folding at
- * most doubles a word: "\u0587" -> two letters), plus room for the word
- * being scanned. Should it move anyway, the pointers are fixed at the end.
+ * The arena is sized up front so that it does not move while tokens point
+ * into it: an ASCII token's norm is no longer than its source, and the NUL
+ * after it fits in the separator that follows; plus room for the word being
+ * scanned. Only folding can make a norm longer than its source ("\u0149" ->
+ * "\u02bcn"); then the arena grows and the pointers are fixed at the end.
  */
 int
 text_tokenize(struct text_doc *doc, const char *text, size_t len)
@@ -814,10 +816,10 @@ text_tokenize(struct text_doc *doc, const char *text, size_t len)
 	doc->arenalen = 0;
 	if (s == NULL)
 		len = 0;
-	if (len > (SIZE_MAX - 2 * (RAW_MAX + 1)) / 2)
+	if (len > SIZE_MAX - 2 * (RAW_MAX + 1))
 		return DRILL_ENOMEM;
-	if (doc->arenacap < 2 * len + RAW_MAX + 1 &&
-	    grow_arena(doc, 2 * len + RAW_MAX + 1) != 0)
+	if (doc->arenacap < len + RAW_MAX + 2 &&
+	    grow_arena(doc, len + RAW_MAX + 2) != 0)
 		return DRILL_ENOMEM;
 	while (i < len) {
 		unsigned k = ctype[s[i]];

@@ -368,8 +368,8 @@ test_flags_and_counts(void **state)
 	assert_string_equal(norms(&d, "What?!... Really!!"), "what really");
 	assert_int_equal(d.nsentences, 2);
 	/* U+2028 and U+2029 end lines; '\r' alone does not */
-	assert_string_equal(norms(&d, "a\xe2\x80\xa8" "b\xe2\x80\xa9\xe2\x80\xa9" "c\rd"),
-	    "a b c d");
+	assert_string_equal(norms(&d,
+	    "a\xe2\x80\xa8" "b\xe2\x80\xa9\xe2\x80\xa9" "c\rd"), "a b c d");
 	assert_int_equal(d.nlines, 3);
 	assert_int_equal(d.nparagraphs, 2);
 	text_doc_free(&d);
@@ -628,6 +628,19 @@ test_doc_reuse(void **state)
 		assert_int_equal(text_tokenize(&d, NULL, 0), 0);
 		assert_int_equal(d.ntokens, 0);
 	}
+	free(big);
+	/* folding makes these norms longer than their source ("\u0149" is
+	 * "\u02bcn"), so the arena moves while tokenising */
+	big = malloc(3 * 20000 + 1);
+	assert_non_null(big);
+	for (size_t i = 0; i < 20000; i++)
+		memcpy(big + 3 * i, "\xc5\x89 ", 3);
+	text_doc_free(&d);	/* a fresh doc: its arena is sized to the text */
+	assert_int_equal(text_tokenize(&d, big, 3 * 20000), 0);
+	assert_int_equal(d.ntokens, 20000);
+	check_consistent(&d, big);
+	for (size_t i = 0; i < d.ntokens; i++)
+		assert_string_equal(d.tokens[i].norm, "\xca\xbcn");
 	free(big);
 	text_doc_free(&d);
 	assert_null(d.tokens);
