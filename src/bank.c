@@ -66,36 +66,6 @@ bank_step_parse(const char *s)
 	return -1;
 }
 
-DRILL_PRINTF(2, 3) static void
-adderr(struct bank_errors *errs, const char *fmt, ...)
-{
-	char buf[512];
-	char **lines;
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	lines = realloc(errs->lines, (errs->n + 1) * sizeof(*lines));
-	if (lines == NULL)
-		return;
-	errs->lines = lines;
-	if ((lines[errs->n] = strdup(buf)) != NULL)
-		errs->n++;
-}
-
-void
-bank_errors_free(struct bank_errors *errs)
-{
-	if (errs == NULL)
-		return;
-	for (size_t i = 0; i < errs->n; i++)
-		free(errs->lines[i]);
-	free(errs->lines);
-	errs->lines = NULL;
-	errs->n = 0;
-}
-
 static void
 free_strv(char **v, size_t n)
 {
@@ -140,7 +110,7 @@ bank_free(struct bank *b)
 
 /* A validation context: where we are, for error lines. */
 struct ctx {
-	struct bank_errors *errs;
+	struct drill_errors *errs;
 	const char *file;
 	char where[160];	/* question id or "questions[3]" */
 	int bad;
@@ -155,7 +125,7 @@ qerr(struct ctx *c, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	adderr(c->errs, "%s: %s: %s", c->file, c->where, buf);
+	drill_errors_add(c->errs, "%s: %s: %s", c->file, c->where, buf);
 	c->bad = 1;
 }
 
@@ -530,7 +500,7 @@ parse_question(struct ctx *c, json_object *q, struct bank_question *bq)
 }
 
 static char *
-read_file(const char *path, size_t *len, struct bank_errors *errs, int *rc)
+read_file(const char *path, size_t *len, struct drill_errors *errs, int *rc)
 {
 	struct stat sb;
 	char *buf = NULL;
@@ -538,12 +508,12 @@ read_file(const char *path, size_t *len, struct bank_errors *errs, int *rc)
 	int fd;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(fd, &sb) < 0) {
-		adderr(errs, "%s: cannot read: %s", path, strerror(errno));
+		drill_errors_add(errs, "%s: cannot read: %s", path, strerror(errno));
 		*rc = DRILL_EIO;
 		goto fail;
 	}
 	if (!S_ISREG(sb.st_mode) || sb.st_size > (off_t)BANK_MAX_FILE) {
-		adderr(errs, "%s: not a regular file of at most %u MiB", path,
+		drill_errors_add(errs, "%s: not a regular file of at most %u MiB", path,
 		    BANK_MAX_FILE >> 20);
 		*rc = DRILL_EINVAL;
 		goto fail;
@@ -557,7 +527,7 @@ read_file(const char *path, size_t *len, struct bank_errors *errs, int *rc)
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0) {
-			adderr(errs, "%s: cannot read: %s", path, r < 0 ? strerror(errno) : "file shrank");
+			drill_errors_add(errs, "%s: cannot read: %s", path, r < 0 ? strerror(errno) : "file shrank");
 			*rc = DRILL_EIO;
 			goto fail;
 		}
@@ -576,7 +546,7 @@ fail:
 
 /* Parses one bank file and appends its questions to b. */
 static int
-load_file(struct bank *b, const char *path, struct bank_errors *errs)
+load_file(struct bank *b, const char *path, struct drill_errors *errs)
 {
 	json_tokener *tok = NULL;
 	json_object *root = NULL, *v, *qs;
@@ -609,14 +579,14 @@ load_file(struct bank *b, const char *path, struct bank_errors *errs)
 		int line = 1;
 		for (size_t i = 0; i < json_tokener_get_parse_end(tok) && i < len; i++)
 			line += buf[i] == '\n';
-		adderr(errs, "%s:%d: invalid JSON: %s", path, line,
+		drill_errors_add(errs, "%s:%d: invalid JSON: %s", path, line,
 		    je == json_tokener_continue ? "unexpected end of file" :
 		    json_tokener_error_desc(je));
 		goto done;
 	}
 	for (size_t i = json_tokener_get_parse_end(tok); i < len; i++) {
 		if (buf[i] != ' ' && buf[i] != '\n' && buf[i] != '\t' && buf[i] != '\r') {
-			adderr(errs, "%s: invalid JSON: trailing data after the bank object", path);
+			drill_errors_add(errs, "%s: invalid JSON: trailing data after the bank object", path);
 			goto done;
 		}
 	}
@@ -683,7 +653,7 @@ cmp_str(const void *a, const void *b)
 
 /* Loads a path: a file, or every *.json in a directory in name order. */
 static int
-load_path(struct bank *b, const char *path, struct bank_errors *errs)
+load_path(struct bank *b, const char *path, struct drill_errors *errs)
 {
 	struct stat sb;
 	DIR *d;
@@ -693,13 +663,13 @@ load_path(struct bank *b, const char *path, struct bank_errors *errs)
 	int rc = 0;
 
 	if (stat(path, &sb) < 0) {
-		adderr(errs, "%s: cannot read: %s", path, strerror(errno));
+		drill_errors_add(errs, "%s: cannot read: %s", path, strerror(errno));
 		return DRILL_EIO;
 	}
 	if (!S_ISDIR(sb.st_mode))
 		return load_file(b, path, errs);
 	if ((d = opendir(path)) == NULL) {
-		adderr(errs, "%s: cannot read: %s", path, strerror(errno));
+		drill_errors_add(errs, "%s: cannot read: %s", path, strerror(errno));
 		return DRILL_EIO;
 	}
 	while ((de = readdir(d)) != NULL) {
@@ -720,7 +690,7 @@ load_path(struct bank *b, const char *path, struct bank_errors *errs)
 	}
 	closedir(d);
 	if (rc == 0 && n == 0) {
-		adderr(errs, "%s: no *.json bank files in this directory", path);
+		drill_errors_add(errs, "%s: no *.json bank files in this directory", path);
 		rc = DRILL_EINVAL;
 	}
 	if (n > 0)
@@ -747,7 +717,7 @@ cmp_id(const void *a, const void *b)
 
 /* Compiles every phrase into the matcher; an empty phrase is an error. */
 static int
-compile(struct bank *b, struct bank_errors *errs)
+compile(struct bank *b, struct drill_errors *errs)
 {
 	struct text_doc doc;
 	const char *toks[MAX_PHRASE_TOKENS];
@@ -767,7 +737,7 @@ compile(struct bank *b, struct bank_errors *errs)
 					goto done;
 				}
 				if (doc.ntokens == 0 || doc.ntokens > MAX_PHRASE_TOKENS) {
-					adderr(errs, "%s: %s: concept \"%.40s\": phrase \"%.60s\" "
+					drill_errors_add(errs, "%s: %s: concept \"%.40s\": phrase \"%.60s\" "
 					    "must have 1 to %d words", q->file, q->id, bc->name,
 					    bc->phrases[pi], MAX_PHRASE_TOKENS);
 					rc = DRILL_EINVAL;
@@ -793,15 +763,14 @@ done:
 
 int
 bank_load(const char *const *paths, size_t npaths, struct bank **out,
-    struct bank_errors *errs)
+    struct drill_errors *errs)
 {
 	struct bank *b;
 	size_t nids = 0;
 	int rc = 0;
 
 	*out = NULL;
-	errs->lines = NULL;
-	errs->n = 0;
+	memset(errs, 0, sizeof(*errs));
 	if ((b = calloc(1, sizeof(*b))) == NULL)
 		return DRILL_ENOMEM;
 	for (size_t i = 0; i < npaths; i++) {
@@ -810,7 +779,7 @@ bank_load(const char *const *paths, size_t npaths, struct bank **out,
 			rc = r;
 	}
 	if (rc == 0 && b->n == 0) {
-		adderr(errs, "no questions: the banks hold no questions");
+		drill_errors_add(errs, "no questions: the banks hold no questions");
 		rc = DRILL_EINVAL;
 	}
 	if (rc == DRILL_ENOMEM || b->n == 0)
@@ -828,7 +797,7 @@ bank_load(const char *const *paths, size_t npaths, struct bank **out,
 		const struct bank_question *p = b->by_id[i - 1];
 		const struct bank_question *q = b->by_id[i];
 		if (strcmp(p->id, q->id) == 0) {
-			adderr(errs, "%s: %s: duplicate id (also in %s)", q->file, q->id, p->file);
+			drill_errors_add(errs, "%s: %s: duplicate id (also in %s)", q->file, q->id, p->file);
 			rc = DRILL_EINVAL;
 		}
 	}

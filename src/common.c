@@ -5,6 +5,8 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 const char *
@@ -55,4 +57,41 @@ drill_local_day(int64_t t)
 	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
 	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
 	return era * 146097 + doe - 719468;
+}
+
+void
+drill_errors_add(struct drill_errors *e, const char *fmt, ...)
+{
+	va_list ap;
+	char **lines;
+	char *s = NULL;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (s = malloc((size_t)n + 1)) == NULL)
+		goto fail;
+	va_start(ap, fmt);
+	vsnprintf(s, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	if ((lines = realloc(e->lines, (e->n + 1) * sizeof(*lines))) == NULL)
+		goto fail;
+	e->lines = lines;
+	e->lines[e->n++] = s;
+	return;
+fail:
+	free(s);
+	e->nomem = 1;
+}
+
+void
+drill_errors_free(struct drill_errors *e)
+{
+	if (e == NULL)
+		return;
+	for (size_t i = 0; i < e->n; i++)
+		free(e->lines[i]);
+	free(e->lines);
+	memset(e, 0, sizeof(*e));
 }

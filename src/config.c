@@ -48,7 +48,7 @@ enum unit_result {
 struct loader {
 	const char *path;		/* as given, for messages */
 	struct config *cfg;		/* being filled */
-	struct config_errors *errs;
+	struct drill_errors *errs;
 	bool nomem;
 };
 
@@ -96,25 +96,19 @@ xasprintf(const char *fmt, ...)
 DRILL_PRINTF(2, 3) static void
 add_line(struct loader *ld, const char *fmt, ...)
 {
-	struct config_errors *e = ld->errs;
-	char **lines;
 	va_list ap;
 	char *s;
 
 	va_start(ap, fmt);
 	s = xvasprintf(fmt, ap);
 	va_end(ap);
-	if (s == NULL)
-		goto fail;
-	lines = realloc(e->lines, (e->n + 1) * sizeof(*lines));
-	if (lines == NULL)
-		goto fail;
-	e->lines = lines;
-	e->lines[e->n++] = s;
-	return;
-fail:
+	if (s == NULL) {
+		ld->nomem = true;
+		return;
+	}
+	drill_errors_add(ld->errs, "%s", s);
+	ld->nomem = ld->nomem || ld->errs->nomem;
 	free(s);
-	ld->nomem = true;
 }
 
 /*
@@ -861,7 +855,7 @@ set_defaults(struct config *cfg)
 }
 
 int
-config_load(const char *path, struct config *cfg, struct config_errors *errs)
+config_load(const char *path, struct config *cfg, struct drill_errors *errs)
 {
 	struct config c;
 	struct loader ld;
@@ -952,16 +946,4 @@ config_free(struct config *cfg)
 	free(cfg->banks);
 	free(cfg->console.person);
 	memset(cfg, 0, sizeof(*cfg));
-}
-
-void
-config_errors_free(struct config_errors *errs)
-{
-	if (errs == NULL)
-		return;
-	for (size_t i = 0; i < errs->n; i++)
-		free(errs->lines[i]);
-	free(errs->lines);
-	errs->lines = NULL;
-	errs->n = 0;
 }

@@ -253,7 +253,7 @@ check_opts(const struct opts *o, unsigned allowed, const char *cmd)
 static int
 load_config(struct ctl *c)
 {
-	struct config_errors errs = {0};
+	struct drill_errors errs = {0};
 	const char *path = c->o.config;
 	int rc;
 
@@ -270,10 +270,10 @@ load_config(struct ctl *c)
 		if (rc == DRILL_ENOMEM)
 			fputs("drillctl: out of memory\n", stderr);
 		fprintf(stderr, "drillctl: the config %s did not load\n", path);
-		config_errors_free(&errs);
+		drill_errors_free(&errs);
 		return EXIT_BAD;
 	}
-	config_errors_free(&errs);
+	drill_errors_free(&errs);
 	c->have_cfg = true;
 	return 0;
 }
@@ -295,7 +295,7 @@ wants_config(const struct ctl *c)
 static int
 load_banks(struct ctl *c)
 {
-	struct bank_errors errs = {0};
+	struct drill_errors errs = {0};
 	const char *const *paths;
 	size_t npaths;
 	int rc;
@@ -321,11 +321,11 @@ load_banks(struct ctl *c)
 		else
 			fprintf(stderr, "drillctl: the banks did not load: %s\n",
 			    drill_strerror(rc));
-		bank_errors_free(&errs);
+		drill_errors_free(&errs);
 		c->bank = NULL;
 		return EXIT_BAD;
 	}
-	bank_errors_free(&errs);
+	drill_errors_free(&errs);
 	return 0;
 }
 

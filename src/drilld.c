@@ -127,8 +127,8 @@ main(int argc, char **argv)
 		{NULL, 0, NULL, 0}
 	};
 	struct drilld d;
-	struct config_errors cerrs;
-	struct bank_errors berrs;
+	struct drill_errors cerrs;
+	struct drill_errors berrs;
 	struct engine_deps deps;
 	const char *config_path = getenv("DRILLD_CONFIG");
 	char dbpath[4096], err[DRILL_ERRLEN];
@@ -166,7 +166,7 @@ main(int argc, char **argv)
 	rc = config_load(config_path, &d.cfg, &cerrs);
 	for (size_t i = 0; i < cerrs.n; i++)
 		fprintf(stderr, "%s\n", cerrs.lines[i]);
-	config_errors_free(&cerrs);
+	drill_errors_free(&cerrs);
 	if (rc != 0)
 		return 1;
 	if (test_only) {
@@ -189,7 +189,7 @@ main(int argc, char **argv)
 	rc = bank_load((const char *const *)d.cfg.banks, d.cfg.nbanks, &d.bank, &berrs);
 	for (size_t i = 0; i < berrs.n; i++)
 		log_error("%s", berrs.lines[i]);
-	bank_errors_free(&berrs);
+	drill_errors_free(&berrs);
 	if (rc != 0)
 		fatalx("cannot load the question banks (see above; `drillctl lint` checks them)");
 

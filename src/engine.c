@@ -346,6 +346,19 @@ no_open_question(struct turn *t)
 	    "databases`, `practice behavioral senior`), or `help`.");
 }
 
+/* The open question, or NULL after telling the person why there is none. */
+static const struct bank_question *
+need_open_question(struct turn *t, struct store_delivery *d, int *rc)
+{
+	const struct bank_question *q = open_question(t, d, rc);
+
+	if (q == NULL && *rc)
+		say_store_error(t, "reading the open question");
+	else if (q == NULL)
+		no_open_question(t);
+	return q;
+}
+
 static int
 cmd_hint(struct turn *t)
 {
@@ -355,13 +368,8 @@ cmd_hint(struct turn *t)
 	size_t n = 0;
 	int rc;
 
-	if ((q = open_question(t, &d, &rc)) == NULL) {
-		if (rc)
-			say_store_error(t, "reading the open question");
-		else
-			no_open_question(t);
+	if ((q = need_open_question(t, &d, &rc)) == NULL)
 		return rc;
-	}
 	/* hints come heaviest concept first, in rubric order among equals */
 	for (size_t i = 0; i < q->nconcepts; i++) {
 		size_t j = n++;
@@ -399,13 +407,8 @@ cmd_model(struct turn *t)
 	struct msg *m;
 	int rc;
 
-	if ((q = open_question(t, &d, &rc)) == NULL) {
-		if (rc)
-			say_store_error(t, "reading the open question");
-		else
-			no_open_question(t);
+	if ((q = need_open_question(t, &d, &rc)) == NULL)
 		return rc;
-	}
 	if ((rc = store_delivery_set_help(t->e->store, d.id, d.hints_used, true)) != 0) {
 		say_store_error(t, "recording the model answer");
 	} else if ((m = msg_new()) != NULL) {
@@ -428,13 +431,8 @@ cmd_skip(struct turn *t)
 	char avoid[160];
 	int rc;
 
-	if ((q = open_question(t, &d, &rc)) == NULL) {
-		if (rc)
-			say_store_error(t, "reading the open question");
-		else
-			no_open_question(t);
+	if ((q = need_open_question(t, &d, &rc)) == NULL)
 		return rc;
-	}
 	snprintf(avoid, sizeof(avoid), "%s", q->id);
 	store_delivery_clear(&d);
 	if ((rc = store_practice_set(t->e->store, t->person, t->conv, 0)) != 0) {
@@ -635,13 +633,8 @@ answer(struct turn *t, const char *text, size_t len)
 	int64_t aid;
 	int rc;
 
-	if ((q = open_question(t, &d, &rc)) == NULL) {
-		if (rc)
-			say_store_error(t, "reading the open question");
-		else
-			no_open_question(t);
+	if ((q = need_open_question(t, &d, &rc)) == NULL)
 		return rc;
-	}
 	if ((rc = scorer_score(t->e->scorer, q, text, len, &r)) != 0 ||
 	    (json = scorer_result_json(&r, false)) == NULL) {
 		rc = rc ? rc : DRILL_ENOMEM;

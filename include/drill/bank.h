@@ -98,23 +98,17 @@ struct bank_question {
 
 struct bank;
 
-/* A list of load problems, one line each ("FILE: ID: problem"). */
-struct bank_errors {
-	char **lines;
-	size_t n;
-};
-
 /*
  * Loads every path (a .json file, or a directory whose *.json files are
  * loaded in name order) into one bank. On success returns 0 and *out is the
  * caller's (bank_free). Otherwise returns DRILL_EINVAL / DRILL_EIO /
- * DRILL_ENOMEM with every problem in errs (caller frees with
- * bank_errors_free; errs is empty on success).
+ * DRILL_ENOMEM with every problem in errs, one line each ("FILE: ID:
+ * problem"; the caller frees errs with drill_errors_free; it is empty on
+ * success).
  */
 int bank_load(const char *const *paths, size_t npaths, struct bank **out,
-    struct bank_errors *errs) DRILL_WUR;
+    struct drill_errors *errs) DRILL_WUR;
 void bank_free(struct bank *b);
-void bank_errors_free(struct bank_errors *errs);
 
 /* Number of questions and the i-th one (in load order). Borrowed. */
 size_t bank_count(const struct bank *b);

@@ -31,6 +31,22 @@ enum drill_err {
 	DRILL_ESCHEMA = -8	/* database schema newer than this binary */
 };
 
+/*
+ * A list of problems, one formatted line each, for loaders that report every
+ * problem of an input at once (config, banks). A failed allocation is
+ * remembered in nomem (the list then lacks lines).
+ */
+struct drill_errors {
+	char **lines;
+	size_t n;
+	int nomem;
+};
+
+/* Appends one printf-formatted line. */
+void drill_errors_add(struct drill_errors *e, const char *fmt, ...) DRILL_PRINTF(2, 3);
+/* Releases the lines and empties the list; safe on a zeroed struct. */
+void drill_errors_free(struct drill_errors *e);
+
 /* Returns a static, human-readable name for a DRILL_E* code. */
 const char *drill_strerror(int err);
 

@@ -60,26 +60,18 @@ struct config {
 	} practice;
 };
 
-/* A list of problems, one formatted line each ("file:line: option: problem"). */
-struct config_errors {
-	char **lines;
-	size_t n;
-};
-
 /*
  * Loads path into *cfg (which must not hold a loaded config). On success
  * returns 0 and cfg is owned by the caller (config_free). On failure returns
  * DRILL_EINVAL (problems in errs) or DRILL_EIO (file unreadable, in errs) or
  * DRILL_ENOMEM, and cfg holds nothing to free. errs is always filled (empty on
- * success) and the caller frees it with config_errors_free.
+ * success) and the caller frees it with drill_errors_free.
  */
-int config_load(const char *path, struct config *cfg, struct config_errors *errs) DRILL_WUR;
+int config_load(const char *path, struct config *cfg, struct drill_errors *errs) DRILL_WUR;
 
 /* Releases everything cfg owns and zeroes it; safe on a zeroed struct. */
 void config_free(struct config *cfg);
 
-/* Releases the lines; safe on a zeroed struct. */
-void config_errors_free(struct config_errors *errs);
 
 /*
  * Parses a size with unit: "512", "64K", "1M", "2G" (binary multiples, case

@@ -34,7 +34,7 @@ write_file(const char *name, const char *body)
 	"\"hint\":\"Mention indexes.\"}],\"model_answer\":\"Use an index.\"" extra "}"
 
 static int
-has_line(const struct bank_errors *e, const char *a, const char *b)
+has_line(const struct drill_errors *e, const char *a, const char *b)
 {
 	for (size_t i = 0; i < e->n; i++)
 		if (strstr(e->lines[i], a) && (b == NULL || strstr(e->lines[i], b)))
@@ -47,7 +47,7 @@ test_loads_shipped_bank(void **state)
 {
 	const char *paths[] = {"questions"};
 	struct bank *b = NULL;
-	struct bank_errors e;
+	struct drill_errors e;
 
 	(void)state;
 	assert_int_equal(bank_load(paths, 1, &b, &e), 0);
@@ -60,7 +60,7 @@ test_loads_shipped_bank(void **state)
 	}
 	assert_null(bank_find(b, "no.such-question"));
 	bank_free(b);
-	bank_errors_free(&e);
+	drill_errors_free(&e);
 }
 
 static void
@@ -68,7 +68,7 @@ test_valid_minimal_bank(void **state)
 {
 	const char *p = write_file("ok.json", "{\"format\":1,\"questions\":[" Q("t.one", "") "]}");
 	struct bank *b = NULL;
-	struct bank_errors e;
+	struct drill_errors e;
 	const struct bank_question *q;
 
 	(void)state;
@@ -80,7 +80,7 @@ test_valid_minimal_bank(void **state)
 	assert_int_equal(q->total_weight, 2);
 	assert_int_equal(matcher_phrase_count(bank_matcher(b)), 2);
 	bank_free(b);
-	bank_errors_free(&e);
+	drill_errors_free(&e);
 }
 
 static void
@@ -97,7 +97,7 @@ test_every_problem_named(void **state)
 	    "\"rubric\":[{\"concept\":\"x\",\"weight\":9,\"phrases\":[\"cache\"],\"hint\":\"h\"}],"
 	    "\"model_answer\":\"m\"}]}");
 	struct bank *b = NULL;
-	struct bank_errors e;
+	struct drill_errors e;
 
 	(void)state;
 	assert_int_equal(bank_load(&p, 1, &b, &e), DRILL_EINVAL);
@@ -110,7 +110,7 @@ test_every_problem_named(void **state)
 	assert_true(has_line(&e, "t.empty", "needs a non-empty \"phrases\""));
 	assert_true(has_line(&e, "t.kind: type: unknown type \"poetry\"", NULL));
 	assert_true(has_line(&e, "t.kind", "weight: 9 is out of range"));
-	bank_errors_free(&e);
+	drill_errors_free(&e);
 }
 
 static void
@@ -119,7 +119,7 @@ test_duplicate_across_files_and_bad_json(void **state)
 	char a[512], c[512];
 	const char *paths[2];
 	struct bank *b = NULL;
-	struct bank_errors e;
+	struct drill_errors e;
 
 	(void)state;
 	snprintf(a, sizeof(a), "%s", write_file("a.json", "{\"format\":1,\"questions\":[" Q("t.same", "") "]}"));
@@ -128,26 +128,26 @@ test_duplicate_across_files_and_bad_json(void **state)
 	paths[1] = c;
 	assert_int_equal(bank_load(paths, 2, &b, &e), DRILL_EINVAL);
 	assert_true(has_line(&e, "t.same: duplicate id (also in", NULL));
-	bank_errors_free(&e);
+	drill_errors_free(&e);
 
 	paths[0] = write_file("j.json", "{\"format\":1,\n\"questions\":[,]}");
 	assert_int_equal(bank_load(paths, 1, &b, &e), DRILL_EINVAL);
 	assert_true(has_line(&e, "j.json:2: invalid JSON", NULL));
-	bank_errors_free(&e);
+	drill_errors_free(&e);
 
 	paths[0] = write_file("u.json", "{\"format\":1,\"questions\":[" Q("t.u", "") "]}\xff");
 	assert_int_equal(bank_load(paths, 1, &b, &e), DRILL_EINVAL);
-	bank_errors_free(&e);
+	drill_errors_free(&e);
 
 	paths[0] = write_file("f.json", "{\"format\":2,\"questions\":[]}");
 	assert_int_equal(bank_load(paths, 1, &b, &e), DRILL_EINVAL);
 	assert_true(has_line(&e, "format 2 is not supported", NULL));
-	bank_errors_free(&e);
+	drill_errors_free(&e);
 
 	paths[0] = "/nonexistent/bank.json";
 	assert_int_equal(bank_load(paths, 1, &b, &e), DRILL_EIO);
 	assert_true(has_line(&e, "/nonexistent/bank.json: cannot read", NULL));
-	bank_errors_free(&e);
+	drill_errors_free(&e);
 }
 
 static void
@@ -158,7 +158,7 @@ test_structure_and_version(void **state)
 	    Q("t.star", ",\"structure\":\"star\"") "]}");
 	const char *p2;
 	struct bank *b = NULL, *b2 = NULL;
-	struct bank_errors e;
+	struct drill_errors e;
 	char v1[17];
 
 	(void)state;
@@ -170,7 +170,7 @@ test_structure_and_version(void **state)
 	memcpy(v1, bank_find(b, "t.star")->rubric_version, 17);
 	assert_string_not_equal(v1, bank_find(b, "t.steps")->rubric_version);
 	bank_free(b);
-	bank_errors_free(&e);
+	drill_errors_free(&e);
 	/* same rubric, other prompt: same version; other phrase: new version */
 	p2 = write_file("s2.json", "{\"format\":1,\"questions\":["
 	    "{\"id\":\"t.star\",\"type\":\"technical\",\"topics\":[\"databases\"],\"level\":\"mid\","
@@ -180,7 +180,7 @@ test_structure_and_version(void **state)
 	assert_int_equal(bank_load(&p2, 1, &b2, &e), 0);
 	assert_string_equal(bank_find(b2, "t.star")->rubric_version, v1);
 	bank_free(b2);
-	bank_errors_free(&e);
+	drill_errors_free(&e);
 }
 
 static int

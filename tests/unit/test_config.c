@@ -31,7 +31,7 @@ struct fixture {
 	char dir[PATH_MAX];	/* canonical temporary directory */
 	char path[PATH_MAX + 256];	/* the last file written */
 	struct config cfg;
-	struct config_errors errs;
+	struct drill_errors errs;
 };
 
 static void
@@ -85,7 +85,7 @@ teardown(void **state)
 	struct fixture *f = *state;
 
 	config_free(&f->cfg);
-	config_errors_free(&f->errs);
+	drill_errors_free(&f->errs);
 	rm_rf(f->dir);
 	free(f);
 	return 0;
@@ -117,12 +117,12 @@ load_text(struct fixture *f, const char *text)
 	const char *path = write_file(f, "drilld.conf", text);
 
 	config_free(&f->cfg);
-	config_errors_free(&f->errs);
+	drill_errors_free(&f->errs);
 	return config_load(path, &f->cfg, &f->errs);
 }
 
 static void
-print_errors(const struct config_errors *errs)
+print_errors(const struct drill_errors *errs)
 {
 	for (size_t i = 0; i < errs->n; i++)
 		print_message("  error[%zu]: %s\n", i, errs->lines[i]);
@@ -519,7 +519,7 @@ test_unreadable(void **state)
 	snprintf(want, sizeof(want), "%s: cannot read: %s", path, strerror(ENOENT));
 	assert_string_equal(f->errs.lines[0], want);
 	assert_zeroed(&f->cfg);
-	config_errors_free(&f->errs);
+	drill_errors_free(&f->errs);
 
 	/* a directory: libconfig's scanner would exit() on it */
 	assert_int_equal(config_load(f->dir, &f->cfg, &f->errs), DRILL_EIO);
@@ -604,15 +604,15 @@ static void
 test_free_zeroed(void **state)
 {
 	struct config cfg;
-	struct config_errors errs;
+	struct drill_errors errs;
 
 	(void)state;
 	memset(&cfg, 0, sizeof(cfg));
 	memset(&errs, 0, sizeof(errs));
 	config_free(&cfg);
 	config_free(NULL);
-	config_errors_free(&errs);
-	config_errors_free(NULL);
+	drill_errors_free(&errs);
+	drill_errors_free(NULL);
 	assert_zeroed(&cfg);
 }
 

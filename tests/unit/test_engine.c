@@ -74,7 +74,7 @@ setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 	const char *paths[] = {"tests/data/mini.json"};
-	struct bank_errors e;
+	struct drill_errors e;
 	char db[128], err[DRILL_ERRLEN];
 	struct engine_deps deps = {0};
 
@@ -84,7 +84,7 @@ setup(void **state)
 	snprintf(db, sizeof(db), "%s/drilld.db", f->dir);
 	if (store_open(db, 0, 1000, &f->store, err) != 0 || bank_load(paths, 1, &f->bank, &e) != 0)
 		return -1;
-	bank_errors_free(&e);
+	drill_errors_free(&e);
 	f->cfg.practice.level = 1;
 	f->cfg.practice.max_answer = 4096;
 	f->now = 1764000000;	/* 2025-11-24T16:00:00Z */

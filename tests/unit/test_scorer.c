@@ -250,7 +250,7 @@ static int
 setup(void **state)
 {
 	const char *paths[] = {"tests/data/mini.json"};
-	struct bank_errors e;
+	struct drill_errors e;
 
 	(void)state;
 	if (bank_load(paths, 1, &bank, &e) != 0) {
@@ -258,7 +258,7 @@ setup(void **state)
 			fprintf(stderr, "%s\n", e.lines[i]);
 		return -1;
 	}
-	bank_errors_free(&e);
+	drill_errors_free(&e);
 	scorer = scorer_new(bank);
 	return scorer == NULL;
 }
