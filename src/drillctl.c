@@ -361,28 +361,6 @@ open_store(struct ctl *c, struct store **st)
 /* ------------------------------------------------------------------ */
 /* Text helpers */
 
-/* Length of the valid UTF-8 sequence at s[0..n), or 0 when it is not valid. */
-static size_t
-utf8_seq(const char *s, size_t n)
-{
-	unsigned char b = (unsigned char)s[0];
-	size_t k;
-
-	if (b < 0x80)
-		return 1;
-	if (b >= 0xc2 && b <= 0xdf)
-		k = 2;
-	else if (b >= 0xe0 && b <= 0xef)
-		k = 3;
-	else if (b >= 0xf0 && b <= 0xf4)
-		k = 4;
-	else
-		return 0;
-	if (k > n || !text_utf8_valid(s, k))
-		return 0;
-	return k;
-}
-
 /* Number of characters of s as put_line counts them. */
 static size_t
 char_count(const char *s, size_t len)
@@ -390,7 +368,7 @@ char_count(const char *s, size_t len)
 	size_t n = 0;
 
 	for (size_t i = 0; i < len; n++) {
-		size_t k = utf8_seq(s + i, len - i);
+		size_t k = text_utf8_seqlen(s + i, len - i);
 		i += k > 0 ? k : 1;
 	}
 	return n;
@@ -408,7 +386,7 @@ put_line(FILE *f, const char *s, size_t len, size_t max)
 	size_t limit = total > max ? max - 1 : total;
 
 	for (size_t i = 0; i < len && shown < limit; shown++) {
-		size_t k = utf8_seq(s + i, len - i);
+		size_t k = text_utf8_seqlen(s + i, len - i);
 		if (k == 0) {
 			fputs("\xef\xbf\xbd", f);
 			i++;
@@ -861,34 +839,6 @@ read_all(int fd, size_t limit, char **out, size_t *outlen)
 	return 0;
 }
 
-/* True when s holds only whitespace (ASCII, and the common Unicode spaces). */
-static bool
-is_blank(const char *s, size_t len)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0;
-
-	while (i < len) {
-		if (p[i] == ' ' || (p[i] >= '\t' && p[i] <= '\r')) {
-			i++;
-		} else if (i + 1 < len && p[i] == 0xc2 && (p[i + 1] == 0xa0 || p[i + 1] == 0x85)) {
-			i += 2;	/* no-break space, next line */
-		} else if (i + 2 < len && p[i] == 0xe2 && p[i + 1] == 0x80 &&
-		    (p[i + 2] <= 0x8b || p[i + 2] == 0xa8 || p[i + 2] == 0xa9 ||
-		    p[i + 2] == 0xaf)) {
-			i += 3;	/* U+2000..U+200B, U+2028, U+2029, U+202F */
-		} else if (i + 2 < len && p[i] == 0xe2 && p[i + 1] == 0x81 && p[i + 2] == 0x9f) {
-			i += 3;	/* U+205F */
-		} else if (i + 2 < len && p[i] == 0xe3 && p[i + 1] == 0x80 && p[i + 2] == 0x80) {
-			i += 3;	/* U+3000 */
-		} else if (i + 2 < len && p[i] == 0xef && p[i + 1] == 0xbb && p[i + 2] == 0xbf) {
-			i += 3;	/* byte order mark */
-		} else {
-			return false;
-		}
-	}
-	return true;
-}
 
 /* The phone-sized text readout of a score: the same feedback as in chat. */
 static int
@@ -944,7 +894,7 @@ cmd_score(struct ctl *c)
 	} else if (rc != 0) {
 		return oom();
 	}
-	if (is_blank(answer, len)) {
+	if (text_is_blank(answer, len)) {
 		fputs("drillctl: the answer is empty\n", stderr);
 		free(answer);
 		return EXIT_BAD;

@@ -737,7 +737,7 @@ engine_handle(struct engine *e, const struct platform_event *ev,
 	struct turn t = {e, ev, reply, arg, now_of(e), 0, 0};
 	struct command c;
 	const char *text = ev->text ? ev->text : "";
-	size_t len = ev->text ? ev->text_len : 0, i;
+	size_t len = ev->text ? ev->text_len : 0;
 	int rc;
 
 	if (ev->conv_kind == PLATFORM_CHANNEL && !ev->addressed)
@@ -767,10 +767,7 @@ engine_handle(struct engine *e, const struct platform_event *ev,
 		    "Please send it again as plain text.");
 		return 0;
 	}
-	for (i = 0; i < len && (text[i] == ' ' || text[i] == '\t' || text[i] == '\n' ||
-	    text[i] == '\r'); i++)
-		;
-	if (i == len) {
+	if (text_is_blank(text, len)) {
 		say(&t, "That answer is empty. Write your answer, or type `help`.");
 		return 0;
 	}

@@ -53,18 +53,6 @@ puts_(struct out *o, const char *s)
 	put(o, s, strlen(s));
 }
 
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 if invalid. */
-static size_t
-seqlen(const char *s, size_t left)
-{
-	unsigned char ch = (unsigned char)s[0];
-	size_t n = ch < 0x80 ? 1 : (ch >> 5) == 6 ? 2 : (ch >> 4) == 14 ? 3 :
-	    (ch >> 3) == 30 ? 4 : 0;
-	if (n == 0 || n > left || !text_utf8_valid(s, n))
-		return 0;
-	return n;
-}
-
 /*
  * Writes text wrapped at WIDTH, each line after the first indented by indent
  * spaces. Newlines in the text are kept; control characters (ESC included)
@@ -82,9 +70,10 @@ wrap(struct out *o, const char *text, size_t indent)
 
 		if (*p == '\n') {
 			put(o, "\n", 1);
-			for (size_t i = 0; i < indent; i++)
-				put(o, " ", 1);
 			p++;
+			if (*p != '\n' && *p != '\0')	/* blank lines stay empty */
+				for (size_t i = 0; i < indent; i++)
+					put(o, " ", 1);
 			continue;
 		}
 		if (*p == ' ') {
@@ -94,7 +83,7 @@ wrap(struct out *o, const char *text, size_t indent)
 			continue;
 		}
 		while (w[bytes] && w[bytes] != ' ' && w[bytes] != '\n') {
-			size_t n = seqlen(w + bytes, strlen(w + bytes));
+			size_t n = text_utf8_seqlen(w + bytes, strlen(w + bytes));
 			bytes += n ? n : 1;
 			cps++;
 		}
@@ -106,7 +95,7 @@ wrap(struct out *o, const char *text, size_t indent)
 				put(o, " ", 1);
 		}
 		for (size_t i = 0; i < bytes;) {
-			size_t n = seqlen(w + i, bytes - i);
+			size_t n = text_utf8_seqlen(w + i, bytes - i);
 			if (n == 0) {
 				put(o, "\xef\xbf\xbd", 3);
 				i++;

@@ -284,9 +284,8 @@ copy_evidence(char *dst, const char *text, size_t start, size_t end)
 
 	while (i < end && o + 1 < SCORER_EVIDENCE) {
 		unsigned char ch = (unsigned char)text[i];
-		size_t n = ch < 0x80 ? 1 : (ch >> 5) == 6 ? 2 : (ch >> 4) == 14 ? 3 :
-		    (ch >> 3) == 30 ? 4 : 0;
-		if (n == 0 || i + n > end || !text_utf8_valid(text + i, n)) {
+		size_t n = text_utf8_seqlen(text + i, end - i);
+		if (n == 0) {
 			dst[o++] = ' ';
 			i++;
 			continue;

@@ -958,3 +958,54 @@ text_doc_free(struct text_doc *doc)
 	free(doc->arena);
 	memset(doc, 0, sizeof(*doc));
 }
+
+/* Length of the valid UTF-8 sequence at s[0..n), or 0 when it is not valid. */
+size_t
+text_utf8_seqlen(const char *s, size_t n)
+{
+	unsigned char b = (unsigned char)s[0];
+	size_t k;
+
+	if (b < 0x80)
+		return 1;
+	if (b >= 0xc2 && b <= 0xdf)
+		k = 2;
+	else if (b >= 0xe0 && b <= 0xef)
+		k = 3;
+	else if (b >= 0xf0 && b <= 0xf4)
+		k = 4;
+	else
+		return 0;
+	if (k > n || !text_utf8_valid(s, k))
+		return 0;
+	return k;
+}
+
+/* True when s holds only whitespace (ASCII, and the common Unicode spaces). */
+bool
+text_is_blank(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0;
+
+	while (i < len) {
+		if (p[i] == ' ' || (p[i] >= '\t' && p[i] <= '\r')) {
+			i++;
+		} else if (i + 1 < len && p[i] == 0xc2 && (p[i + 1] == 0xa0 || p[i + 1] == 0x85)) {
+			i += 2;	/* no-break space, next line */
+		} else if (i + 2 < len && p[i] == 0xe2 && p[i + 1] == 0x80 &&
+		    (p[i + 2] <= 0x8b || p[i + 2] == 0xa8 || p[i + 2] == 0xa9 ||
+		    p[i + 2] == 0xaf)) {
+			i += 3;	/* U+2000..U+200B, U+2028, U+2029, U+202F */
+		} else if (i + 2 < len && p[i] == 0xe2 && p[i + 1] == 0x81 && p[i + 2] == 0x9f) {
+			i += 3;	/* U+205F */
+		} else if (i + 2 < len && p[i] == 0xe3 && p[i + 1] == 0x80 && p[i + 2] == 0x80) {
+			i += 3;	/* U+3000 */
+		} else if (i + 2 < len && p[i] == 0xef && p[i + 1] == 0xbb && p[i + 2] == 0xbf) {
+			i += 3;	/* byte order mark */
+		} else {
+			return false;
+		}
+	}
+	return true;
+}

@@ -78,6 +78,15 @@ bool text_utf8_valid(const char *s, size_t len);
  */
 size_t text_normalize_word(const char *word, size_t len, char *out, size_t outsz);
 
+/* Length (1..4) of the valid UTF-8 sequence at s[0..n), or 0 when invalid. */
+size_t text_utf8_seqlen(const char *s, size_t n);
+
+/*
+ * True when s[0..len) holds only white space: ASCII, and the common Unicode
+ * spaces (no-break, en/em spaces, ideographic space, byte order mark).
+ */
+bool text_is_blank(const char *s, size_t len);
+
 /* Returns the number of Unicode code points in a valid UTF-8 string. */
 size_t text_utf8_len(const char *s, size_t len);
 

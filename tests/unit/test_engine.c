@@ -199,6 +199,8 @@ test_bad_input_changes_nothing(void **state)
 	assert_int_equal(say(f, "practice databases"), 0);
 	assert_int_equal(say(f, "   \n\t "), 0);
 	assert_non_null(strstr(f->out, "That answer is empty"));
+	assert_int_equal(say(f, "\xe3\x80\x80 \xc2\xa0\n"), 0);	/* Unicode spaces only */
+	assert_non_null(strstr(f->out, "That answer is empty"));
 	assert_int_equal(send_text(f, "index \xff\xfe", 8), 0);
 	assert_non_null(strstr(f->out, "not valid UTF-8"));
 	memset(big, 'a', sizeof(big));

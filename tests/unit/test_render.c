@@ -21,13 +21,13 @@ test_layout(void **state)
 	msg_add(m, MSG_LIST, "Covered");
 	msg_add_item(m, "indexes", "\"composite index\"");
 	msg_add(m, MSG_QUOTE, "Model answer");
-	msg_add_item(m, "Use an index.", NULL);
+	msg_add_item(m, "Use an index.\n\nThen measure.", NULL);
 	msg_add(m, MSG_BUTTONS, "%s", "");
 	msg_add_item(m, "Next question", "next");
 	assert_false(m->oom);
 	s = render_console(m, false);
 	assert_string_equal(s, "Score 72/100 (good)\nCovered\n  - indexes: \"composite index\"\n"
-	    "Model answer\n  Use an index.\n[next]\n");
+	    "Model answer\n  Use an index.\n\n  Then measure.\n[next]\n");
 	free(s);
 	s = render_console(m, true);
 	assert_non_null(strstr(s, "\033[1mScore 72/100 (good)\033[0m"));
