@@ -92,10 +92,13 @@ test: deps
 	$(MAKE) check
 	$(MAKE) SAN=1 check
 
-run: deps all
+# Sub-makes, so that pkg-config runs after deps has installed the packages.
+run: deps
+	$(MAKE) all
 	./$(B)/drilld --console -c config/drilld.conf
 
-install: all
+install:
+	$(MAKE) all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/questions \
 	    $(DESTDIR)$(SYSCONFDIR)/drilld
 	install -m 0755 $(B)/drilld $(DESTDIR)$(SBINDIR)/drilld
