@@ -947,3 +947,19 @@ config_free(struct config *cfg)
 	free(cfg->console.person);
 	memset(cfg, 0, sizeof(*cfg));
 }
+
+const char *
+config_default_path(void)
+{
+	static const char etc[] = "/etc/drilld/drilld.conf";
+	static const char checkout[] = "config/drilld.conf";
+	const char *env = getenv("DRILLD_CONFIG");
+
+	if (env != NULL && *env != '\0')
+		return env;
+	if (access(etc, F_OK) == 0)
+		return etc;
+	if (access(checkout, F_OK) == 0)
+		return checkout;
+	return etc;
+}

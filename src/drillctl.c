@@ -92,7 +92,8 @@ static const char usage_text[] =
     "\n"
     "options (before or after the command):\n"
     "  -c, --config FILE   config file (default: $DRILLD_CONFIG if set,\n"
-    "                      else " DEFAULT_CONFIG ")\n"
+    "                      else " DEFAULT_CONFIG ",\n"
+    "                      else config/drilld.conf in a source checkout)\n"
     "  --format FORMAT     text (default) or json\n"
     "  --question ID       the question an answer is scored against\n"
     "  --bank PATH         a bank file or directory instead of the config's\n"
@@ -247,7 +248,7 @@ check_opts(const struct opts *o, unsigned allowed, const char *cmd)
 /* Config, banks and store */
 
 /*
- * Loads the config named by -c, else $DRILLD_CONFIG, else the default path.
+ * Loads the config named by -c, else config_default_path()'s.
  * On failure prints every problem line and returns EXIT_BAD.
  */
 static int
@@ -260,9 +261,7 @@ load_config(struct ctl *c)
 	if (c->have_cfg)
 		return 0;
 	if (path == NULL)
-		path = getenv("DRILLD_CONFIG");
-	if (path == NULL || *path == '\0')
-		path = DEFAULT_CONFIG;
+		path = config_default_path();
 	rc = config_load(path, &c->cfg, &errs);
 	if (rc != 0) {
 		for (size_t i = 0; i < errs.n; i++)

@@ -40,7 +40,8 @@ usage(FILE *f)
 {
 	fprintf(f, "usage: drilld [-t] [-c FILE] [--console] [--log-level LEVEL]\n"
 	    "       drilld --version\n"
-	    "  -c, --config FILE    configuration (default $DRILLD_CONFIG or %s)\n"
+	    "  -c, --config FILE    configuration (default $DRILLD_CONFIG, else %s,\n"
+	    "                       else config/drilld.conf in a source checkout)\n"
 	    "  -t, --test           check the configuration and exit\n"
 	    "      --console        practise in this terminal\n"
 	    "      --log-level L    debug, info, notice, warning or error\n",
@@ -130,7 +131,7 @@ main(int argc, char **argv)
 	struct drill_errors cerrs;
 	struct drill_errors berrs;
 	struct engine_deps deps;
-	const char *config_path = getenv("DRILLD_CONFIG");
+	const char *config_path = NULL;
 	char dbpath[4096], err[DRILL_ERRLEN];
 	enum log_level cli_level = LOGL_INFO;
 	int opt, test_only = 0, console = 0, level_given = 0, rc;
@@ -159,8 +160,8 @@ main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (config_path == NULL || *config_path == '\0')
-		config_path = DEFAULT_CONFIG;
+	if (config_path == NULL)
+		config_path = config_default_path();
 
 	/* Configuration: every problem at once, then stop. */
 	rc = config_load(config_path, &d.cfg, &cerrs);

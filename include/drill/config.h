@@ -69,6 +69,15 @@ struct config {
  */
 int config_load(const char *path, struct config *cfg, struct drill_errors *errs) DRILL_WUR;
 
+/*
+ * The config file to use when none is named with -c: $DRILLD_CONFIG when
+ * set, else /etc/drilld/drilld.conf when it exists, else config/drilld.conf
+ * when it exists under the current directory (a source checkout: `make run`,
+ * `build/drillctl score ...`), else /etc/drilld/drilld.conf. Static or
+ * environment storage: do not free.
+ */
+const char *config_default_path(void);
+
 /* Releases everything cfg owns and zeroes it; safe on a zeroed struct. */
 void config_free(struct config *cfg);
 

@@ -705,6 +705,20 @@ test_parse_duration(void **state)
 	assert_int_equal(config_parse_duration(NULL, 600000, &v), DRILL_EINVAL);
 }
 
+static void
+test_default_path(void **state)
+{
+	(void)state;
+	setenv("DRILLD_CONFIG", "/srv/drill/my.conf", 1);
+	assert_string_equal(config_default_path(), "/srv/drill/my.conf");
+	unsetenv("DRILLD_CONFIG");
+	/* the tests run from the repository root, a source checkout */
+	if (access("/etc/drilld/drilld.conf", F_OK) != 0)
+		assert_string_equal(config_default_path(), "config/drilld.conf");
+	else
+		assert_string_equal(config_default_path(), "/etc/drilld/drilld.conf");
+}
+
 int
 main(void)
 {
@@ -732,6 +746,7 @@ main(void)
 		cmocka_unit_test(test_free_zeroed),
 		cmocka_unit_test(test_parse_size),
 		cmocka_unit_test(test_parse_duration),
+		cmocka_unit_test(test_default_path),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
