@@ -23,6 +23,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -296,20 +297,73 @@ done(sqlite3_stmt *s)
 	sqlite3_clear_bindings(s);
 }
 
-/* Binds s, or NULL as SQL NULL, with its explicit length. */
+/*
+ * Binds parameters 1, 2, ... of s from ap, one argument per letter of types:
+ *
+ *	I  int64_t
+ *	i  int
+ *	b  bool, bound as 0 or 1
+ *	t  const char *, bound with its explicit length; NULL binds SQL NULL
+ *	r  int64_t row reference; 0 means "none" and binds SQL NULL
+ *
+ * The arguments must have exactly those types: an int64_t parameter wants
+ * an int64_t, never a plain int. types must name every parameter of s, so
+ * a miscounted string fails (as DRILL_EIO) instead of running. Text is
+ * bound without a copy and must outlive the use of s, which done() ends.
+ * On failure s is reset and the DRILL_E* code returned.
+ */
 static int
-bind_text(sqlite3_stmt *s, int i, const char *v)
+vbind_args(sqlite3_stmt *s, const char *types, va_list ap)
 {
-	if (v == NULL)
-		return sqlite3_bind_null(s, i);
-	return sqlite3_bind_text64(s, i, v, strlen(v), SQLITE_STATIC, SQLITE_UTF8);
+	const char *t;
+	int64_t v;
+	int rc = SQLITE_OK;
+
+	if (strlen(types) != (size_t)sqlite3_bind_parameter_count(s))
+		rc = SQLITE_MISUSE;
+	for (int i = 1; rc == SQLITE_OK && types[i - 1] != '\0'; i++) {
+		switch (types[i - 1]) {
+		case 'I':
+			rc = sqlite3_bind_int64(s, i, va_arg(ap, int64_t));
+			break;
+		case 'i':
+			rc = sqlite3_bind_int(s, i, va_arg(ap, int));
+			break;
+		case 'b':	/* a bool argument arrives promoted to int */
+			rc = sqlite3_bind_int(s, i, va_arg(ap, int) != 0);
+			break;
+		case 't':
+			t = va_arg(ap, const char *);
+			rc = t == NULL ? sqlite3_bind_null(s, i) : sqlite3_bind_text64(s,
+			    i, t, strlen(t), SQLITE_STATIC, SQLITE_UTF8);
+			break;
+		case 'r':
+			v = va_arg(ap, int64_t);
+			rc = v == 0 ? sqlite3_bind_null(s, i)
+			    : sqlite3_bind_int64(s, i, v);
+			break;
+		default:
+			rc = SQLITE_MISUSE;
+			break;
+		}
+	}
+	if (rc == SQLITE_OK)
+		return DRILL_OK;
+	done(s);
+	return map_rc(rc);
 }
 
-/* Binds v, with 0 meaning "none" (SQL NULL), for optional row references. */
+/* vbind_args with the arguments in line. */
 static int
-bind_ref(sqlite3_stmt *s, int i, int64_t v)
+bind_args(sqlite3_stmt *s, const char *types, ...)
 {
-	return v == 0 ? sqlite3_bind_null(s, i) : sqlite3_bind_int64(s, i, v);
+	va_list ap;
+	int ret;
+
+	va_start(ap, types);
+	ret = vbind_args(s, types, ap);
+	va_end(ap);
+	return ret;
 }
 
 /* Copies text column i into *out (NULL for SQL NULL); caller frees. */
@@ -371,15 +425,158 @@ step_row(sqlite3_stmt *s)
 	return rc == SQLITE_DONE ? DRILL_ENOTFOUND : map_rc(rc);
 }
 
-/* Runs one argument-less prepared statement (transaction control). */
+/*
+ * Binds write statement sid (vbind_args) and steps it with step_write.
+ * DRILL_EINVAL when sid was not prepared (a write on a read-only open).
+ */
 static int
-run(struct store *st, enum stmt_id id)
+vexec(struct store *st, enum stmt_id sid, int64_t *id, bool *returned,
+    const char *types, va_list ap)
 {
-	sqlite3_stmt *s = stmt_get(st, id);
+	sqlite3_stmt *s = stmt_get(st, sid);
+	int ret;
 
 	if (s == NULL)
 		return DRILL_EINVAL;
-	return step_write(s, NULL, NULL);
+	if ((ret = vbind_args(s, types, ap)) != DRILL_OK)
+		return ret;
+	return step_write(s, id, returned);
+}
+
+/* vexec with the arguments in line; *id, when not NULL, as in step_write. */
+static int
+exec_stmt(struct store *st, enum stmt_id sid, int64_t *id, const char *types,
+    ...)
+{
+	va_list ap;
+	int ret;
+
+	va_start(ap, types);
+	ret = vexec(st, sid, id, NULL, types, ap);
+	va_end(ap);
+	return ret;
+}
+
+/* exec_stmt for an UPDATE of one row: DRILL_ENOTFOUND when none changed. */
+static int
+update_one(struct store *st, enum stmt_id sid, const char *types, ...)
+{
+	va_list ap;
+	int ret;
+
+	va_start(ap, types);
+	ret = vexec(st, sid, NULL, NULL, types, ap);
+	va_end(ap);
+	if (ret != DRILL_OK)
+		return ret;
+	return sqlite3_changes(st->db) == 0 ? DRILL_ENOTFOUND : DRILL_OK;
+}
+
+/* Runs one argument-less prepared statement (transaction control). */
+static int
+run(struct store *st, enum stmt_id sid)
+{
+	return exec_stmt(st, sid, NULL, "");
+}
+
+/*
+ * Binds query sid (vbind_args) and reads the first column of its first row
+ * into *out; DRILL_ENOTFOUND when it has no row, DRILL_EINVAL when out is
+ * NULL.
+ */
+static int
+query_id(struct store *st, enum stmt_id sid, int64_t *out, const char *types,
+    ...)
+{
+	sqlite3_stmt *s = stmt_get(st, sid);
+	va_list ap;
+	int ret;
+
+	if (out == NULL)
+		return DRILL_EINVAL;
+	va_start(ap, types);
+	ret = vbind_args(s, types, ap);
+	va_end(ap);
+	if (ret != DRILL_OK || (ret = step_row(s)) != DRILL_OK)
+		return ret;
+	*out = sqlite3_column_int64(s, 0);
+	done(s);
+	return DRILL_OK;
+}
+
+/*
+ * Binds id to ?1 of query sid and steps it to its row (step_row); on 0 the
+ * caller reads the columns of *sp and then calls done().
+ */
+static int
+row_by_id(struct store *st, enum stmt_id sid, int64_t id, sqlite3_stmt **sp)
+{
+	int ret;
+
+	*sp = stmt_get(st, sid);
+	if ((ret = bind_args(*sp, "I", id)) != DRILL_OK)
+		return ret;
+	return step_row(*sp);
+}
+
+/*
+ * Reads the columns 0, 1, ... of s's current row into the arguments, one
+ * pointer per letter of types, which names every column:
+ *
+ *	I  int64_t * (SQL NULL reads as 0)
+ *	i  int *
+ *	b  bool *
+ *	t  char **, a copy the caller frees (col_dup; NULL for SQL NULL)
+ *
+ * Stops at the first failure; text already copied is the caller's to free.
+ */
+static int
+read_cols(sqlite3_stmt *s, const char *types, va_list ap)
+{
+	int ret = DRILL_OK;
+
+	if (strlen(types) != (size_t)sqlite3_column_count(s))
+		return map_rc(SQLITE_MISUSE);
+	for (int i = 0; ret == DRILL_OK && types[i] != '\0'; i++) {
+		switch (types[i]) {
+		case 'I':
+			*va_arg(ap, int64_t *) = sqlite3_column_int64(s, i);
+			break;
+		case 'i':
+			*va_arg(ap, int *) = sqlite3_column_int(s, i);
+			break;
+		case 'b':
+			*va_arg(ap, bool *) = sqlite3_column_int(s, i) != 0;
+			break;
+		case 't':
+			ret = col_dup(s, i, va_arg(ap, char **));
+			break;
+		default:
+			ret = map_rc(SQLITE_MISUSE);
+			break;
+		}
+	}
+	return ret;
+}
+
+/*
+ * Binds id to ?1 of query sid and reads its row into the arguments
+ * (read_cols); DRILL_ENOTFOUND, with nothing read, when there is none.
+ */
+static int
+get_row(struct store *st, enum stmt_id sid, int64_t id, const char *types, ...)
+{
+	sqlite3_stmt *s;
+	va_list ap;
+	int ret;
+
+	if ((ret = row_by_id(st, sid, id, &s)) != DRILL_OK)
+		return ret;
+	va_start(ap, types);
+	ret = read_cols(s, types, ap);
+	va_end(ap);
+	done(s);
+	return ret;
 }
 
 /* Reads PRAGMA user_version. */
@@ -693,84 +890,57 @@ store_rollback(struct store *st)
 	st->in_tx = false;
 }
 
-/* Finds name with find (a SELECT id ... WHERE name = ?1). */
-static int
-find_by_name(struct store *st, enum stmt_id find, const char *name, int64_t *id)
-{
-	sqlite3_stmt *s = stmt_get(st, find);
-	int rc, ret;
-
-	if ((rc = bind_text(s, 1, name)) != SQLITE_OK) {
-		done(s);
-		return map_rc(rc);
-	}
-	if ((ret = step_row(s)) != DRILL_OK)
-		return ret;
-	*id = sqlite3_column_int64(s, 0);
-	done(s);
-	return DRILL_OK;
-}
-
 /*
- * Inserts with ins (ON CONFLICT DO NOTHING RETURNING id) after a miss of
- * find; when another connection inserted the name in between, finds it.
+ * Returns the id of name, found with find (SELECT id ... WHERE name = ?1)
+ * or else inserted with ins (ON CONFLICT DO NOTHING RETURNING id), bound
+ * from types and the arguments; when another connection inserted the name
+ * in between, finds it again.
  */
 static int
-ensure_inserted(struct store *st, enum stmt_id find, sqlite3_stmt *ins,
-    const char *name, int64_t *id)
+ensure_named(struct store *st, enum stmt_id find, enum stmt_id ins,
+    const char *name, int64_t *id, const char *types, ...)
 {
+	va_list ap;
 	bool inserted;
 	int ret;
 
-	if ((ret = step_write(ins, id, &inserted)) != DRILL_OK)
+	ret = query_id(st, find, id, "t", name);
+	if (ret != DRILL_ENOTFOUND)
 		return ret;
-	return inserted ? DRILL_OK : find_by_name(st, find, name, id);
+	va_start(ap, types);
+	ret = vexec(st, ins, id, &inserted, types, ap);
+	va_end(ap);
+	if (ret != DRILL_OK)
+		return ret;
+	return inserted ? DRILL_OK : query_id(st, find, id, "t", name);
 }
 
 int
 store_person_ensure(struct store *st, const char *name, int64_t now, int64_t *id)
 {
-	sqlite3_stmt *s;
-	int rc, ret;
-
 	if (st->readonly || name == NULL || id == NULL)
 		return DRILL_EINVAL;
-	ret = find_by_name(st, S_PERSON_FIND, name, id);
-	if (ret != DRILL_ENOTFOUND)
-		return ret;
-	if ((s = stmt_get(st, S_PERSON_INSERT)) == NULL)
-		return DRILL_EINVAL;
-	rc = bind_text(s, 1, name);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_int64(s, 2, now);
-	if (rc != SQLITE_OK) {
-		done(s);
-		return map_rc(rc);
-	}
-	return ensure_inserted(st, S_PERSON_FIND, s, name, id);
+	return ensure_named(st, S_PERSON_FIND, S_PERSON_INSERT, name, id, "tI",
+	    name, now);
 }
 
 int
 store_person_find(struct store *st, const char *name, int64_t *id)
 {
-	if (name == NULL || id == NULL)
+	if (name == NULL)
 		return DRILL_EINVAL;
-	return find_by_name(st, S_PERSON_FIND, name, id);
+	return query_id(st, S_PERSON_FIND, id, "t", name);
 }
 
 int
 store_person_level(struct store *st, int64_t person, int *level, bool *set)
 {
-	sqlite3_stmt *s = stmt_get(st, S_PERSON_LEVEL);
-	int rc, ret;
+	sqlite3_stmt *s;
+	int ret;
 
 	if (level == NULL || set == NULL)
 		return DRILL_EINVAL;
-	if ((rc = sqlite3_bind_int64(s, 1, person)) != SQLITE_OK) {
-		done(s);
-		return map_rc(rc);
-	}
-	if ((ret = step_row(s)) != DRILL_OK)
+	if ((ret = row_by_id(st, S_PERSON_LEVEL, person, &s)) != DRILL_OK)
 		return ret;
 	*set = sqlite3_column_type(s, 0) != SQLITE_NULL;
 	*level = *set ? sqlite3_column_int(s, 0) : 0;
@@ -781,21 +951,7 @@ store_person_level(struct store *st, int64_t person, int *level, bool *set)
 int
 store_person_set_level(struct store *st, int64_t person, int level)
 {
-	sqlite3_stmt *s = stmt_get(st, S_PERSON_SET_LEVEL);
-	int rc, ret;
-
-	if (s == NULL)
-		return DRILL_EINVAL;
-	rc = sqlite3_bind_int64(s, 1, person);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_int(s, 2, level);
-	if (rc != SQLITE_OK) {
-		done(s);
-		return map_rc(rc);
-	}
-	if ((ret = step_write(s, NULL, NULL)) != DRILL_OK)
-		return ret;
-	return sqlite3_changes(st->db) == 0 ? DRILL_ENOTFOUND : DRILL_OK;
+	return update_one(st, S_PERSON_SET_LEVEL, "Ii", person, level);
 }
 
 /* An existing conversation keeps the kind it was created with. */
@@ -803,93 +959,40 @@ int
 store_conversation_ensure(struct store *st, const char *name,
     enum store_conv_kind kind, int64_t now, int64_t *id)
 {
-	sqlite3_stmt *s;
-	int rc, ret;
-
 	if (st->readonly || name == NULL || id == NULL ||
 	    (kind != STORE_CONV_CHANNEL && kind != STORE_CONV_DM))
 		return DRILL_EINVAL;
-	ret = find_by_name(st, S_CONV_FIND, name, id);
-	if (ret != DRILL_ENOTFOUND)
-		return ret;
-	if ((s = stmt_get(st, S_CONV_INSERT)) == NULL)
-		return DRILL_EINVAL;
-	rc = bind_text(s, 1, name);
-	if (rc == SQLITE_OK)
-		rc = bind_text(s, 2, kind == STORE_CONV_DM ? "dm" : "channel");
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_int64(s, 3, now);
-	if (rc != SQLITE_OK) {
-		done(s);
-		return map_rc(rc);
-	}
-	return ensure_inserted(st, S_CONV_FIND, s, name, id);
+	return ensure_named(st, S_CONV_FIND, S_CONV_INSERT, name, id, "ttI",
+	    name, kind == STORE_CONV_DM ? "dm" : "channel", now);
 }
 
 int
 store_delivery_add(struct store *st, const struct store_delivery *d, int64_t *id)
 {
-	sqlite3_stmt *s = stmt_get(st, S_DELIVERY_INSERT);
-	int rc;
-
-	if (s == NULL || d == NULL || id == NULL || d->question_id == NULL ||
+	if (d == NULL || id == NULL || d->question_id == NULL ||
 	    d->kind == NULL || d->hints_used < 0)
 		return DRILL_EINVAL;
-	rc = sqlite3_bind_int64(s, 1, d->conversation_id);
-	if (rc == SQLITE_OK)
-		rc = bind_ref(s, 2, d->person_id);
-	if (rc == SQLITE_OK)
-		rc = bind_text(s, 3, d->question_id);
-	if (rc == SQLITE_OK)
-		rc = bind_text(s, 4, d->kind);
-	if (rc == SQLITE_OK)
-		rc = bind_text(s, 5, d->message_id);
-	if (rc == SQLITE_OK)
-		rc = bind_text(s, 6, d->thread_id);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_int64(s, 7, d->created_at);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_int(s, 8, d->hints_used);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_int(s, 9, d->model_shown ? 1 : 0);
-	if (rc != SQLITE_OK) {
-		done(s);
-		return map_rc(rc);
-	}
-	return step_write(s, id, NULL);
+	return exec_stmt(st, S_DELIVERY_INSERT, id, "IrttttIib",
+	    d->conversation_id, d->person_id, d->question_id, d->kind,
+	    d->message_id, d->thread_id, d->created_at, d->hints_used,
+	    d->model_shown);
 }
 
+/* A channel delivery's NULL person_id reads as 0. */
 int
 store_delivery_get(struct store *st, int64_t id, struct store_delivery *out)
 {
-	sqlite3_stmt *s = stmt_get(st, S_DELIVERY_GET);
-	int rc, ret;
+	int ret;
 
 	if (out == NULL)
 		return DRILL_EINVAL;
 	memset(out, 0, sizeof *out);
-	if ((rc = sqlite3_bind_int64(s, 1, id)) != SQLITE_OK) {
-		done(s);
-		return map_rc(rc);
-	}
-	if ((ret = step_row(s)) != DRILL_OK)
-		return ret;
-	out->id = sqlite3_column_int64(s, 0);
-	out->conversation_id = sqlite3_column_int64(s, 1);
-	out->person_id = sqlite3_column_int64(s, 2);	/* NULL reads as 0 */
-	out->created_at = sqlite3_column_int64(s, 7);
-	out->hints_used = sqlite3_column_int(s, 8);
-	out->model_shown = sqlite3_column_int(s, 9) != 0;
-	if ((ret = col_dup(s, 3, &out->question_id)) != DRILL_OK ||
-	    (ret = col_dup(s, 4, &out->kind)) != DRILL_OK ||
-	    (ret = col_dup(s, 5, &out->message_id)) != DRILL_OK ||
-	    (ret = col_dup(s, 6, &out->thread_id)) != DRILL_OK)
-		goto fail;
-	done(s);
-	return DRILL_OK;
-fail:
-	done(s);
-	store_delivery_clear(out);
+	ret = get_row(st, S_DELIVERY_GET, id, "IIIttttIib", &out->id,
+	    &out->conversation_id, &out->person_id, &out->question_id,
+	    &out->kind, &out->message_id, &out->thread_id, &out->created_at,
+	    &out->hints_used, &out->model_shown);
+	if (ret != DRILL_OK)
+		store_delivery_clear(out);
 	return ret;
 }
 
@@ -897,23 +1000,10 @@ int
 store_delivery_set_help(struct store *st, int64_t id, int hints_used,
     bool model_shown)
 {
-	sqlite3_stmt *s = stmt_get(st, S_DELIVERY_SET_HELP);
-	int rc, ret;
-
-	if (s == NULL || hints_used < 0)
+	if (hints_used < 0)
 		return DRILL_EINVAL;
-	rc = sqlite3_bind_int64(s, 1, id);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_int(s, 2, hints_used);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_int(s, 3, model_shown ? 1 : 0);
-	if (rc != SQLITE_OK) {
-		done(s);
-		return map_rc(rc);
-	}
-	if ((ret = step_write(s, NULL, NULL)) != DRILL_OK)
-		return ret;
-	return sqlite3_changes(st->db) == 0 ? DRILL_ENOTFOUND : DRILL_OK;
+	return update_one(st, S_DELIVERY_SET_HELP, "Iib", id, hints_used,
+	    model_shown);
 }
 
 void
@@ -938,58 +1028,17 @@ valid_score(int v)
 static int
 answer_insert(struct store *st, const struct store_answer *a, int64_t *id)
 {
-	sqlite3_stmt *s = stmt_get(st, S_ANSWER_INSERT);
-	int rc, ret;
+	int ret;
 
-	rc = sqlite3_bind_int64(s, 1, a->delivery_id);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_int64(s, 2, a->person_id);
-	if (rc == SQLITE_OK)
-		rc = bind_text(s, 3, a->question_id);
-	if (rc == SQLITE_OK)
-		rc = bind_text(s, 4, a->text);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_int64(s, 5, a->created_at);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_int64(s, 6, a->day);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_int(s, 7, a->score);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_int(s, 8, a->relevance);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_int(s, 9, a->structure);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_int(s, 10, a->clarity);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_int(s, 11, a->impact);
-	if (rc == SQLITE_OK)
-		rc = bind_text(s, 12, a->grade);
-	if (rc == SQLITE_OK)
-		rc = bind_text(s, 13, a->rubric_version);
-	if (rc == SQLITE_OK)
-		rc = bind_text(s, 14, a->breakdown);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_int(s, 15, a->hints_used);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_int(s, 16, a->model_seen ? 1 : 0);
-	if (rc != SQLITE_OK) {
-		done(s);
-		return map_rc(rc);
-	}
-	if ((ret = step_write(s, id, NULL)) != DRILL_OK)
+	ret = exec_stmt(st, S_ANSWER_INSERT, id, "IIttIIiiiiitttib",
+	    a->delivery_id, a->person_id, a->question_id, a->text,
+	    a->created_at, a->day, a->score, a->relevance, a->structure,
+	    a->clarity, a->impact, a->grade, a->rubric_version, a->breakdown,
+	    a->hints_used, a->model_seen);
+	if (ret != DRILL_OK)
 		return ret;
-
-	s = stmt_get(st, S_PROGRESS_UPSERT);
-	rc = sqlite3_bind_int64(s, 1, a->person_id);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_int(s, 2, a->score);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_int64(s, 3, a->day);
-	if (rc != SQLITE_OK) {
-		done(s);
-		return map_rc(rc);
-	}
-	return step_write(s, NULL, NULL);
+	return exec_stmt(st, S_PROGRESS_UPSERT, NULL, "IiI", a->person_id,
+	    a->score, a->day);
 }
 
 /*
@@ -1031,61 +1080,26 @@ fail:
 int
 store_answer_get(struct store *st, int64_t id, struct store_answer *out)
 {
-	sqlite3_stmt *s = stmt_get(st, S_ANSWER_GET);
-	int rc, ret;
+	int ret;
 
 	if (out == NULL)
 		return DRILL_EINVAL;
 	memset(out, 0, sizeof *out);
-	if ((rc = sqlite3_bind_int64(s, 1, id)) != SQLITE_OK) {
-		done(s);
-		return map_rc(rc);
-	}
-	if ((ret = step_row(s)) != DRILL_OK)
-		return ret;
-	out->id = sqlite3_column_int64(s, 0);
-	out->delivery_id = sqlite3_column_int64(s, 1);
-	out->person_id = sqlite3_column_int64(s, 2);
-	out->created_at = sqlite3_column_int64(s, 5);
-	out->day = sqlite3_column_int64(s, 6);
-	out->score = sqlite3_column_int(s, 7);
-	out->relevance = sqlite3_column_int(s, 8);
-	out->structure = sqlite3_column_int(s, 9);
-	out->clarity = sqlite3_column_int(s, 10);
-	out->impact = sqlite3_column_int(s, 11);
-	out->hints_used = sqlite3_column_int(s, 15);
-	out->model_seen = sqlite3_column_int(s, 16) != 0;
-	if ((ret = col_dup(s, 3, &out->question_id)) != DRILL_OK ||
-	    (ret = col_dup(s, 4, &out->text)) != DRILL_OK ||
-	    (ret = col_dup(s, 12, &out->grade)) != DRILL_OK ||
-	    (ret = col_dup(s, 13, &out->rubric_version)) != DRILL_OK ||
-	    (ret = col_dup(s, 14, &out->breakdown)) != DRILL_OK)
-		goto fail;
-	done(s);
-	return DRILL_OK;
-fail:
-	done(s);
-	store_answer_clear(out);
+	ret = get_row(st, S_ANSWER_GET, id, "IIIttIIiiiiitttib", &out->id,
+	    &out->delivery_id, &out->person_id, &out->question_id, &out->text,
+	    &out->created_at, &out->day, &out->score, &out->relevance,
+	    &out->structure, &out->clarity, &out->impact, &out->grade,
+	    &out->rubric_version, &out->breakdown, &out->hints_used,
+	    &out->model_seen);
+	if (ret != DRILL_OK)
+		store_answer_clear(out);
 	return ret;
 }
 
 int
 store_answer_last(struct store *st, int64_t person, int64_t *id)
 {
-	sqlite3_stmt *s = stmt_get(st, S_ANSWER_LAST);
-	int rc, ret;
-
-	if (id == NULL)
-		return DRILL_EINVAL;
-	if ((rc = sqlite3_bind_int64(s, 1, person)) != SQLITE_OK) {
-		done(s);
-		return map_rc(rc);
-	}
-	if ((ret = step_row(s)) != DRILL_OK)
-		return ret;
-	*id = sqlite3_column_int64(s, 0);
-	done(s);
-	return DRILL_OK;
+	return query_id(st, S_ANSWER_LAST, id, "I", person);
 }
 
 void
@@ -1104,74 +1118,66 @@ store_answer_clear(struct store_answer *a)
 int
 store_progress_get(struct store *st, int64_t person, struct store_progress *out)
 {
-	sqlite3_stmt *s = stmt_get(st, S_PROGRESS_GET);
-	int rc, ret;
+	int ret;
 
 	if (out == NULL)
 		return DRILL_EINVAL;
 	memset(out, 0, sizeof *out);
 	out->last_day = -1;
-	if ((rc = sqlite3_bind_int64(s, 1, person)) != SQLITE_OK) {
-		done(s);
-		return map_rc(rc);
-	}
-	ret = step_row(s);
-	if (ret == DRILL_ENOTFOUND)
-		return DRILL_OK;
-	if (ret != DRILL_OK)
-		return ret;
-	out->answered = sqlite3_column_int64(s, 0);
-	out->score_sum = sqlite3_column_int64(s, 1);
-	out->streak = sqlite3_column_int64(s, 2);
-	out->best_streak = sqlite3_column_int64(s, 3);
-	out->last_day = sqlite3_column_int64(s, 4);
-	done(s);
-	return DRILL_OK;
+	ret = get_row(st, S_PROGRESS_GET, person, "IIIII", &out->answered,
+	    &out->score_sum, &out->streak, &out->best_streak, &out->last_day);
+	return ret == DRILL_ENOTFOUND ? DRILL_OK : ret;
 }
 
 int
 store_practice_get(struct store *st, int64_t person, int64_t conversation,
     int64_t *delivery_id)
 {
-	sqlite3_stmt *s = stmt_get(st, S_PRACTICE_GET);
-	int rc, ret;
-
-	if (delivery_id == NULL)
-		return DRILL_EINVAL;
-	rc = sqlite3_bind_int64(s, 1, person);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_int64(s, 2, conversation);
-	if (rc != SQLITE_OK) {
-		done(s);
-		return map_rc(rc);
-	}
-	if ((ret = step_row(s)) != DRILL_OK)
-		return ret;
-	*delivery_id = sqlite3_column_int64(s, 0);
-	done(s);
-	return DRILL_OK;
+	return query_id(st, S_PRACTICE_GET, delivery_id, "II", person,
+	    conversation);
 }
 
 int
 store_practice_set(struct store *st, int64_t person, int64_t conversation,
     int64_t delivery_id)
 {
-	sqlite3_stmt *s;
-	int rc;
+	if (delivery_id == 0)
+		return exec_stmt(st, S_PRACTICE_CLEAR, NULL, "II", person,
+		    conversation);
+	return exec_stmt(st, S_PRACTICE_SET, NULL, "III", person, conversation,
+	    delivery_id);
+}
 
-	s = stmt_get(st, delivery_id == 0 ? S_PRACTICE_CLEAR : S_PRACTICE_SET);
-	if (s == NULL)
+/*
+ * Runs query sid (?1 the person) and calls qcb, or else scb with columns 1
+ * and 2 (count, mean), once per row; column 0 is a NOT NULL question id.
+ * DRILL_EINVAL when both callbacks are NULL.
+ */
+static int
+each_question(struct store *st, enum stmt_id sid, int64_t person,
+    store_question_cb qcb, store_qstat_cb scb, void *arg)
+{
+	sqlite3_stmt *s = stmt_get(st, sid);
+	const char *q;
+	int rc, ret;
+
+	if (qcb == NULL && scb == NULL)
 		return DRILL_EINVAL;
-	rc = sqlite3_bind_int64(s, 1, person);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_int64(s, 2, conversation);
-	if (rc == SQLITE_OK && delivery_id != 0)
-		rc = sqlite3_bind_int64(s, 3, delivery_id);
-	if (rc != SQLITE_OK) {
-		done(s);
-		return map_rc(rc);
+	if ((ret = bind_args(s, "I", person)) != DRILL_OK)
+		return ret;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if ((q = (const char *)sqlite3_column_text(s, 0)) == NULL) {
+			rc = SQLITE_NOMEM;	/* the column is NOT NULL */
+			break;
+		}
+		if (qcb != NULL)
+			qcb(arg, q);
+		else
+			scb(arg, q, sqlite3_column_int64(s, 1),
+			    sqlite3_column_double(s, 2));
 	}
-	return step_write(s, NULL, NULL);
+	done(s);
+	return rc == SQLITE_DONE ? DRILL_OK : map_rc(rc);
 }
 
 /*
@@ -1183,25 +1189,7 @@ int
 store_person_questions(struct store *st, int64_t person, store_question_cb cb,
     void *arg)
 {
-	sqlite3_stmt *s = stmt_get(st, S_PERSON_QUESTIONS);
-	int rc;
-
-	if (cb == NULL)
-		return DRILL_EINVAL;
-	if ((rc = sqlite3_bind_int64(s, 1, person)) != SQLITE_OK)
-		goto out;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		const unsigned char *q = sqlite3_column_text(s, 0);
-
-		if (q == NULL) {
-			rc = SQLITE_NOMEM;	/* the column is NOT NULL */
-			goto out;
-		}
-		cb(arg, (const char *)q);
-	}
-out:
-	done(s);
-	return rc == SQLITE_DONE ? DRILL_OK : map_rc(rc);
+	return each_question(st, S_PERSON_QUESTIONS, person, cb, NULL, arg);
 }
 
 /* Same reentrancy rule as store_person_questions. */
@@ -1209,47 +1197,16 @@ int
 store_person_question_stats(struct store *st, int64_t person, store_qstat_cb cb,
     void *arg)
 {
-	sqlite3_stmt *s = stmt_get(st, S_PERSON_QSTATS);
-	int rc;
-
-	if (cb == NULL)
-		return DRILL_EINVAL;
-	if ((rc = sqlite3_bind_int64(s, 1, person)) != SQLITE_OK)
-		goto out;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		const unsigned char *q = sqlite3_column_text(s, 0);
-
-		if (q == NULL) {
-			rc = SQLITE_NOMEM;
-			goto out;
-		}
-		cb(arg, (const char *)q, sqlite3_column_int64(s, 1),
-		    sqlite3_column_double(s, 2));
-	}
-out:
-	done(s);
-	return rc == SQLITE_DONE ? DRILL_OK : map_rc(rc);
+	return each_question(st, S_PERSON_QSTATS, person, NULL, cb, arg);
 }
 
 int
 store_dispute_add(struct store *st, int64_t answer_id, const char *reason,
     int64_t now, int64_t *id)
 {
-	sqlite3_stmt *s = stmt_get(st, S_DISPUTE_INSERT);
-	int rc;
-
-	if (s == NULL || id == NULL)
+	if (id == NULL)
 		return DRILL_EINVAL;
-	rc = sqlite3_bind_int64(s, 1, answer_id);
-	if (rc == SQLITE_OK)
-		rc = bind_text(s, 2, reason);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_int64(s, 3, now);
-	if (rc != SQLITE_OK) {
-		done(s);
-		return map_rc(rc);
-	}
-	return step_write(s, id, NULL);
+	return exec_stmt(st, S_DISPUTE_INSERT, id, "ItI", answer_id, reason, now);
 }
 
 /* Removes a side file of path ("-wal", "-shm", "-journal"); ENOENT is fine. */
