@@ -537,7 +537,7 @@ opt_log_level(struct loader *ld, const config_setting_t *s, const char *opt)
 static void
 opt_busy_timeout(struct loader *ld, const config_setting_t *s, const char *opt)
 {
-	get_duration(ld, s, opt, 0, 10 * MIN_MS, "0s..10m",
+	get_duration(ld, s, opt, 0, 60 * SEC_MS, "0s..60s",
 	    &ld->cfg->store.busy_timeout_ms);
 }
 
@@ -624,7 +624,7 @@ opt_level(struct loader *ld, const config_setting_t *s, const char *opt)
 static void
 opt_max_answer(struct loader *ld, const config_setting_t *s, const char *opt)
 {
-	get_size(ld, s, opt, KIB, 16 * MIB, "1K..16M",
+	get_size(ld, s, opt, KIB, 4 * MIB, "1K..4M",
 	    &ld->cfg->practice.max_answer);
 }
 

@@ -46,7 +46,7 @@ struct config {
 	enum log_level log_level;	/* log_level: default info */
 
 	struct {
-		uint64_t busy_timeout_ms;	/* store.busy_timeout: default "5s", 0..10m */
+		uint64_t busy_timeout_ms;	/* store.busy_timeout: default "5s", 0..60s */
 	} store;
 
 	struct {
@@ -56,7 +56,7 @@ struct config {
 
 	struct {
 		int level;		/* practice.level: vocab level of new people, default mid */
-		uint64_t max_answer;	/* practice.max_answer: default "2M", 1K..16M */
+		uint64_t max_answer;	/* practice.max_answer: default "2M", 1K..4M */
 	} practice;
 };
 

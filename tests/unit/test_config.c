@@ -193,19 +193,19 @@ test_all_options(void **state)
 	assert_int_equal(load_text(f, "state_dir = \"/var/lib/drilld\";\n"
 	    "banks = ( \"/a\", \"/b\" );\n"
 	    "log_level = \"debug\";\n"
-	    "store = { busy_timeout = \"1m30s\"; };\n"
+	    "store = { busy_timeout = \"30s\"; };\n"
 	    "console: { person = \"matrix:@alice:example.org\"; color = \"never\"; };\n"
-	    "practice: { level = \"senior\"; max_answer = \"16M\"; };\n"), 0);
+	    "practice: { level = \"senior\"; max_answer = \"4M\"; };\n"), 0);
 	assert_string_equal(f->cfg.state_dir, "/var/lib/drilld");
 	assert_int_equal(f->cfg.nbanks, 2);
 	assert_string_equal(f->cfg.banks[0], "/a");
 	assert_string_equal(f->cfg.banks[1], "/b");
 	assert_int_equal(f->cfg.log_level, LOGL_DEBUG);
-	assert_int_equal(f->cfg.store.busy_timeout_ms, 90000);
+	assert_int_equal(f->cfg.store.busy_timeout_ms, 30000);
 	assert_string_equal(f->cfg.console.person, "matrix:@alice:example.org");
 	assert_int_equal(f->cfg.console.color, CONFIG_COLOR_NEVER);
 	assert_int_equal(f->cfg.practice.level, VOCAB_SENIOR);
-	assert_int_equal(f->cfg.practice.max_answer, 16 * MIB);
+	assert_int_equal(f->cfg.practice.max_answer, 4 * MIB);
 }
 
 static void
@@ -289,7 +289,7 @@ test_many_problems(void **state)
 	    ":5: console.person: invalid person \"local\": expected \"platform:id\", e.g. \"console:local\"",
 	    ":6: console.color: unknown color \"sometimes\" (auto, always, never)",
 	    ":8: practice.level: unknown level \"expert\" (junior, mid, senior)",
-	    ":8: practice.max_answer: \"512\" is out of range (1K..16M)",
+	    ":8: practice.max_answer: \"512\" is out of range (1K..4M)",
 	    ":9: bogus: unknown option",
 	    ": state_dir: required option missing",
 	    ": banks: required option missing");
@@ -362,22 +362,22 @@ test_out_of_range(void **state)
 	struct fixture *f = *state;
 
 	assert_int_equal(load_text(f, "state_dir = \"s\";\nbanks = [ \"b\" ];\n"
-	    "store = { busy_timeout = \"10m1ms\"; };\n"
+	    "store = { busy_timeout = \"60s1ms\"; };\n"
 	    "practice = { max_answer = \"99999999999999999999K\"; };\n"), DRILL_EINVAL);
 	EXPECT_ERRORS(f,
-	    ":3: store.busy_timeout: \"10m1ms\" is out of range (0s..10m)",
-	    ":4: practice.max_answer: \"99999999999999999999K\" is out of range (1K..16M)");
+	    ":3: store.busy_timeout: \"60s1ms\" is out of range (0s..60s)",
+	    ":4: practice.max_answer: \"99999999999999999999K\" is out of range (1K..4M)");
 
 	assert_int_equal(load_text(f, "state_dir = \"s\";\nbanks = [ \"b\" ];\n"
 	    "store = { busy_timeout = \"99999999999999999999d\"; };\n"
 	    "practice = { max_answer = \"16M1\"; };\n"), DRILL_EINVAL);
 	EXPECT_ERRORS(f,
-	    ":3: store.busy_timeout: \"99999999999999999999d\" is out of range (0s..10m)",
+	    ":3: store.busy_timeout: \"99999999999999999999d\" is out of range (0s..60s)",
 	    ":4: practice.max_answer: invalid size \"16M1\": expected a number with an optional unit K, M, G or T, e.g. \"2M\"");
 
 	assert_int_equal(load_text(f, "state_dir = \"s\";\nbanks = [ \"b\" ];\n"
-	    "practice = { max_answer = \"16385K\"; };\n"), DRILL_EINVAL);
-	EXPECT_ERRORS(f, ":3: practice.max_answer: \"16385K\" is out of range (1K..16M)");
+	    "practice = { max_answer = \"4097K\"; };\n"), DRILL_EINVAL);
+	EXPECT_ERRORS(f, ":3: practice.max_answer: \"4097K\" is out of range (1K..4M)");
 
 	/* the bounds themselves are in range */
 	assert_int_equal(load_text(f, "state_dir = \"s\";\nbanks = [ \"b\" ];\n"
@@ -386,10 +386,10 @@ test_out_of_range(void **state)
 	assert_int_equal(f->cfg.store.busy_timeout_ms, 0);
 	assert_int_equal(f->cfg.practice.max_answer, KIB);
 	assert_int_equal(load_text(f, "state_dir = \"s\";\nbanks = [ \"b\" ];\n"
-	    "store = { busy_timeout = \"10m\"; };\n"
-	    "practice = { max_answer = \"16MiB\"; };\n"), 0);
-	assert_int_equal(f->cfg.store.busy_timeout_ms, 600000);
-	assert_int_equal(f->cfg.practice.max_answer, 16 * MIB);
+	    "store = { busy_timeout = \"60s\"; };\n"
+	    "practice = { max_answer = \"4MiB\"; };\n"), 0);
+	assert_int_equal(f->cfg.store.busy_timeout_ms, 60000);
+	assert_int_equal(f->cfg.practice.max_answer, 4 * MIB);
 }
 
 static void
