@@ -8,6 +8,7 @@
  */
 #include "drill/engine.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -255,9 +256,13 @@ person_level(struct turn *t)
 	return level;
 }
 
-/* Creates a delivery for q, makes it the open question, and posts it. */
+/*
+ * Creates a delivery for q (remembering the practice filter it was chosen
+ * with, so skip and next keep to it), makes it the open question, posts it.
+ */
 static int
-deliver(struct turn *t, const struct bank_question *q, const char *intro)
+deliver(struct turn *t, const struct bank_question *q, const char *filter,
+    const char *intro)
 {
 	struct store_delivery d = {0};
 	int64_t id;
@@ -269,6 +274,7 @@ deliver(struct turn *t, const struct bank_question *q, const char *intro)
 	d.kind = "practice";
 	d.message_id = NULL;
 	d.thread_id = (char *)t->ev->thread_id;
+	d.filter = filter[0] ? (char *)filter : NULL;
 	d.created_at = t->now;
 	if ((rc = store_begin(t->e->store)) != 0)
 		goto fail;
@@ -289,11 +295,23 @@ fail:
 	return rc;
 }
 
+/* Parses a stored practice filter back into a practice command. */
+static void
+filter_command(const char *filter, struct command *c)
+{
+	char buf[80];
+	int n = snprintf(buf, sizeof(buf), "practice %s", filter ? filter : "");
+
+	if (n < 0 || (size_t)n >= sizeof(buf) || command_parse(buf, (size_t)n, c) != CMD_PRACTICE)
+		(void)command_parse("practice", 8, c);
+}
+
 static int
 practice(struct turn *t, const struct command *c, const char *avoid)
 {
 	const struct bank_question *q;
 	int level = c->level >= 0 ? c->level : person_level(t);
+	char filter[64];
 	int repeat;
 
 	if (c->bad) {
@@ -306,14 +324,25 @@ practice(struct turn *t, const struct command *c, const char *avoid)
 		return 0;
 	}
 	q = choose(t, c->topic, c->type, level, c->level >= 0, avoid, &repeat);
+	if (q == NULL && avoid != NULL && (c->topic >= 0 || c->type >= 0 || c->level >= 0)) {
+		/* skipping the last question of a filter: any other will do */
+		struct command any;
+		filter_command(NULL, &any);
+		return practice(t, &any, avoid);
+	}
 	if (q == NULL) {
 		say(t, "There is no question for that choice yet. `topics` shows what the "
 		    "bank holds.");
 		return 0;
 	}
-	return deliver(t, q, repeat ? "You have seen every question of this kind; "
-	    "here is one again." : NULL);
+	snprintf(filter, sizeof(filter), "%s%s%s",
+	    c->topic >= 0 ? vocab_topic_name(c->topic) : c->type >= 0 ? vocab_type_name(c->type) : "",
+	    (c->topic >= 0 || c->type >= 0) && c->level >= 0 ? " " : "",
+	    c->level >= 0 ? vocab_level_name(c->level) : "");
+	return deliver(t, q, filter, repeat ? "You have seen every question of this "
+	    "kind; here is one again." : NULL);
 }
+
 
 /* The open question, or NULL (with *did 0) when none. */
 static const struct bank_question *
@@ -434,12 +463,12 @@ cmd_skip(struct turn *t)
 	if ((q = need_open_question(t, &d, &rc)) == NULL)
 		return rc;
 	snprintf(avoid, sizeof(avoid), "%s", q->id);
+	filter_command(d.filter, &c);
 	store_delivery_clear(&d);
 	if ((rc = store_practice_set(t->e->store, t->person, t->conv, 0)) != 0) {
 		say_store_error(t, "skipping");
 		return rc;
 	}
-	(void)command_parse("practice", 8, &c);
 	return practice(t, &c, avoid);
 }
 
@@ -460,7 +489,19 @@ cmd_next(struct turn *t)
 		say_store_error(t, "reading the open question");
 		return rc;
 	}
-	(void)command_parse("practice", 8, &c);
+	filter_command(NULL, &c);
+	/* keep to the filter of the question just answered */
+	{
+		struct store_answer a = {0};
+		int64_t aid;
+		if (store_answer_last(t->e->store, t->person, &aid) == 0 &&
+		    store_answer_get(t->e->store, aid, &a) == 0 &&
+		    store_delivery_get(t->e->store, a.delivery_id, &d) == 0) {
+			filter_command(d.filter, &c);
+			store_delivery_clear(&d);
+		}
+		store_answer_clear(&a);
+	}
 	return practice(t, &c, NULL);
 }
 
@@ -667,7 +708,28 @@ answer(struct turn *t, const char *text, size_t len)
 	}
 	log_info("answer scored person=%s question=%s score=%d rubric=%s",
 	    t->ev->user, q->id, r.score, q->rubric_version);
-	log_debug("answer text person=%s text=%.*s", t->ev->user, (int)(len > 500 ? 500 : len), text);
+	if (log_get_level() <= LOGL_DEBUG) {
+		/* quoted, newlines escaped, cut at a character: one log line */
+		char esc[512];
+		size_t o = 0;
+		for (size_t i = 0, n; i < len; i += n) {
+			n = text_utf8_seqlen(text + i, len - i);
+			if (o + 2 * (n ? n : 1) + 1 >= sizeof(esc))
+				break;
+			if (n == 1 && (text[i] == '\n' || text[i] == '\r' || text[i] == '\t' ||
+			    text[i] == '"' || text[i] == '\\')) {
+				esc[o++] = '\\';
+				esc[o++] = text[i] == '\n' ? 'n' : text[i] == '\r' ? 'r' :
+				    text[i] == '\t' ? 't' : text[i];
+			} else {
+				memcpy(esc + o, text + i, n ? n : 1);
+				o += n ? n : 1;
+			}
+			n = n ? n : 1;
+		}
+		esc[o] = '\0';
+		log_debug("answer text person=%s text=\"%s\"", t->ev->user, esc);
+	}
 
 	if ((m = feedback_score_msg(&r, d.hints_used, d.model_shown)) == NULL) {
 		rc = DRILL_ENOMEM;
@@ -713,7 +775,7 @@ hello(struct turn *t)
 	if (m == NULL)
 		return DRILL_ENOMEM;
 	msg_add(m, MSG_TITLE, "drilld: interview practice");
-	msg_add(m, MSG_TEXT, "%zu questions on backend topics. Answer in your own words "
+	msg_add(m, MSG_TEXT, "%zu interview questions. Answer in your own words "
 	    "and I will score the answer, say what you covered and missed, and show a "
 	    "model answer. `help` lists the commands.", bank_count(t->e->bank));
 	send(t, m);
@@ -726,8 +788,20 @@ hello(struct turn *t)
 		say_store_error(t, "reading the open question");
 		return rc;
 	}
-	(void)command_parse("practice", 8, &c);
+	filter_command(NULL, &c);
 	return practice(t, &c, NULL);
+}
+
+/* True when text holds a NUL or a control character other than tab and newlines. */
+static bool
+has_controls(const char *text, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)text[i];
+		if ((ch < 0x20 && ch != '\t' && ch != '\n' && ch != '\r') || ch == 0x7f)
+			return true;
+	}
+	return false;
 }
 
 int
@@ -736,12 +810,32 @@ engine_handle(struct engine *e, const struct platform_event *ev,
 {
 	struct turn t = {e, ev, reply, arg, now_of(e), 0, 0};
 	struct command c;
+	enum command_id id;
 	const char *text = ev->text ? ev->text : "";
 	size_t len = ev->text ? ev->text_len : 0;
 	int rc;
 
 	if (ev->conv_kind == PLATFORM_CHANNEL && !ev->addressed)
 		return 0;
+	/* bad input gets a reply and changes nothing, not even who we know */
+	if (ev->kind != PLATFORM_EV_HELLO) {
+		const char *problem = NULL;
+		if (len > e->cfg->practice.max_answer)
+			problem = "That message is over the size limit, so I did not keep "
+			    "it. Please shorten it and send it again.";
+		else if (!text_utf8_valid(text, len))
+			problem = "That message is not valid UTF-8 text, so I cannot read "
+			    "it. Please send it again as plain text.";
+		else if (has_controls(text, len))
+			problem = "That message holds control characters, so I did not "
+			    "keep it. Please send it again as plain text.";
+		else if (text_is_blank(text, len))
+			problem = "That answer is empty. Write your answer, or type `help`.";
+		if (problem != NULL) {
+			say(&t, problem);
+			return 0;
+		}
+	}
 	if ((rc = store_person_ensure(e->store, ev->user, t.now, &t.person)) != 0 ||
 	    (rc = store_conversation_ensure(e->store, ev->conversation,
 	    ev->conv_kind == PLATFORM_DM ? STORE_CONV_DM : STORE_CONV_CHANNEL,
@@ -752,26 +846,19 @@ engine_handle(struct engine *e, const struct platform_event *ev,
 	if (ev->kind == PLATFORM_EV_HELLO)
 		return hello(&t);
 
-	if (len > e->cfg->practice.max_answer) {
-		struct msg *m = msg_new();
-		if (m == NULL)
-			return DRILL_ENOMEM;
-		msg_add(m, MSG_TEXT, "That message is too long (%zu KiB; the limit is "
-		    "%llu KiB). Please shorten it and send it again.", len / 1024,
-		    (unsigned long long)(e->cfg->practice.max_answer / 1024));
-		send(&t, m);
-		return 0;
+	id = command_parse(text, len, &c);
+	/*
+	 * While a question is open, only bare command words and "practice"
+	 * with a valid or one-word filter are commands: "Dispute resolution
+	 * matters because..." and "Practice makes perfect" are answers.
+	 */
+	if (id != CMD_NONE && ((c.bad && strchr(c.arg, ' ') != NULL) ||
+	    (c.arg[0] != '\0' && id != CMD_PRACTICE))) {
+		int64_t did;
+		if (store_practice_get(e->store, t.person, t.conv, &did) == 0)
+			id = CMD_NONE;
 	}
-	if (!text_utf8_valid(text, len)) {
-		say(&t, "That message is not valid UTF-8 text, so I cannot read it. "
-		    "Please send it again as plain text.");
-		return 0;
-	}
-	if (text_is_blank(text, len)) {
-		say(&t, "That answer is empty. Write your answer, or type `help`.");
-		return 0;
-	}
-	switch (command_parse(text, len, &c)) {
+	switch (id) {
 	case CMD_HELP: return cmd_help(&t);
 	case CMD_TOPICS: return cmd_topics(&t);
 	case CMD_PRACTICE: return practice(&t, &c, NULL);

@@ -66,6 +66,7 @@ static const char *const migrations[] = {
 	"  kind TEXT NOT NULL,"
 	"  message_id TEXT,"
 	"  thread_id TEXT,"
+	"  filter TEXT,"
 	"  created_at INTEGER NOT NULL,"
 	"  hints_used INTEGER NOT NULL DEFAULT 0 CHECK (hints_used >= 0),"
 	"  model_shown INTEGER NOT NULL DEFAULT 0 CHECK (model_shown IN (0, 1))"
@@ -183,11 +184,12 @@ static const struct {
 		true},
 	[S_DELIVERY_INSERT] = {
 		"INSERT INTO deliveries (conversation_id, person_id, question_id,"
-		" kind, message_id, thread_id, created_at, hints_used, model_shown)"
-		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) RETURNING id", true},
+		" kind, message_id, thread_id, created_at, hints_used, model_shown,"
+		" filter)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) RETURNING id", true},
 	[S_DELIVERY_GET] = {
 		"SELECT id, conversation_id, person_id, question_id, kind,"
-		" message_id, thread_id, created_at, hints_used, model_shown"
+		" message_id, thread_id, created_at, hints_used, model_shown, filter"
 		" FROM deliveries WHERE id = ?1", false},
 	[S_DELIVERY_SET_HELP] = {
 		"UPDATE deliveries SET hints_used = ?2, model_shown = ?3"
@@ -972,10 +974,10 @@ store_delivery_add(struct store *st, const struct store_delivery *d, int64_t *id
 	if (d == NULL || id == NULL || d->question_id == NULL ||
 	    d->kind == NULL || d->hints_used < 0)
 		return DRILL_EINVAL;
-	return exec_stmt(st, S_DELIVERY_INSERT, id, "IrttttIib",
+	return exec_stmt(st, S_DELIVERY_INSERT, id, "IrttttIibt",
 	    d->conversation_id, d->person_id, d->question_id, d->kind,
 	    d->message_id, d->thread_id, d->created_at, d->hints_used,
-	    d->model_shown);
+	    d->model_shown, d->filter);
 }
 
 /* A channel delivery's NULL person_id reads as 0. */
@@ -987,10 +989,10 @@ store_delivery_get(struct store *st, int64_t id, struct store_delivery *out)
 	if (out == NULL)
 		return DRILL_EINVAL;
 	memset(out, 0, sizeof *out);
-	ret = get_row(st, S_DELIVERY_GET, id, "IIIttttIib", &out->id,
+	ret = get_row(st, S_DELIVERY_GET, id, "IIIttttIibt", &out->id,
 	    &out->conversation_id, &out->person_id, &out->question_id,
 	    &out->kind, &out->message_id, &out->thread_id, &out->created_at,
-	    &out->hints_used, &out->model_shown);
+	    &out->hints_used, &out->model_shown, &out->filter);
 	if (ret != DRILL_OK)
 		store_delivery_clear(out);
 	return ret;
@@ -1015,6 +1017,7 @@ store_delivery_clear(struct store_delivery *d)
 	free(d->kind);
 	free(d->message_id);
 	free(d->thread_id);
+	free(d->filter);
 	memset(d, 0, sizeof *d);
 }
 

@@ -47,6 +47,7 @@ struct store_delivery {
 	char *kind;		/* "practice" (later: "scheduled", "screening") */
 	char *message_id;	/* platform message id of the posted question, or NULL */
 	char *thread_id;	/* platform thread root, or NULL */
+	char *filter;		/* practice filter it was chosen with ("behavioral senior"), or NULL */
 	int64_t created_at;
 	int hints_used;		/* hints revealed for this delivery */
 	bool model_shown;	/* the model answer was shown before an answer */

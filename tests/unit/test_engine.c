@@ -184,8 +184,9 @@ test_hint_model_skip(void **state)
 	assert_non_null(strstr(f->out, "hints used; answered after seeing the model answer"));
 	assert_int_equal(say(f, "practice databases"), 0);
 	assert_int_equal(say(f, "skip"), 0);
-	/* the only other question is the behavioral one */
-	assert_non_null(strstr(f->out, "Tell me about a time you disagreed"));
+	/* the only databases question was skipped: another one comes */
+	assert_non_null(strstr(f->out, "Question ·"));
+	assert_null(strstr(f->out, "A query that used to take 20 ms"));
 }
 
 static void
@@ -205,7 +206,7 @@ test_bad_input_changes_nothing(void **state)
 	assert_non_null(strstr(f->out, "not valid UTF-8"));
 	memset(big, 'a', sizeof(big));
 	assert_int_equal(send_text(f, big, sizeof(big)), 0);
-	assert_non_null(strstr(f->out, "too long"));
+	assert_non_null(strstr(f->out, "over the size limit"));
 	assert_int_equal(say(f, "practice astrology"), 0);
 	assert_non_null(strstr(f->out, "I don't know \"astrology\""));
 	assert_int_equal(store_person_find(f->store, "console:local", &person), 0);
@@ -234,8 +235,40 @@ test_dispute_and_help(void **state)
 	assert_non_null(strstr(f->out, "practice [topic|type] [level]"));
 	assert_non_null(strstr(f->out, "quit"));
 	assert_int_equal(say(f, "topics"), 0);
-	assert_non_null(strstr(f->out, "2 questions"));
+	assert_non_null(strstr(f->out, "3 questions"));
 	assert_non_null(strstr(f->out, "databases: 1"));
+}
+
+static void
+test_answers_that_look_like_commands(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(say(f, "practice databases"), 0);
+	assert_int_equal(say(f, "Dispute resolution is not the point: I would read the query plan"), 0);
+	assert_non_null(strstr(f->out, "Score "));
+	assert_int_equal(say(f, "practice databases"), 0);
+	assert_int_equal(say(f, "Practice makes perfect"), 0);
+	assert_non_null(strstr(f->out, "Score "));
+	assert_int_equal(send_text(f, "hint\0garbage", 12), 0);
+	assert_non_null(strstr(f->out, "control characters"));
+}
+
+static void
+test_skip_and_next_keep_the_filter(void **state)
+{
+	struct fixture *f = *state;
+
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(say(f, "practice technical"), 0);
+		assert_non_null(strstr(f->out, "· technical ·"));
+		assert_int_equal(say(f, "skip"), 0);
+		assert_non_null(strstr(f->out, "· technical ·"));
+		assert_int_equal(say(f, good_answer), 0);
+		assert_int_equal(say(f, "next"), 0);
+		assert_non_null(strstr(f->out, "· technical ·"));
+		assert_int_equal(say(f, "skip"), 0);
+	}
 }
 
 static void
@@ -291,6 +324,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_hint_model_skip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_input_changes_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dispute_and_help, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_answers_that_look_like_commands, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_skip_and_next_keep_the_filter, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hello_resumes_open_question, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_channel_messages_need_addressing, setup, teardown),
 		cmocka_unit_test(test_local_day),

@@ -480,6 +480,7 @@ test_delivery_add_get_set_help(void **state)
 	in.kind = (char *)"practice";
 	in.message_id = (char *)"1712345678.000100";
 	in.thread_id = (char *)"1712345678.000001";
+	in.filter = (char *)"behavioral senior";
 	in.created_at = 1712345678;
 	in.hints_used = 1;
 	in.model_shown = true;
@@ -494,6 +495,7 @@ test_delivery_add_get_set_help(void **state)
 	assert_string_equal(out.kind, "practice");
 	assert_string_equal(out.message_id, "1712345678.000100");
 	assert_string_equal(out.thread_id, "1712345678.000001");
+	assert_string_equal(out.filter, "behavioral senior");
 	assert_int_equal(out.created_at, 1712345678);
 	assert_int_equal(out.hints_used, 1);
 	assert_true(out.model_shown);
@@ -514,6 +516,7 @@ test_delivery_add_get_set_help(void **state)
 	assert_int_equal(out.person_id, 0);
 	assert_null(out.message_id);
 	assert_null(out.thread_id);
+	assert_null(out.filter);
 	assert_int_equal(out.hints_used, 0);
 	assert_false(out.model_shown);
 	store_delivery_clear(&out);
