@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -31,6 +32,7 @@ struct console {
 	union {
 		uv_tty_t tty;
 		uv_pipe_t pipe;
+		uv_tcp_t tcp;
 	} h;
 	int is_tty;
 	uv_fs_t req;
@@ -131,6 +133,14 @@ handle_line(struct console *c, char *line, size_t len)
 		s++;
 	while (e > s && (line[e - 1] == ' ' || line[e - 1] == '\t'))
 		e--;
+	if (e - s == 4 && (strncasecmp(line + s, "quit", 4) == 0 ||
+	    strncasecmp(line + s, "exit", 4) == 0)) {
+		fputs(c->in_answer ? "Your unfinished answer was not sent. Bye; your "
+		    "progress is saved.\n" : "Bye. Your progress is saved.\n", stdout);
+		fflush(stdout);
+		finish(c);
+		return;
+	}
 	if (c->in_answer) {
 		if (e - s == 1 && line[s] == '.') {
 			submit_answer(c);
@@ -143,13 +153,6 @@ handle_line(struct console *c, char *line, size_t len)
 	}
 	if (s == e || (e - s == 1 && line[s] == '.'))
 		return;
-	if ((e - s == 4 && strncmp(line + s, "quit", 4) == 0) ||
-	    (e - s == 4 && strncmp(line + s, "exit", 4) == 0)) {
-		fputs("Bye. Your progress is saved.\n", stdout);
-		fflush(stdout);
-		finish(c);
-		return;
-	}
 	if (command_parse(line, len, &cmd) != CMD_NONE) {
 		emit(c, PLATFORM_EV_MESSAGE, line + s, e - s);
 		return;
@@ -182,8 +185,7 @@ feed(struct console *c, const char *buf, size_t n)
 		c->linelen = 0;
 		if (c->line)
 			c->line[0] = '\0';
-		if (!c->in_answer)
-			prompt(c);
+		prompt(c);
 	}
 }
 
@@ -285,6 +287,15 @@ console_start(struct console *c)
 		c->kind = SRC_STREAM;
 		c->is_tty = 1;
 		c->h.tty.data = c;
+	} else if (t == UV_TCP && uv_tcp_init(c->loop, &c->h.tcp) == 0) {
+		/* a socket as stdin (inetd style): a stream, so SIGTERM never waits on it */
+		c->kind = SRC_STREAM;
+		c->h.tcp.data = c;
+		if (uv_tcp_open(&c->h.tcp, 0) != 0) {
+			uv_close((uv_handle_t *)&c->h.tcp, NULL);
+			c->closed = 1;
+			c->kind = SRC_FILE;
+		}
 	} else if (t == UV_NAMED_PIPE && uv_pipe_init(c->loop, &c->h.pipe, 0) == 0) {
 		c->kind = SRC_STREAM;
 		c->h.pipe.data = c;

@@ -74,12 +74,21 @@ expect "not valid UTF-8"
 expect "I don't know \"astrology\""
 reject "Score"
 
-# 5. End of input with nothing typed exits 0; no stdin at all too.
+# 5. quit (any case) mid-answer leaves without sending the draft.
+printf 'practice databases\nI think I would\nQUIT\nstats\n' |
+	"$DRILLD" --console -c "$tmp/drilld.conf" > "$tmp/out" 2>&1 || fail "quit run exited $?"
+expect "Your unfinished answer was not sent"
+reject "Score"
+reject "Your practice"
+printf 'stats\n' | "$DRILLD" --console -c "$tmp/drilld.conf" > "$tmp/out" 2>&1
+expect "Answered: 2"
+
+# 6. End of input with nothing typed exits 0; no stdin at all too.
 "$DRILLD" --console -c "$tmp/drilld.conf" < /dev/null > "$tmp/out" 2>&1 || fail "/dev/null stdin exited $?"
 expect "Question ·"
 "$DRILLD" --console -c "$tmp/drilld.conf" <&- > "$tmp/out" 2>&1 || fail "closed stdin exited $?"
 
-# 6. The answer is stored with its breakdown and rubric version.
+# 7. The answer is stored with its breakdown and rubric version.
 if command -v sqlite3 >/dev/null 2>&1; then
 	n=$(sqlite3 "$tmp/state/drilld.db" "select count(*) from answers where rubric_version <> '' and breakdown like '%covered%'")
 	[ "$n" = 2 ] || fail "expected 2 stored answers with breakdown, found $n"
