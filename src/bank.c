@@ -27,6 +27,10 @@
 #define MAX_PHRASES 64
 #define MAX_PHRASE_TOKENS 16
 #define MAX_FOLLOW_UPS 8
+#define MAX_NAME 80		/* a concept's name */
+#define MAX_HINT 300		/* a hint: one sentence, read on a phone */
+#define MAX_FOLLOW_UP 1000
+#define MAX_PHRASE 200
 
 struct bank {
 	struct bank_question *questions;
@@ -114,6 +118,7 @@ struct ctx {
 	const char *file;
 	char where[160];	/* question id or "questions[3]" */
 	int bad;
+	int nomem;
 };
 
 DRILL_PRINTF(2, 3) static void
@@ -130,47 +135,54 @@ qerr(struct ctx *c, const char *fmt, ...)
 }
 
 /*
- * Copies a JSON string that must be present (when required), non-blank,
- * valid (json-c validated UTF-8 already), without NUL bytes and at most
- * MAX_TEXT bytes. Returns the copy or NULL (with an error when required or
- * malformed).
+ * Copies a JSON string value that must be non-blank, valid (json-c
+ * validated UTF-8 already), without NUL bytes and at most max bytes. Returns
+ * the copy, or NULL with an error naming what.
  */
 static char *
-get_text(struct ctx *c, json_object *obj, const char *key, int required)
+copy_text(struct ctx *c, json_object *v, const char *what, size_t max)
+{
+	const char *s;
+	size_t len;
+	char *copy;
+
+	if (!json_object_is_type(v, json_type_string)) {
+		qerr(c, "%s: must be a string", what);
+		return NULL;
+	}
+	s = json_object_get_string(v);
+	len = (size_t)json_object_get_string_len(v);
+	if (len > max) {
+		qerr(c, "%s: longer than %zu bytes", what, max);
+		return NULL;
+	}
+	if (memchr(s, '\0', len) != NULL) {
+		qerr(c, "%s: contains a NUL character", what);
+		return NULL;
+	}
+	if (text_is_blank(s, len)) {
+		qerr(c, "%s: must not be empty", what);
+		return NULL;
+	}
+	if ((copy = strndup(s, len)) == NULL) {
+		qerr(c, "%s: out of memory", what);
+		c->nomem = 1;
+	}
+	return copy;
+}
+
+/* copy_text of obj's member key; a missing key is an error when required. */
+static char *
+get_text(struct ctx *c, json_object *obj, const char *key, int required, size_t max)
 {
 	json_object *v;
-	const char *s;
-	size_t len, i;
-	char *copy;
 
 	if (!json_object_object_get_ex(obj, key, &v)) {
 		if (required)
 			qerr(c, "%s: required field missing", key);
 		return NULL;
 	}
-	if (!json_object_is_type(v, json_type_string)) {
-		qerr(c, "%s: must be a string", key);
-		return NULL;
-	}
-	s = json_object_get_string(v);
-	len = (size_t)json_object_get_string_len(v);
-	if (len > MAX_TEXT) {
-		qerr(c, "%s: longer than %u bytes", key, MAX_TEXT);
-		return NULL;
-	}
-	if (memchr(s, '\0', len) != NULL) {
-		qerr(c, "%s: contains a NUL character", key);
-		return NULL;
-	}
-	for (i = 0; i < len && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r'); i++)
-		;
-	if (i == len) {
-		qerr(c, "%s: must not be empty", key);
-		return NULL;
-	}
-	if ((copy = strndup(s, len)) == NULL)
-		qerr(c, "%s: out of memory", key);
-	return copy;
+	return copy_text(c, v, key, max);
 }
 
 static int
@@ -246,8 +258,8 @@ parse_concept(struct ctx *c, json_object *o, size_t idx, struct bank_concept *bc
 		return;
 	}
 	check_keys(c, o, concept_keys, what);
-	bc->name = get_text(c, o, "concept", 1);
-	bc->hint = get_text(c, o, "hint", 1);
+	bc->name = get_text(c, o, "concept", 1, MAX_NAME);
+	bc->hint = get_text(c, o, "hint", 1, MAX_HINT);
 	if (bc->name != NULL)
 		snprintf(what, sizeof(what), "concept \"%.40s\"", bc->name);
 	bc->weight = 1;
@@ -266,24 +278,17 @@ parse_concept(struct ctx *c, json_object *o, size_t idx, struct bank_concept *bc
 		qerr(c, "%s: more than %d phrases", what, MAX_PHRASES);
 		return;
 	}
-	if ((bc->phrases = calloc(n, sizeof(char *))) == NULL)
+	if ((bc->phrases = calloc(n, sizeof(char *))) == NULL) {
+		qerr(c, "%s: out of memory", what);
+		c->nomem = 1;
 		return;
+	}
 	for (size_t i = 0; i < n; i++) {
-		json_object *p = json_object_array_get_idx(v, i);
-		const char *s;
-		size_t len;
-
-		if (!json_object_is_type(p, json_type_string)) {
-			qerr(c, "%s: phrases[%zu] must be a string", what, i);
-			continue;
-		}
-		s = json_object_get_string(p);
-		len = (size_t)json_object_get_string_len(p);
-		if (len == 0 || len > 200 || memchr(s, '\0', len) != NULL) {
-			qerr(c, "%s: phrases[%zu] must be 1 to 200 bytes of text", what, i);
-			continue;
-		}
-		bc->phrases[bc->nphrases++] = strndup(s, len);
+		char w[96];
+		snprintf(w, sizeof(w), "%s: phrases[%zu]", what, i);
+		if ((bc->phrases[bc->nphrases] = copy_text(c,
+		    json_object_array_get_idx(v, i), w, MAX_PHRASE)) != NULL)
+			bc->nphrases++;
 	}
 }
 
@@ -399,7 +404,7 @@ parse_question(struct ctx *c, json_object *q, struct bank_question *bq)
 		qerr(c, "must be an object");
 		return;
 	}
-	bq->id = get_text(c, q, "id", 1);
+	bq->id = get_text(c, q, "id", 1, MAX_TEXT);
 	if (bq->id != NULL) {
 		if (!valid_id(bq->id)) {
 			qerr(c, "id \"%.60s\" must be 1 to 128 characters of a-z, 0-9, '.', '-', '_'",
@@ -409,13 +414,13 @@ parse_question(struct ctx *c, json_object *q, struct bank_question *bq)
 	}
 	check_keys(c, q, question_keys, "");
 
-	if ((s = get_text(c, q, "type", 1)) != NULL) {
+	if ((s = get_text(c, q, "type", 1, MAX_TEXT)) != NULL) {
 		if ((bq->type = vocab_type_parse(s)) < 0)
 			qerr(c, "type: unknown type \"%.40s\"", s);
 		free(s);
 	} else
 		bq->type = -1;
-	if ((s = get_text(c, q, "level", 1)) != NULL) {
+	if ((s = get_text(c, q, "level", 1, MAX_TEXT)) != NULL) {
 		if ((bq->level = vocab_level_parse(s)) < 0)
 			qerr(c, "level: unknown level \"%.40s\" (junior, mid, senior)", s);
 		free(s);
@@ -436,17 +441,20 @@ parse_question(struct ctx *c, json_object *q, struct bank_question *bq)
 				bq->topics |= 1u << ti;
 		}
 	}
-	bq->prompt = get_text(c, q, "prompt", 1);
-	bq->assesses = get_text(c, q, "assesses", 1);
-	bq->how_to_answer = get_text(c, q, "how_to_answer", 1);
-	bq->model_answer = get_text(c, q, "model_answer", 1);
+	bq->prompt = get_text(c, q, "prompt", 1, MAX_TEXT);
+	bq->assesses = get_text(c, q, "assesses", 1, MAX_TEXT);
+	bq->how_to_answer = get_text(c, q, "how_to_answer", 1, MAX_TEXT);
+	bq->model_answer = get_text(c, q, "model_answer", 1, MAX_TEXT);
 
 	if (!json_object_object_get_ex(q, "rubric", &v) ||
 	    !json_object_is_type(v, json_type_array) || (n = json_object_array_length(v)) == 0) {
 		qerr(c, "rubric: needs a non-empty array of concepts");
 	} else if (n > BANK_MAX_CONCEPTS) {
 		qerr(c, "rubric: more than %d concepts", BANK_MAX_CONCEPTS);
-	} else if ((bq->concepts = calloc(n, sizeof(*bq->concepts))) != NULL) {
+	} else if ((bq->concepts = calloc(n, sizeof(*bq->concepts))) == NULL) {
+		qerr(c, "rubric: out of memory");
+		c->nomem = 1;
+	} else {
 		bq->nconcepts = n;
 		for (size_t i = 0; i < n; i++) {
 			parse_concept(c, json_object_array_get_idx(v, i), i, &bq->concepts[i]);
@@ -466,17 +474,16 @@ parse_question(struct ctx *c, json_object *q, struct bank_question *bq)
 		if (!json_object_is_type(v, json_type_array) ||
 		    (n = json_object_array_length(v)) > MAX_FOLLOW_UPS) {
 			qerr(c, "follow_ups: must be an array of at most %d strings", MAX_FOLLOW_UPS);
-		} else if (n > 0 && (bq->follow_ups = calloc(n, sizeof(char *))) != NULL) {
+		} else if (n > 0 && (bq->follow_ups = calloc(n, sizeof(char *))) == NULL) {
+			qerr(c, "follow_ups: out of memory");
+			c->nomem = 1;
+		} else if (n > 0) {
 			for (size_t i = 0; i < n; i++) {
-				json_object *f = json_object_array_get_idx(v, i);
-				if (!json_object_is_type(f, json_type_string) ||
-				    json_object_get_string_len(f) == 0) {
-					qerr(c, "follow_ups[%zu]: must be a non-empty string", i);
-					continue;
-				}
-				bq->follow_ups[bq->nfollow_ups++] = strndup(
-				    json_object_get_string(f),
-				    (size_t)json_object_get_string_len(f));
+				char what[32];
+				snprintf(what, sizeof(what), "follow_ups[%zu]", i);
+				if ((bq->follow_ups[bq->nfollow_ups] = copy_text(c,
+				    json_object_array_get_idx(v, i), what, MAX_FOLLOW_UP)) != NULL)
+					bq->nfollow_ups++;
 			}
 		}
 	}
@@ -635,7 +642,7 @@ load_file(struct bank *b, const char *path, struct drill_errors *errs)
 		parse_question(&c, json_object_array_get_idx(qs, i), bq);
 		b->n++;
 	}
-	rc = c.bad ? DRILL_EINVAL : 0;
+	rc = c.nomem ? DRILL_ENOMEM : c.bad ? DRILL_EINVAL : 0;
 done:
 	if (c.bad && rc == 0)
 		rc = DRILL_EINVAL;

@@ -158,6 +158,7 @@ static const struct cue_list cue_lists[] = {
 };
 
 #define NO_POS ((size_t)-1)
+#define SHRINK_TOKENS 65536	/* workspace kept between answers, in tokens */
 
 struct scorer {
 	const struct bank *bank;
@@ -302,6 +303,19 @@ copy_evidence(char *dst, const char *text, size_t start, size_t end)
 		i += n;
 	}
 	dst[o] = '\0';
+}
+
+/* Drops a UTF-8 sequence that snprintf's truncation left incomplete. */
+static void
+cut_at_char(char *s)
+{
+	size_t n = strlen(s), i = n;
+
+	while (i > 0 && ((unsigned char)s[i - 1] & 0xc0) == 0x80)
+		i--;
+	if (i > 0 && (unsigned char)s[i - 1] >= 0xc0 &&
+	    text_utf8_seqlen(s + i - 1, n - (i - 1)) == 0)
+		s[i - 1] = '\0';
 }
 
 static int
@@ -478,9 +492,14 @@ scorer_score(struct scorer *s, const struct bank_question *q,
 	}
 	cov = q->total_weight > 0 ? cov / q->total_weight : 0;
 
-	/* Prose: function words and rubric-word density tell sentences from lists. */
+	/*
+	 * Prose: function words tell sentences from lists, and the share of
+	 * content words that are rubric words tells an explanation from
+	 * filler around keywords ("It is the index. It is the n+1.").
+	 */
 	fwf = words ? ramp((double)nfunc / words, 0.10, 0.28) : 0;
-	prose = minf(fwf, words ? 1.0 - ramp((double)sc.hit_tokens / words, 0.35, 0.7) : 0);
+	prose = words > nfunc ? minf(fwf, 1.0 - ramp((double)sc.hit_tokens /
+	    (double)(words - nfunc), 0.45, 0.8)) : 0;
 	rel = 100.0 * minf(1.0, cov / 0.8) * (0.3 + 0.7 * prose);
 
 	str = score_structure(q, &sc, sent2_end == NO_POS ? 0 : sent2_end, &missing_part);
@@ -585,6 +604,12 @@ scorer_score(struct scorer *s, const struct bank_question *q,
 			snprintf(out->tip, sizeof(out->tip), "Add specifics: numbers with units "
 			    "(p95 220 ms, 10k requests/s), the tools you would use, and the "
 			    "effect you expect.");
+	}
+	cut_at_char(out->tip);
+	/* an unusually long answer does not keep its memory */
+	if (doc->tokcap > SHRINK_TOKENS) {
+		text_doc_free(doc);
+		text_doc_init(doc);
 	}
 	return 0;
 }

@@ -144,6 +144,26 @@ test_duplicate_across_files_and_bad_json(void **state)
 	assert_true(has_line(&e, "format 2 is not supported", NULL));
 	drill_errors_free(&e);
 
+	/* hints are one sentence; follow-ups are checked like every other text */
+	{
+		char body[4096];
+		char hint[400];
+		memset(hint, 'x', sizeof(hint) - 1);
+		hint[sizeof(hint) - 1] = '\0';
+		snprintf(body, sizeof(body), "{\"format\":1,\"questions\":[{\"id\":\"t.h\","
+		    "\"type\":\"technical\",\"topics\":[\"databases\"],\"level\":\"mid\","
+		    "\"prompt\":\"p\",\"assesses\":\"a\",\"how_to_answer\":\"b\","
+		    "\"rubric\":[{\"concept\":\"c\",\"phrases\":[\"index\", \" \"],\"hint\":\"%s\"}],"
+		    "\"model_answer\":\"m\",\"follow_ups\":[\"ok?\", \"\", 3]}]}", hint);
+		paths[0] = write_file("h.json", body);
+		assert_int_equal(bank_load(paths, 1, &b, &e), DRILL_EINVAL);
+		assert_true(has_line(&e, "t.h: hint: longer than 300 bytes", NULL));
+		assert_true(has_line(&e, "t.h: concept \"c\": phrases[1]: must not be empty", NULL));
+		assert_true(has_line(&e, "t.h: follow_ups[1]: must not be empty", NULL));
+		assert_true(has_line(&e, "t.h: follow_ups[2]: must be a string", NULL));
+		drill_errors_free(&e);
+	}
+
 	paths[0] = "/nonexistent/bank.json";
 	assert_int_equal(bank_load(paths, 1, &b, &e), DRILL_EIO);
 	assert_true(has_line(&e, "/nonexistent/bank.json: cannot read", NULL));

@@ -9,11 +9,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 #include <json-c/json.h>
 
 #include "drill/bank.h"
 #include "drill/scorer.h"
+#include "drill/text.h"
 
 static struct bank *bank;
 static struct scorer *scorer;
@@ -35,6 +37,11 @@ static const char weak[] =
 static const char stuffed[] =
     "explain analyze query plan execution plan index composite index covering index "
     "n+1 n plus one pagination keyset limit p95 p99 latency benchmark measure";
+
+static const char filler[] =
+    "It is the explain analyze. It is the query plan. It is the index. It is the "
+    "composite index. It is the n+1. It is the pagination. It is the keyset. It is "
+    "the p95. It is the latency. It is the benchmark. It is the measure.";
 
 static const char offtopic[] =
     "At my last job a teammate wanted to move our queue to Kafka while I thought our "
@@ -122,6 +129,9 @@ test_keyword_stuffing_scores_low(void **state)
 	assert_true(r.score <= 40);		/* ...but not a good answer */
 	assert_true(r.dims[SCORER_CLARITY] < 40);
 	assert_true(r.dims[SCORER_CLARITY] < s.dims[SCORER_CLARITY]);
+	/* filler sentences around the keywords do not help */
+	assert_int_equal(score("mini.slow-query", filler, strlen(filler), &r), 0);
+	assert_true(r.score <= 40);
 }
 
 static void
@@ -246,6 +256,45 @@ test_star_structure(void **state)
 	assert_true(s.dims[SCORER_IMPACT] > b.dims[SCORER_IMPACT]);
 }
 
+static void
+test_tip_is_valid_utf8(void **state)
+{
+	char path[] = "/tmp/drill-scorer-XXXXXX";
+	char hint[301], body[2048];
+	const char *paths[1] = {path};
+	struct drill_errors e;
+	struct bank *b;
+	struct scorer *s;
+	struct scorer_result r;
+	FILE *f;
+	int fd = mkstemp(path);
+
+	(void)state;
+	assert_true(fd >= 0);
+	for (int i = 0; i < 150; i++)
+		memcpy(hint + 2 * i, "\xc3\xa9", 2);	/* é: 300 bytes of hint */
+	hint[300] = '\0';
+	snprintf(body, sizeof(body), "{\"format\":1,\"questions\":[{\"id\":\"t.tip\","
+	    "\"type\":\"technical\",\"topics\":[\"databases\"],\"level\":\"mid\","
+	    "\"prompt\":\"p\",\"assesses\":\"a\",\"how_to_answer\":\"b\",\"rubric\":["
+	    "{\"concept\":\"c\",\"weight\":5,\"phrases\":[\"zebra\"],\"hint\":\"%s\"}],"
+	    "\"model_answer\":\"m\"}]}", hint);
+	f = fdopen(fd, "w");
+	fputs(body, f);
+	fclose(f);
+	assert_int_equal(bank_load(paths, 1, &b, &e), 0);
+	s = scorer_new(b);
+	assert_int_equal(scorer_score(s, bank_get(b, 0), "nothing relevant here at all",
+	    28, &r), 0);
+	assert_int_equal(r.weakest, SCORER_RELEVANCE);
+	assert_true(strlen(r.tip) > 200);
+	assert_true(text_utf8_valid(r.tip, strlen(r.tip)));
+	scorer_free(s);
+	bank_free(b);
+	drill_errors_free(&e);
+	unlink(path);
+}
+
 static int
 setup(void **state)
 {
@@ -285,6 +334,7 @@ main(void)
 		cmocka_unit_test(test_one_mebibyte_answer),
 		cmocka_unit_test(test_deterministic_and_json_contract),
 		cmocka_unit_test(test_star_structure),
+		cmocka_unit_test(test_tip_is_valid_utf8),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
