@@ -5,6 +5,7 @@
  */
 #include "drill/render.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,8 +20,9 @@ struct out {
 	size_t col;		/* code points on the current line */
 };
 
+/* Appends n bytes without counting columns (terminal escape sequences). */
 static void
-put(struct out *o, const char *s, size_t n)
+put_raw(struct out *o, const char *s, size_t n)
 {
 	if (o->oom)
 		return;
@@ -39,6 +41,13 @@ put(struct out *o, const char *s, size_t n)
 	memcpy(o->s + o->len, s, n);
 	o->len += n;
 	o->s[o->len] = '\0';
+}
+
+/* Appends n bytes of text, keeping count of the current column. */
+static void
+put(struct out *o, const char *s, size_t n)
+{
+	put_raw(o, s, n);
 	for (size_t i = 0; i < n; i++) {
 		if (s[i] == '\n')
 			o->col = 0;
@@ -53,16 +62,44 @@ puts_(struct out *o, const char *s)
 	put(o, s, strlen(s));
 }
 
+/* A terminal attribute (bold, dim, reset): takes no column. */
+static void
+attr(struct out *o, const char *s)
+{
+	put_raw(o, s, strlen(s));
+}
+
+/*
+ * True for code points that must not reach a terminal from user text: C0 and
+ * C1 controls (U+009B is a one-character CSI) and the bidirectional
+ * overrides and isolates that can reorder what is shown.
+ */
+static bool
+unsafe(const char *s, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)s;
+
+	if (n == 1)
+		return u[0] < 0x20 || u[0] == 0x7f;
+	if (n == 2)
+		return u[0] == 0xc2 && u[1] < 0xa0;
+	if (n == 3 && u[0] == 0xe2 && u[1] == 0x80)
+		return u[2] >= 0xaa && u[2] <= 0xae;	/* U+202A..U+202E */
+	if (n == 3 && u[0] == 0xe2 && u[1] == 0x81)
+		return u[2] >= 0xa6 && u[2] <= 0xa9;	/* U+2066..U+2069 */
+	return false;
+}
+
 /*
  * Writes text wrapped at WIDTH, each line after the first indented by indent
- * spaces. Newlines in the text are kept; control characters (ESC included)
- * become spaces and invalid UTF-8 becomes U+FFFD, so nothing a person wrote
- * can drive the terminal.
+ * spaces. Newlines in the text are kept; control characters (ESC and the C1
+ * set included) and bidirectional overrides become spaces and invalid UTF-8
+ * becomes U+FFFD, so nothing a person wrote can drive the terminal.
  */
 static void
 wrap(struct out *o, const char *text, size_t indent)
 {
-	const char *p = text;
+	const char *p = text, *end = text + strlen(text);
 
 	while (*p) {
 		const char *w = p;
@@ -83,7 +120,7 @@ wrap(struct out *o, const char *text, size_t indent)
 			continue;
 		}
 		while (w[bytes] && w[bytes] != ' ' && w[bytes] != '\n') {
-			size_t n = text_utf8_seqlen(w + bytes, strlen(w + bytes));
+			size_t n = text_utf8_seqlen(w + bytes, (size_t)(end - (w + bytes)));
 			bytes += n ? n : 1;
 			cps++;
 		}
@@ -99,9 +136,9 @@ wrap(struct out *o, const char *text, size_t indent)
 			if (n == 0) {
 				put(o, "\xef\xbf\xbd", 3);
 				i++;
-			} else if (n == 1 && ((unsigned char)w[i] < 0x20 || w[i] == 0x7f)) {
+			} else if (unsafe(w + i, n)) {
 				put(o, " ", 1);
-				i++;
+				i += n;
 			} else {
 				put(o, w + i, n);
 				i += n;
@@ -122,9 +159,9 @@ render_console(const struct msg *m, bool color)
 		const struct msg_part *p = &m->parts[i];
 		switch (p->kind) {
 		case MSG_TITLE:
-			puts_(&o, bold);
+			attr(&o, bold);
 			wrap(&o, p->text, 0);
-			puts_(&o, off);
+			attr(&o, off);
 			puts_(&o, "\n");
 			break;
 		case MSG_TEXT:
@@ -133,9 +170,9 @@ render_console(const struct msg *m, bool color)
 			break;
 		case MSG_LIST:
 			if (p->text && *p->text) {
-				puts_(&o, bold);
+				attr(&o, bold);
 				wrap(&o, p->text, 0);
-				puts_(&o, off);
+				attr(&o, off);
 				puts_(&o, "\n");
 			}
 			for (size_t j = 0; j < p->nitems; j++) {
@@ -149,9 +186,9 @@ render_console(const struct msg *m, bool color)
 			}
 			break;
 		case MSG_QUOTE:
-			puts_(&o, bold);
+			attr(&o, bold);
 			wrap(&o, p->text, 0);
-			puts_(&o, off);
+			attr(&o, off);
 			puts_(&o, "\n");
 			for (size_t j = 0; j < p->nitems; j++) {
 				puts_(&o, "  ");
@@ -160,14 +197,14 @@ render_console(const struct msg *m, bool color)
 			}
 			break;
 		case MSG_BUTTONS:
-			puts_(&o, dim);
+			attr(&o, dim);
 			for (size_t j = 0; j < p->nitems; j++) {
 				puts_(&o, j ? "  " : "");
 				puts_(&o, "[");
 				wrap(&o, p->items[j].detail ? p->items[j].detail : p->items[j].label, 0);
 				puts_(&o, "]");
 			}
-			puts_(&o, off);
+			attr(&o, off);
 			puts_(&o, "\n");
 			break;
 		}

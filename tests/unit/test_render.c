@@ -33,6 +33,14 @@ test_layout(void **state)
 	assert_non_null(strstr(s, "\033[1mScore 72/100 (good)\033[0m"));
 	free(s);
 	msg_free(m);
+	/* colour codes take no columns: a coloured title wraps like a plain one */
+	m = msg_new();
+	msg_add(m, MSG_TITLE, "%s", "aaaaaaaaa bbbbbbbbb ccccccccc ddddddddd eeeeeeeee "
+	    "fffffffff ggggggggg hhhhhh");	/* 76 columns */
+	s = render_console(m, true);
+	assert_ptr_equal(strchr(s, '\n'), s + strlen(s) - 1);	/* one line */
+	free(s);
+	msg_free(m);
 	msg_free(NULL);
 }
 
@@ -69,10 +77,12 @@ test_user_text_cannot_drive_the_terminal(void **state)
 
 	(void)state;
 	msg_add(m, MSG_LIST, "Covered");
-	msg_add_item(m, "x", "\033[2J\033]0;pwned\007 \xff ok");
+	msg_add_item(m, "x", "\033[2J\033]0;pwned\007 \xc2\x9b" "2J \xe2\x80\xae" "evil \xff ok");
 	s = render_console(m, false);
 	assert_null(strchr(s, '\033'));
 	assert_null(strchr(s, '\007'));
+	assert_null(strstr(s, "\xc2\x9b"));		/* C1 CSI */
+	assert_null(strstr(s, "\xe2\x80\xae"));	/* right-to-left override */
 	assert_non_null(strstr(s, "\xef\xbf\xbd ok"));
 	free(s);
 	msg_free(m);
