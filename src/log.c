@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static const char *progname = "drilld";
 static enum log_level min_level = LOGL_INFO;
@@ -18,12 +19,35 @@ static int journal = -1;
 static const char *const names[] = {"debug", "info", "notice", "warning", "error"};
 static const int priorities[] = {7, 6, 5, 4, 3};
 
+/*
+ * True when stderr is the journal's stream: JOURNAL_STREAM holds its
+ * "device:inode", and a terminal that merely inherited the variable from a
+ * desktop session does not match it.
+ */
+static int
+stderr_is_journal(void)
+{
+	const char *v = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat sb;
+	char *end;
+
+	if (v == NULL || fstat(2, &sb) < 0)
+		return 0;
+	dev = strtoull(v, &end, 10);
+	if (*end != ':')
+		return 0;
+	ino = strtoull(end + 1, &end, 10);
+	return *end == '\0' && (unsigned long long)sb.st_dev == dev &&
+	    (unsigned long long)sb.st_ino == ino;
+}
+
 void
 log_init(const char *name, enum log_level level)
 {
 	progname = name;
 	min_level = level;
-	journal = getenv("JOURNAL_STREAM") != NULL;
+	journal = stderr_is_journal();
 }
 
 void
@@ -67,7 +91,7 @@ vlog(enum log_level level, int errnum, const char *fmt, va_list ap)
 	if (level < min_level)
 		return;
 	if (journal < 0)
-		journal = getenv("JOURNAL_STREAM") != NULL;
+		journal = stderr_is_journal();
 	n = vsnprintf(line, sizeof(line), fmt, ap);
 	if (n < 0)
 		return;

@@ -3,9 +3,9 @@
  *
  * One shape everywhere: a short message, then key=value fields, e.g.
  *   log_info("question posted conversation=%s question=%s", conv, id);
- * Lines go to stderr as "drilld: LEVEL: message". Under systemd (when
- * JOURNAL_STREAM is set) each line starts with the journald priority prefix
- * "<N>" instead. Tokens and signatures are never passed to these functions;
+ * Lines go to stderr as "drilld: LEVEL: message". Under systemd (when stderr
+ * is the stream JOURNAL_STREAM names) each line starts with the journald
+ * priority prefix "<N>" instead. Tokens and signatures are never passed to these functions;
  * answer text only to log_debug.
  *
  * Library modules (store, bank, scorer, config, text) never log: they fill
