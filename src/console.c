@@ -47,6 +47,7 @@ struct console {
 	char *ans;		/* the answer being typed */
 	size_t anslen, anscap;
 	int in_answer;
+	char *person;		/* owned copy of o.person */
 };
 
 static int
@@ -269,6 +270,12 @@ console_new(uv_loop_t *loop, const struct console_opts *opts)
 		return NULL;
 	c->loop = loop;
 	c->o = *opts;
+	/* the person outlives a config reload */
+	if ((c->person = strdup(opts->person)) == NULL) {
+		free(c);
+		return NULL;
+	}
+	c->o.person = c->person;
 	return c;
 }
 
@@ -340,6 +347,7 @@ console_free(struct console *c)
 		return;
 	free(c->line);
 	free(c->ans);
+	free(c->person);
 	free(c);
 }
 

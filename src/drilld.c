@@ -30,7 +30,9 @@ struct drilld {
 	struct bank *bank;
 	struct engine *engine;
 	uv_loop_t *loop;
-	uv_signal_t sigint, sigterm;
+	uv_signal_t sigint, sigterm, sighup;
+	const char *config_path;
+	int level_given;
 	struct console *console;
 	int stopping;
 };
@@ -79,6 +81,53 @@ stop(struct drilld *d)
 		console_stop(d->console);
 	uv_close((uv_handle_t *)&d->sigint, NULL);
 	uv_close((uv_handle_t *)&d->sigterm, NULL);
+	uv_close((uv_handle_t *)&d->sighup, NULL);
+}
+
+/*
+ * SIGHUP: load the config and the banks anew into temporaries and swap them
+ * in only when both loaded cleanly; otherwise log why and keep running on
+ * the old ones. state_dir, store and console settings take effect at the
+ * next start.
+ */
+static void
+on_sighup(uv_signal_t *h, int signum)
+{
+	struct drilld *d = h->data;
+	struct config cfg;
+	struct drill_errors errs = {0};
+	struct bank *bank = NULL;
+	int rc;
+
+	(void)signum;
+	memset(&cfg, 0, sizeof(cfg));
+	rc = config_load(d->config_path, &cfg, &errs);
+	for (size_t i = 0; i < errs.n; i++)
+		log_error("%s", errs.lines[i]);
+	drill_errors_free(&errs);
+	if (rc != 0) {
+		log_error("reload refused: the new configuration has problems; still "
+		    "running on the old one config=%s", d->config_path);
+		return;
+	}
+	rc = bank_load((const char *const *)cfg.banks, cfg.nbanks, &bank, &errs);
+	for (size_t i = 0; i < errs.n; i++)
+		log_error("%s", errs.lines[i]);
+	drill_errors_free(&errs);
+	if (rc != 0 || engine_set_bank(d->engine, bank) != 0) {
+		log_error("reload refused: the banks did not load; still running on "
+		    "the old ones");
+		bank_free(bank);
+		config_free(&cfg);
+		return;
+	}
+	bank_free(d->bank);
+	d->bank = bank;
+	config_free(&d->cfg);
+	d->cfg = cfg;		/* the engine reads it through the same pointer */
+	if (!d->level_given)
+		log_set_level(d->cfg.log_level);
+	log_info("reloaded config=%s questions=%zu", d->config_path, bank_count(bank));
 }
 
 static void
@@ -162,6 +211,8 @@ main(int argc, char **argv)
 	}
 	if (config_path == NULL)
 		config_path = config_default_path();
+	d.config_path = config_path;
+	d.level_given = level_given;
 
 	/* Configuration: every problem at once, then stop. */
 	rc = config_load(config_path, &d.cfg, &cerrs);
@@ -183,7 +234,9 @@ main(int argc, char **argv)
 
 	if (make_dirs(d.cfg.state_dir) < 0)
 		fatal("cannot create state directory state_dir=%s", d.cfg.state_dir);
-	snprintf(dbpath, sizeof(dbpath), "%s/drilld.db", d.cfg.state_dir);
+	if ((size_t)snprintf(dbpath, sizeof(dbpath), "%s/drilld.db", d.cfg.state_dir) >=
+	    sizeof(dbpath))
+		fatalx("state_dir is too long state_dir=%s", d.cfg.state_dir);
 	if ((rc = store_open(dbpath, 0, d.cfg.store.busy_timeout_ms, &d.store, err)) != 0)
 		fatalx("cannot open the database: %s", err);
 
@@ -210,9 +263,11 @@ main(int argc, char **argv)
 	d.loop = uv_default_loop();
 	uv_signal_init(d.loop, &d.sigint);
 	uv_signal_init(d.loop, &d.sigterm);
-	d.sigint.data = d.sigterm.data = &d;
+	uv_signal_init(d.loop, &d.sighup);
+	d.sigint.data = d.sigterm.data = d.sighup.data = &d;
 	uv_signal_start(&d.sigint, on_signal, SIGINT);
 	uv_signal_start(&d.sigterm, on_signal, SIGTERM);
+	uv_signal_start(&d.sighup, on_sighup, SIGHUP);
 
 	if (console) {
 		struct console_opts co = {

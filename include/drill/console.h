@@ -28,7 +28,7 @@ typedef void (*console_event_fn)(void *arg, const struct platform_event *ev);
 typedef void (*console_done_fn)(void *arg);
 
 struct console_opts {
-	const char *person;	/* "console:local": both the user and the conversation */
+	const char *person;	/* "console:local": the user and the conversation (copied) */
 	bool color;		/* ANSI colours in replies */
 	size_t max_answer;	/* bytes kept of one answer */
 	console_event_fn on_event;

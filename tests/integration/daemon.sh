@@ -69,6 +69,37 @@ for sig in TERM INT; do
 done
 [ -f "$tmp/state/drilld.db" ] || fail "no database created"
 
+# SIGHUP reloads the config and banks; a broken one is refused and the old
+# one keeps running.
+mkdir "$tmp/banks"
+cp "$top/tests/data/mini.json" "$tmp/banks/"
+cat > "$tmp/hup.conf" <<CONF
+state_dir = "state3";
+banks = [ "banks" ];
+CONF
+"$DRILLD" -c "$tmp/hup.conf" --log-level info > "$tmp/out" 2> "$tmp/err" &
+pid=$!
+wait_for() {
+	i=0
+	until grep -q "$1" "$tmp/err"; do
+		i=$((i + 1)); [ $i -lt 100 ] || fail "waited in vain for \"$1\""; sleep 0.05
+	done
+}
+wait_for "drilld starting"
+grep -q "questions=3" "$tmp/err" || fail "expected 3 questions at start"
+cp "$top/questions/backend.json" "$tmp/banks/"
+kill -HUP "$pid"
+wait_for "reloaded config=.* questions=1[0-9]"
+echo 'log_level = "loud";' >> "$tmp/hup.conf"
+kill -HUP "$pid"
+wait_for "reload refused: the new configuration has problems"
+grep -q "hup.conf:3: log_level" "$tmp/err" || fail "reload problem not named"
+kill -0 "$pid" || fail "drilld died on a broken reload"
+kill -TERM "$pid"
+set +e; wait "$pid"; rc=$?; set -e
+pid=""
+[ "$rc" -eq 0 ] || fail "exit $rc after reloads"
+
 # A database from a newer drilld is refused, clearly, and left alone.
 if command -v sqlite3 >/dev/null 2>&1; then
 	sqlite3 "$tmp/state/drilld.db" "PRAGMA user_version = 99;"
