@@ -558,7 +558,7 @@ load_file(struct bank *b, const char *path, struct drill_errors *errs)
 	json_tokener *tok = NULL;
 	json_object *root = NULL, *v, *qs;
 	struct ctx c = {.errs = errs, .file = path};
-	size_t len = 0, nq;
+	size_t len = 0, nq, bom;
 	char *buf, *file;
 	char **files;
 	int rc = DRILL_EINVAL;
@@ -580,18 +580,20 @@ load_file(struct bank *b, const char *path, struct drill_errors *errs)
 		goto done;
 	}
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-	root = json_tokener_parse_ex(tok, buf, (int)len);
+	/* a UTF-8 byte order mark, as some editors write, is not JSON: skip it */
+	bom = len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
+	root = json_tokener_parse_ex(tok, buf + bom, (int)(len - bom));
 	if (root == NULL || json_tokener_get_error(tok) != json_tokener_success) {
 		enum json_tokener_error je = json_tokener_get_error(tok);
 		int line = 1;
-		for (size_t i = 0; i < json_tokener_get_parse_end(tok) && i < len; i++)
+		for (size_t i = bom; i < bom + json_tokener_get_parse_end(tok) && i < len; i++)
 			line += buf[i] == '\n';
 		drill_errors_add(errs, "%s:%d: invalid JSON: %s", path, line,
 		    je == json_tokener_continue ? "unexpected end of file" :
 		    json_tokener_error_desc(je));
 		goto done;
 	}
-	for (size_t i = json_tokener_get_parse_end(tok); i < len; i++) {
+	for (size_t i = bom + json_tokener_get_parse_end(tok); i < len; i++) {
 		if (buf[i] != ' ' && buf[i] != '\n' && buf[i] != '\t' && buf[i] != '\r') {
 			drill_errors_add(errs, "%s: invalid JSON: trailing data after the bank object", path);
 			goto done;

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "drill/command.h"
+#include "drill/log.h"
 #include "drill/render.h"
 
 #define READ_CHUNK 65536
@@ -218,10 +219,13 @@ read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 {
 	struct console *c = s->data;
 
-	if (n > 0)
+	if (n > 0) {
 		feed(c, buf->base, (size_t)n);
-	else if (n < 0)
-		at_eof(c);	/* UV_EOF, or a read error: either way the session ends */
+	} else if (n < 0) {
+		if (n != UV_EOF)
+			log_warnx("cannot read standard input: %s", uv_strerror((int)n));
+		at_eof(c);
+	}
 }
 
 static void fs_read_next(struct console *c);
@@ -245,6 +249,8 @@ fs_read_cb(uv_fs_t *req)
 		if (!c->done)
 			fs_read_next(c);
 	} else {
+		if (n < 0)
+			log_warnx("cannot read standard input: %s", uv_strerror((int)n));
 		at_eof(c);
 	}
 }
@@ -362,6 +368,10 @@ console_reply(void *arg, const struct platform_event *ev, const struct msg *m)
 		return;
 	fputs(s, stdout);
 	fputs("\n", stdout);
-	fflush(stdout);
 	free(s);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		/* nobody reads the replies any more: stop taking answers */
+		log_warn("cannot write to standard output");
+		finish(c);
+	}
 }

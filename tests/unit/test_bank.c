@@ -84,6 +84,20 @@ test_valid_minimal_bank(void **state)
 }
 
 static void
+test_byte_order_mark_skipped(void **state)
+{
+	const char *p = write_file("bom.json", "\xef\xbb\xbf{\"format\":1,\"questions\":[" Q("t.bom", "") "]}\n");
+	struct bank *b = NULL;
+	struct drill_errors e;
+
+	(void)state;
+	assert_int_equal(bank_load(&p, 1, &b, &e), 0);
+	assert_non_null(bank_find(b, "t.bom"));
+	bank_free(b);
+	drill_errors_free(&e);
+}
+
+static void
 test_every_problem_named(void **state)
 {
 	const char *p = write_file("bad.json", "{\"format\":1,\"questions\":["
@@ -226,6 +240,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_loads_shipped_bank),
 		cmocka_unit_test(test_valid_minimal_bank),
+		cmocka_unit_test(test_byte_order_mark_skipped),
 		cmocka_unit_test(test_every_problem_named),
 		cmocka_unit_test(test_duplicate_across_files_and_bad_json),
 		cmocka_unit_test(test_structure_and_version),
