@@ -122,10 +122,60 @@ static const char *const migrations[] = {
 	"  created_at INTEGER NOT NULL"
 	");"
 	"CREATE INDEX disputes_answer ON disputes (answer_id);",
+
+	/* 1 -> 2: the outbox. One row per outbound chat message, written
+	 * before the send. Times are Unix milliseconds. A destination's head
+	 * is its pending (queued or sending) row of lowest id; outbox_pending
+	 * makes finding every head a skip-scan and outbox_state serves the
+	 * counts, the failed list and recovery. */
+	"CREATE TABLE outbox ("
+	"  id INTEGER PRIMARY KEY,"
+	"  platform TEXT NOT NULL,"
+	"  destination TEXT NOT NULL,"
+	"  idem_key TEXT NOT NULL UNIQUE,"
+	"  payload TEXT NOT NULL,"
+	"  state TEXT NOT NULL DEFAULT 'queued'"
+	"    CHECK (state IN ('queued', 'sending', 'sent', 'failed')),"
+	"  attempts INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),"
+	"  next_at INTEGER NOT NULL,"
+	"  created_at INTEGER NOT NULL,"
+	"  sent_at INTEGER,"
+	"  platform_message_id TEXT,"
+	"  last_error TEXT"
+	");"
+	"CREATE INDEX outbox_pending ON outbox (destination, id)"
+	"  WHERE state IN ('queued', 'sending');"
+	"CREATE INDEX outbox_state ON outbox (state, id);",
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == STORE_SCHEMA_VERSION,
     "one migration script per schema version");
+
+/*
+ * The outbox's statements. OUTBOX_COLS is a whole row in the order
+ * read_outbox_row reads it (state as its enum number). OUTBOX_HEADS lists
+ * every destination with a pending row, one index seek each (a recursive
+ * skip-scan of outbox_pending), so finding the due heads costs one seek
+ * per destination however long the queues are; OUTBOX_HEAD_ID is the
+ * oldest pending row of heads.dst. INDEXED BY, because without ANALYZE
+ * statistics the planner prefers outbox_state and scans every pending row
+ * once per destination.
+ */
+#define OUTBOX_PENDING "state IN ('queued', 'sending')"
+#define OUTBOX_COLS \
+	"o.id, o.platform, o.destination, o.idem_key, o.payload," \
+	" CASE o.state WHEN 'queued' THEN 0 WHEN 'sending' THEN 1" \
+	" WHEN 'sent' THEN 2 ELSE 3 END, o.attempts, o.next_at, o.created_at," \
+	" o.sent_at, o.platform_message_id, o.last_error"
+#define OUTBOX_BY_PENDING "outbox INDEXED BY outbox_pending WHERE " OUTBOX_PENDING
+#define OUTBOX_HEADS \
+	"WITH RECURSIVE heads (dst) AS (" \
+	" SELECT min(destination) FROM " OUTBOX_BY_PENDING \
+	" UNION ALL" \
+	" SELECT (SELECT min(destination) FROM " OUTBOX_BY_PENDING \
+	"  AND destination > heads.dst) FROM heads WHERE heads.dst IS NOT NULL) "
+#define OUTBOX_HEAD_ID \
+	"(SELECT min(id) FROM " OUTBOX_BY_PENDING " AND destination = heads.dst)"
 
 /* Every statement the store runs after open; prepared once. */
 enum stmt_id {
@@ -156,6 +206,18 @@ enum stmt_id {
 	S_PERSON_QUESTIONS,
 	S_PERSON_QSTATS,
 	S_DISPUTE_INSERT,
+	S_OUTBOX_INSERT,
+	S_OUTBOX_GET,
+	S_OUTBOX_DUE,
+	S_OUTBOX_NEXT_AT,
+	S_OUTBOX_SENDING,
+	S_OUTBOX_SENT,
+	S_OUTBOX_RESCHEDULE,
+	S_OUTBOX_FAIL,
+	S_OUTBOX_FAILED,
+	S_OUTBOX_REQUEUE,
+	S_OUTBOX_COUNTS,
+	S_OUTBOX_RECOVER,
 	S_COUNT
 };
 
@@ -250,6 +312,50 @@ static const struct {
 	[S_DISPUTE_INSERT] = {
 		"INSERT INTO disputes (answer_id, reason, created_at)"
 		" VALUES (?1, ?2, ?3) RETURNING id", true},
+	/* The key is 128 random bits from SQLite's generator (seeded by the
+	 * OS), so it stays unique across restores from a backup, where ids
+	 * are reused. */
+	[S_OUTBOX_INSERT] = {
+		"INSERT INTO outbox (platform, destination, idem_key, payload,"
+		" next_at, created_at)"
+		" VALUES (?1, ?2, lower(hex(randomblob(16))), ?3, ?4, ?4)"
+		" RETURNING id, idem_key", true},
+	[S_OUTBOX_GET] = {
+		"SELECT " OUTBOX_COLS " FROM outbox o WHERE id = ?1", false},
+	[S_OUTBOX_DUE] = {
+		OUTBOX_HEADS "SELECT " OUTBOX_COLS " FROM heads"
+		" JOIN outbox o ON o.id = " OUTBOX_HEAD_ID
+		" WHERE o.next_at <= ?1 ORDER BY o.next_at, o.id LIMIT ?2", false},
+	[S_OUTBOX_NEXT_AT] = {
+		OUTBOX_HEADS "SELECT min(o.next_at) FROM heads"
+		" JOIN outbox o ON o.id = " OUTBOX_HEAD_ID
+		" WHERE o.next_at > ?1", false},
+	/* The claim: only a pending row that is due; the new next_at is when
+	 * the claim lapses. */
+	[S_OUTBOX_SENDING] = {
+		"UPDATE outbox SET state = 'sending', attempts = attempts + 1,"
+		" next_at = ?3 WHERE id = ?1 AND state IN ('queued', 'sending')"
+		" AND next_at <= ?2 RETURNING attempts", true},
+	[S_OUTBOX_SENT] = {
+		"UPDATE outbox SET state = 'sent', sent_at = ?2,"
+		" platform_message_id = ?3 WHERE id = ?1 AND state = 'sending'", true},
+	[S_OUTBOX_RESCHEDULE] = {
+		"UPDATE outbox SET state = 'queued', next_at = ?2, last_error = ?3,"
+		" attempts = max(attempts - ?4, 0)"
+		" WHERE id = ?1 AND state IN ('queued', 'sending')", true},
+	[S_OUTBOX_FAIL] = {
+		"UPDATE outbox SET state = 'failed', last_error = ?2"
+		" WHERE id = ?1 AND state IN ('queued', 'sending')", true},
+	[S_OUTBOX_FAILED] = {
+		"SELECT " OUTBOX_COLS " FROM outbox o WHERE state = 'failed'"
+		" ORDER BY id LIMIT ?1", false},
+	[S_OUTBOX_REQUEUE] = {
+		"UPDATE outbox SET state = 'queued', attempts = 0, next_at = ?2"
+		" WHERE id = ?1 AND state = 'failed'", true},
+	[S_OUTBOX_COUNTS] = {
+		"SELECT state, count(*) FROM outbox GROUP BY state", false},
+	[S_OUTBOX_RECOVER] = {
+		"UPDATE outbox SET next_at = ?1 WHERE state = 'sending'", true},
 };
 
 struct store {
@@ -1210,6 +1316,308 @@ store_dispute_add(struct store *st, int64_t answer_id, const char *reason,
 	if (id == NULL)
 		return DRILL_EINVAL;
 	return exec_stmt(st, S_DISPUTE_INSERT, id, "ItI", answer_id, reason, now);
+}
+
+/* ---- the outbox ---- */
+
+/* read_cols with the pointers in line. */
+static int
+read_row(sqlite3_stmt *s, const char *types, ...)
+{
+	va_list ap;
+	int ret;
+
+	va_start(ap, types);
+	ret = read_cols(s, types, ap);
+	va_end(ap);
+	return ret;
+}
+
+/* Reads s's current row (OUTBOX_COLS) into *r; on failure *r is cleared. */
+static int
+read_outbox_row(sqlite3_stmt *s, struct store_outbox_row *r)
+{
+	int state, ret;
+
+	memset(r, 0, sizeof *r);
+	ret = read_row(s, "IttttiiIIItt", &r->id, &r->platform, &r->destination,
+	    &r->idem_key, &r->payload, &state, &r->attempts, &r->next_at,
+	    &r->created_at, &r->sent_at, &r->platform_message_id,
+	    &r->last_error);
+	if (ret == DRILL_OK && (r->platform == NULL || r->destination == NULL ||
+	    r->idem_key == NULL || r->payload == NULL))
+		ret = DRILL_ENOMEM;	/* NOT NULL columns: a conversion failed */
+	if (ret != DRILL_OK) {
+		store_outbox_row_clear(r);
+		return ret;
+	}
+	r->state = (enum store_outbox_state)state;
+	return DRILL_OK;
+}
+
+/*
+ * Runs bound query s and appends every row to a new array (*rows, *n; the
+ * caller frees it with store_outbox_rows_free). Resets s.
+ */
+static int
+read_outbox_rows(sqlite3_stmt *s, struct store_outbox_row **rows, size_t *n)
+{
+	struct store_outbox_row *v = NULL, *nv;
+	size_t len = 0, cap = 0;
+	int rc, ret = DRILL_OK;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (len == cap) {
+			cap = cap == 0 ? 16 : cap * 2;
+			if ((nv = realloc(v, cap * sizeof *v)) == NULL) {
+				ret = DRILL_ENOMEM;
+				break;
+			}
+			v = nv;
+		}
+		if ((ret = read_outbox_row(s, &v[len])) != DRILL_OK)
+			break;
+		len++;
+	}
+	done(s);
+	if (ret == DRILL_OK && rc != SQLITE_DONE)
+		ret = map_rc(rc);
+	if (ret != DRILL_OK) {
+		store_outbox_rows_free(v, len);
+		return ret;
+	}
+	*rows = v;
+	*n = len;
+	return DRILL_OK;
+}
+
+/* Binds the limit as ?N: SIZE_MAX and anything over INT64_MAX mean "all". */
+static int64_t
+limit_arg(size_t limit)
+{
+	return (uint64_t)limit > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)limit;
+}
+
+int
+store_outbox_add(struct store *st, const char *platform, const char *destination,
+    const char *payload, int64_t now_ms, int64_t *id, char *key)
+{
+	sqlite3_stmt *s = stmt_get(st, S_OUTBOX_INSERT);
+	const unsigned char *k;
+	int ret, rc;
+
+	if (s == NULL || platform == NULL || destination == NULL ||
+	    payload == NULL || id == NULL)
+		return DRILL_EINVAL;
+	if ((ret = bind_args(s, "tttI", platform, destination, payload,
+	    now_ms)) != DRILL_OK)
+		return ret;
+	if ((rc = sqlite3_step(s)) != SQLITE_ROW) {
+		done(s);
+		return map_rc(rc);
+	}
+	*id = sqlite3_column_int64(s, 0);
+	k = sqlite3_column_text(s, 1);
+	if (key != NULL)
+		snprintf(key, STORE_OUTBOX_KEYLEN, "%s", k != NULL ? (const char *)k : "");
+	/* Step to the end: the INSERT completes (and, outside a transaction,
+	 * commits) only then. */
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		;
+	done(s);
+	if (rc != SQLITE_DONE)
+		return map_rc(rc);
+	return k == NULL ? DRILL_ENOMEM : DRILL_OK;
+}
+
+int
+store_outbox_get(struct store *st, int64_t id, struct store_outbox_row *out)
+{
+	sqlite3_stmt *s;
+	int ret;
+
+	if (out == NULL)
+		return DRILL_EINVAL;
+	memset(out, 0, sizeof *out);
+	if ((ret = row_by_id(st, S_OUTBOX_GET, id, &s)) != DRILL_OK)
+		return ret;
+	ret = read_outbox_row(s, out);
+	done(s);
+	return ret;
+}
+
+int
+store_outbox_due(struct store *st, int64_t now_ms, size_t limit,
+    struct store_outbox_row **rows, size_t *n)
+{
+	sqlite3_stmt *s = stmt_get(st, S_OUTBOX_DUE);
+	int ret;
+
+	if (rows == NULL || n == NULL)
+		return DRILL_EINVAL;
+	*rows = NULL;
+	*n = 0;
+	if ((ret = bind_args(s, "II", now_ms, limit_arg(limit))) != DRILL_OK)
+		return ret;
+	return read_outbox_rows(s, rows, n);
+}
+
+int
+store_outbox_next_at(struct store *st, int64_t after_ms, int64_t *at)
+{
+	sqlite3_stmt *s = stmt_get(st, S_OUTBOX_NEXT_AT);
+	int ret;
+
+	if (at == NULL)
+		return DRILL_EINVAL;
+	if ((ret = bind_args(s, "I", after_ms)) != DRILL_OK ||
+	    (ret = step_row(s)) != DRILL_OK)
+		return ret;
+	/* An aggregate always answers one row: NULL when nothing matched. */
+	ret = sqlite3_column_type(s, 0) == SQLITE_NULL ? DRILL_ENOTFOUND : DRILL_OK;
+	*at = sqlite3_column_int64(s, 0);
+	done(s);
+	return ret;
+}
+
+/*
+ * An autocommit UPDATE: with synchronous=FULL the claim is on disk when
+ * this returns, before the caller starts the send. Refused inside
+ * store_begin, where it would not be committed yet.
+ */
+int
+store_outbox_mark_sending(struct store *st, int64_t id, int64_t now_ms,
+    int64_t claim_until_ms, int *attempts)
+{
+	sqlite3_stmt *s = stmt_get(st, S_OUTBOX_SENDING);
+	bool returned;
+	int64_t v = 0;
+	int ret;
+
+	if (s == NULL || st->in_tx || attempts == NULL)
+		return DRILL_EINVAL;
+	if ((ret = bind_args(s, "III", id, now_ms, claim_until_ms)) != DRILL_OK ||
+	    (ret = step_write(s, &v, &returned)) != DRILL_OK)
+		return ret;
+	if (!returned)
+		return DRILL_ENOTFOUND;
+	*attempts = v > INT_MAX ? INT_MAX : (int)v;
+	return DRILL_OK;
+}
+
+int
+store_outbox_mark_sent(struct store *st, int64_t id, int64_t now_ms,
+    const char *platform_message_id)
+{
+	return update_one(st, S_OUTBOX_SENT, "IIt", id, now_ms,
+	    platform_message_id);
+}
+
+int
+store_outbox_reschedule(struct store *st, int64_t id, int64_t next_at_ms,
+    const char *error, bool refund_attempt)
+{
+	return update_one(st, S_OUTBOX_RESCHEDULE, "IItb", id, next_at_ms, error,
+	    refund_attempt);
+}
+
+int
+store_outbox_mark_failed(struct store *st, int64_t id, const char *reason)
+{
+	return update_one(st, S_OUTBOX_FAIL, "It", id, reason);
+}
+
+int
+store_outbox_failed(struct store *st, size_t limit,
+    struct store_outbox_row **rows, size_t *n)
+{
+	sqlite3_stmt *s = stmt_get(st, S_OUTBOX_FAILED);
+	int ret;
+
+	if (rows == NULL || n == NULL)
+		return DRILL_EINVAL;
+	*rows = NULL;
+	*n = 0;
+	if ((ret = bind_args(s, "I", limit_arg(limit))) != DRILL_OK)
+		return ret;
+	return read_outbox_rows(s, rows, n);
+}
+
+int
+store_outbox_requeue(struct store *st, int64_t id, int64_t now_ms)
+{
+	return update_one(st, S_OUTBOX_REQUEUE, "II", id, now_ms);
+}
+
+int
+store_outbox_counts(struct store *st, struct store_outbox_counts *out)
+{
+	sqlite3_stmt *s = stmt_get(st, S_OUTBOX_COUNTS);
+	const char *state;
+	int64_t c;
+	int rc;
+
+	if (out == NULL)
+		return DRILL_EINVAL;
+	memset(out, 0, sizeof *out);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		state = (const char *)sqlite3_column_text(s, 0);
+		c = sqlite3_column_int64(s, 1);
+		if (state == NULL) {
+			rc = SQLITE_NOMEM;	/* the column is NOT NULL */
+			break;
+		}
+		if (strcmp(state, "queued") == 0)
+			out->queued = c;
+		else if (strcmp(state, "sending") == 0)
+			out->sending = c;
+		else if (strcmp(state, "sent") == 0)
+			out->sent = c;
+		else
+			out->failed = c;
+	}
+	done(s);
+	return rc == SQLITE_DONE ? DRILL_OK : map_rc(rc);
+}
+
+/*
+ * Only for a store whose 'sending' rows no other process is sending: today
+ * the one daemon at start-up. (Several instances sharing a database would
+ * instead let each claim lapse.)
+ */
+int
+store_outbox_recover(struct store *st, int64_t now_ms, int64_t *n)
+{
+	int ret;
+
+	ret = exec_stmt(st, S_OUTBOX_RECOVER, NULL, "I", now_ms);
+	if (ret == DRILL_OK && n != NULL)
+		*n = sqlite3_changes(st->db);
+	return ret;
+}
+
+void
+store_outbox_row_clear(struct store_outbox_row *r)
+{
+	if (r == NULL)
+		return;
+	free(r->platform);
+	free(r->destination);
+	free(r->idem_key);
+	free(r->payload);
+	free(r->platform_message_id);
+	free(r->last_error);
+	memset(r, 0, sizeof *r);
+}
+
+void
+store_outbox_rows_free(struct store_outbox_row *rows, size_t n)
+{
+	if (rows == NULL)
+		return;
+	for (size_t i = 0; i < n; i++)
+		store_outbox_row_clear(&rows[i]);
+	free(rows);
 }
 
 /* Removes a side file of path ("-wal", "-shm", "-journal"); ENOENT is fine. */

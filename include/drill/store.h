@@ -12,6 +12,9 @@
  * local calendar (days since 1970-01-01 there), computed by the caller, so
  * that the store knows nothing of time zones.
  *
+ * The outbox is the exception: its times are Unix milliseconds, because
+ * sends are paced in milliseconds.
+ *
  * Strings in out-structs are owned by the struct and released by the
  * matching _clear function. Every function returns 0 or a DRILL_E* code;
  * DRILL_ENOTFOUND where a lookup finds nothing.
@@ -25,7 +28,7 @@
 #include "drill/common.h"
 
 /* The schema version this binary writes (PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 enum store_flags {
 	STORE_READONLY = 1u << 0	/* open read-only: no migrations, no writes */
@@ -161,6 +164,108 @@ int store_person_question_stats(struct store *st, int64_t person,
 /* Stores a dispute of an answer's score; *id receives its row id. */
 int store_dispute_add(struct store *st, int64_t answer_id, const char *reason,
     int64_t now, int64_t *id) DRILL_WUR;
+
+/*
+ * The outbox: one row per outbound chat message, stored before it is sent
+ * (design.md, "outbox"). The payload is the platform-rendered message,
+ * opaque here. A row goes queued -> sending -> sent, or back to queued
+ * (rescheduled), or to failed; a failed row can be re-queued. The rows of
+ * one destination are sent in id order: a destination's "head" is its
+ * pending (queued or sending) row of lowest id, and only heads are handed
+ * out as due. The SQL stays in the store, so that a PostgreSQL store can
+ * answer the same calls (claiming with FOR UPDATE SKIP LOCKED).
+ */
+enum store_outbox_state {
+	STORE_OUTBOX_QUEUED = 0,
+	STORE_OUTBOX_SENDING = 1,	/* claimed; the send may have happened */
+	STORE_OUTBOX_SENT = 2,
+	STORE_OUTBOX_FAILED = 3
+};
+
+/* Size of an idempotency key buffer: 32 hex digits and the NUL. */
+#define STORE_OUTBOX_KEYLEN 33
+
+struct store_outbox_row {
+	int64_t id;
+	char *platform;		/* "slack", "matrix", "console" */
+	char *destination;	/* conversation name, "slack:C0123ABCD" */
+	char *idem_key;		/* unique; the same on every attempt */
+	char *payload;
+	enum store_outbox_state state;
+	int attempts;		/* sends started (a rate-limited one is given back) */
+	int64_t next_at;	/* not sent before; for 'sending', when the claim lapses */
+	int64_t created_at;
+	int64_t sent_at;	/* 0 until sent */
+	char *platform_message_id;	/* the platform's id once sent, or NULL */
+	char *last_error;	/* the latest failure, or NULL */
+};
+
+struct store_outbox_counts {
+	int64_t queued, sending, sent, failed;
+};
+
+/*
+ * Queues a message: state queued, due at now_ms, with a fresh random
+ * idempotency key. *id receives the row id and key (when not NULL, a
+ * buffer of STORE_OUTBOX_KEYLEN bytes) the key. Works inside store_begin,
+ * so a reply can be stored in the transaction of what caused it.
+ */
+int store_outbox_add(struct store *st, const char *platform,
+    const char *destination, const char *payload, int64_t now_ms,
+    int64_t *id, char *key) DRILL_WUR;
+/* Reads row id into *out (caller clears); DRILL_ENOTFOUND if absent. */
+int store_outbox_get(struct store *st, int64_t id,
+    struct store_outbox_row *out) DRILL_WUR;
+/*
+ * The heads that are due (next_at <= now_ms), at most limit of them,
+ * earliest next_at first. *rows is a new array of *n rows, the caller's
+ * (store_outbox_rows_free); an empty answer is 0 with *n == 0.
+ */
+int store_outbox_due(struct store *st, int64_t now_ms, size_t limit,
+    struct store_outbox_row **rows, size_t *n) DRILL_WUR;
+/* The earliest next_at after after_ms of any head; DRILL_ENOTFOUND if none. */
+int store_outbox_next_at(struct store *st, int64_t after_ms, int64_t *at) DRILL_WUR;
+/*
+ * Claims row id for a send: state sending, attempts + 1 (the new count in
+ * *attempts), next_at = claim_until_ms (when another sender may take it
+ * over). Only a pending row due at now_ms: DRILL_ENOTFOUND otherwise.
+ * Commits on its own before it returns, so the claim is durable before
+ * the send starts; DRILL_EINVAL inside store_begin.
+ */
+int store_outbox_mark_sending(struct store *st, int64_t id, int64_t now_ms,
+    int64_t claim_until_ms, int *attempts) DRILL_WUR;
+/* A claimed row was sent: state sent, sent_at, the platform's id (or NULL). */
+int store_outbox_mark_sent(struct store *st, int64_t id, int64_t now_ms,
+    const char *platform_message_id) DRILL_WUR;
+/*
+ * A pending row waits: state queued, next_at, last_error = error; with
+ * refund_attempt the attempt just made is given back (attempts - 1).
+ */
+int store_outbox_reschedule(struct store *st, int64_t id, int64_t next_at_ms,
+    const char *error, bool refund_attempt) DRILL_WUR;
+/* A pending row failed for good: state failed, last_error = reason. */
+int store_outbox_mark_failed(struct store *st, int64_t id,
+    const char *reason) DRILL_WUR;
+/* The failed rows, oldest first, at most limit; as store_outbox_due. */
+int store_outbox_failed(struct store *st, size_t limit,
+    struct store_outbox_row **rows, size_t *n) DRILL_WUR;
+/*
+ * A failed row is queued again, due at now_ms, attempts back to 0, same
+ * key; DRILL_ENOTFOUND unless row id exists and failed.
+ */
+int store_outbox_requeue(struct store *st, int64_t id, int64_t now_ms) DRILL_WUR;
+/* The number of rows in each state. */
+int store_outbox_counts(struct store *st, struct store_outbox_counts *out) DRILL_WUR;
+/*
+ * At start-up: every row left 'sending' (its send may have happened) is
+ * due again at now_ms, keeping its state, attempts and key; *n (may be
+ * NULL) receives how many. Only while nobody else is sending them.
+ */
+int store_outbox_recover(struct store *st, int64_t now_ms, int64_t *n) DRILL_WUR;
+/* Releases a row's strings; NULL does nothing. */
+void store_outbox_row_clear(struct store_outbox_row *r);
+/* Releases an array from store_outbox_due or _failed; NULL does nothing. */
+void store_outbox_rows_free(struct store_outbox_row *rows, size_t n);
 
 /*
  * Copies the live database to dest with SQLite's online backup API, into a

@@ -1,7 +1,8 @@
 /*
  * test_store.c - unit tests of the store against real SQLite files in a
  * temporary directory: schema versions and migrations, every table's round
- * trip, the streak arithmetic, read-only opens and the online backup.
+ * trip, the streak arithmetic, the outbox's queue, read-only opens and the
+ * online backup.
  * The test talks to SQLite directly (sqlite3.h) only to set up or inspect
  * databases behind the store's back.
  */
@@ -259,6 +260,8 @@ test_fresh_db_version_and_wal(void **state)
 	assert_int_equal(raw_int(fx->db, "SELECT count(*) FROM sqlite_master"
 	    " WHERE type = 'table' AND name IN ('people', 'conversations',"
 	    " 'deliveries', 'answers', 'practice', 'progress', 'disputes')"), 7);
+	assert_int_equal(raw_int(fx->db, "SELECT count(*) FROM sqlite_master"
+	    " WHERE name IN ('outbox', 'outbox_pending', 'outbox_state')"), 3);
 
 	/* Foreign keys are enforced: a delivery to no conversation is refused. */
 	seed(st, "console:local", "q1", &person, &conv, &delivery);
@@ -380,6 +383,59 @@ test_migrate_from_empty_v0_file(void **state)
 	store_close(st);
 	assert_int_equal(raw_int(fx->db, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
 	assert_int_equal(raw_int(fx->db, "SELECT count(*) FROM people"), 1);
+}
+
+/*
+ * A version 1 database with data (what drilld 0.1 wrote: this schema
+ * without the outbox) migrates to version 2 in place: every row stays,
+ * the outbox appears, and the migration runs once.
+ */
+static void
+test_migrate_v1_to_v2_keeps_data(void **state)
+{
+	struct fx *fx = *state;
+	struct store *st = open_rw(fx->db);
+	struct store_answer a, out;
+	struct store_progress p;
+	int64_t person, conv, delivery, answer, id, found, cookie;
+
+	assert_int_equal(STORE_SCHEMA_VERSION, 2);
+	seed(st, "slack:U1", "q1", &person, &conv, &delivery);
+	a = answer_of(delivery, person, "q1", 77, 12);
+	assert_int_equal(store_answer_add(st, &a, &answer), 0);
+	assert_int_equal(store_dispute_add(st, answer, "unfair", 5, &id), 0);
+	store_close(st);
+	/* Back to version 1: migration 1 alone makes exactly this schema. */
+	raw_exec(fx->db, "DROP TABLE outbox; PRAGMA user_version = 1;");
+	assert_int_equal(raw_int(fx->db, "SELECT count(*) FROM sqlite_master"
+	    " WHERE name LIKE 'outbox%'"), 0);
+
+	st = open_rw(fx->db);
+	assert_int_equal(store_schema_version(st), 2);
+	assert_int_equal(store_person_find(st, "slack:U1", &found), 0);
+	assert_int_equal(found, person);
+	assert_int_equal(store_answer_get(st, answer, &out), 0);
+	assert_int_equal(out.score, 77);
+	assert_string_equal(out.text, "an answer");
+	store_answer_clear(&out);
+	assert_int_equal(store_progress_get(st, person, &p), 0);
+	assert_int_equal(p.answered, 1);
+	assert_int_equal(p.last_day, 12);
+	assert_int_equal(store_practice_set(st, person, conv, delivery), 0);
+	assert_int_equal(store_outbox_add(st, "slack", "slack:C1", "hi", 1000,
+	    &id, NULL), 0);
+	store_close(st);
+	assert_int_equal(raw_int(fx->db, "PRAGMA user_version"), 2);
+	assert_int_equal(raw_int(fx->db, "SELECT count(*) FROM disputes"), 1);
+	assert_int_equal(raw_int(fx->db, "SELECT count(*) FROM outbox"), 1);
+	assert_int_equal(raw_int(fx->db, "SELECT count(*) FROM sqlite_master"
+	    " WHERE name IN ('outbox_pending', 'outbox_state')"), 2);
+
+	/* Opening again migrates nothing. */
+	cookie = raw_int(fx->db, "PRAGMA schema_version");
+	st = open_rw(fx->db);
+	store_close(st);
+	assert_int_equal(raw_int(fx->db, "PRAGMA schema_version"), cookie);
 }
 
 static void
@@ -933,6 +989,261 @@ test_dispute_add(void **state)
 	    "SELECT count(*) FROM disputes WHERE reason IS NULL"), 1);
 }
 
+/* ---- the outbox ---- */
+
+static int64_t
+outbox_add(struct store *st, const char *dest, const char *payload, int64_t now,
+    char *key)
+{
+	int64_t id = 0;
+
+	assert_int_equal(store_outbox_add(st, "slack", dest, payload, now, &id,
+	    key), 0);
+	assert_true(id > 0);
+	return id;
+}
+
+/* The ids of the due rows at now (limit), in the order given. */
+static size_t
+due_ids(struct store *st, int64_t now, size_t limit, int64_t *ids, size_t max)
+{
+	struct store_outbox_row *rows = NULL;
+	size_t n = 0;
+
+	assert_int_equal(store_outbox_due(st, now, limit, &rows, &n), 0);
+	assert_true(n <= max);
+	for (size_t i = 0; i < n; i++)
+		ids[i] = rows[i].id;
+	store_outbox_rows_free(rows, n);
+	return n;
+}
+
+static void
+expect_counts(struct store *st, int64_t queued, int64_t sending, int64_t sent,
+    int64_t failed)
+{
+	struct store_outbox_counts c;
+
+	assert_int_equal(store_outbox_counts(st, &c), 0);
+	assert_int_equal(c.queued, queued);
+	assert_int_equal(c.sending, sending);
+	assert_int_equal(c.sent, sent);
+	assert_int_equal(c.failed, failed);
+}
+
+static void
+test_outbox_add_get_due(void **state)
+{
+	struct fx *fx = *state;
+	struct store *st = open_rw(fx->db);
+	char k1[STORE_OUTBOX_KEYLEN], k2[STORE_OUTBOX_KEYLEN];
+	struct store_outbox_row row;
+	int64_t a1, a2, b1, c1, ids[8], at;
+	size_t n;
+
+	a1 = outbox_add(st, "slack:CA", "{\"text\":\"één\"}", 1000, k1);
+	a2 = outbox_add(st, "slack:CA", "second to A", 900, k2);
+	b1 = outbox_add(st, "slack:CB", "to B", 1500, NULL);
+	c1 = outbox_add(st, "slack:CC", "to C", 500, NULL);
+	assert_int_equal(strlen(k1), 32);
+	assert_int_equal(strspn(k1, "0123456789abcdef"), 32);
+	assert_string_not_equal(k1, k2);
+	assert_true(a1 < a2 && a2 < b1 && b1 < c1);
+
+	assert_int_equal(store_outbox_get(st, a1, &row), 0);
+	assert_int_equal(row.id, a1);
+	assert_string_equal(row.platform, "slack");
+	assert_string_equal(row.destination, "slack:CA");
+	assert_string_equal(row.idem_key, k1);
+	assert_string_equal(row.payload, "{\"text\":\"één\"}");
+	assert_int_equal(row.state, STORE_OUTBOX_QUEUED);
+	assert_int_equal(row.attempts, 0);
+	assert_int_equal(row.next_at, 1000);
+	assert_int_equal(row.created_at, 1000);
+	assert_int_equal(row.sent_at, 0);
+	assert_null(row.platform_message_id);
+	assert_null(row.last_error);
+	store_outbox_row_clear(&row);
+	store_outbox_row_clear(NULL);
+	assert_int_equal(store_outbox_get(st, c1 + 10, &row), DRILL_ENOTFOUND);
+
+	/* One head per destination, the oldest row, earliest next_at first;
+	 * a2 is due earlier than a1 but waits behind it. */
+	n = due_ids(st, 2000, 10, ids, 8);
+	assert_int_equal(n, 3);
+	assert_int_equal(ids[0], c1);
+	assert_int_equal(ids[1], a1);
+	assert_int_equal(ids[2], b1);
+	assert_int_equal(due_ids(st, 1000, 10, ids, 8), 2);	/* B not yet */
+	assert_int_equal(due_ids(st, 2000, 1, ids, 8), 1);
+	assert_int_equal(ids[0], c1);
+	assert_int_equal(due_ids(st, 100, 10, ids, 8), 0);
+	assert_int_equal(store_outbox_next_at(st, 100, &at), 0);
+	assert_int_equal(at, 500);
+	assert_int_equal(store_outbox_next_at(st, 1200, &at), 0);
+	assert_int_equal(at, 1500);	/* a2 (900) is no head */
+	assert_int_equal(store_outbox_next_at(st, 1500, &at), DRILL_ENOTFOUND);
+
+	/* Missing strings are refused. */
+	assert_int_equal(store_outbox_add(st, "slack", NULL, "x", 1, &at, NULL),
+	    DRILL_EINVAL);
+	assert_int_equal(store_outbox_add(st, "slack", "slack:C", NULL, 1, &at,
+	    NULL), DRILL_EINVAL);
+
+	/* Inside a transaction the row comes and goes with it. */
+	assert_int_equal(store_begin(st), 0);
+	(void)outbox_add(st, "slack:CD", "rolled back", 1, NULL);
+	store_rollback(st);
+	expect_counts(st, 4, 0, 0, 0);
+	store_close(st);
+	assert_int_equal(raw_int(fx->db, "SELECT count(DISTINCT idem_key)"
+	    " FROM outbox"), 4);
+}
+
+static void
+test_outbox_lifecycle(void **state)
+{
+	struct fx *fx = *state;
+	struct store *st = open_rw(fx->db);
+	struct store_outbox_row row, *rows = NULL;
+	int64_t a1, a2, b1, ids[8], at;
+	int attempts = 0;
+	size_t n = 0;
+
+	a1 = outbox_add(st, "slack:CA", "a1", 1000, NULL);
+	a2 = outbox_add(st, "slack:CA", "a2", 1000, NULL);
+	b1 = outbox_add(st, "slack:CB", "b1", 1000, NULL);
+
+	/* Claiming: only when due, committed on its own. */
+	assert_int_equal(store_outbox_mark_sending(st, a1, 999, 5000, &attempts),
+	    DRILL_ENOTFOUND);
+	assert_int_equal(store_begin(st), 0);
+	assert_int_equal(store_outbox_mark_sending(st, a1, 1000, 5000, &attempts),
+	    DRILL_EINVAL);
+	store_rollback(st);
+	assert_int_equal(store_outbox_mark_sending(st, a1, 1000, 5000, &attempts), 0);
+	assert_int_equal(attempts, 1);
+	assert_int_equal(raw_int(fx->db, "SELECT attempts FROM outbox WHERE"
+	    " state = 'sending'"), 1);	/* visible to another connection */
+	expect_counts(st, 2, 1, 0, 0);
+	/* While claimed, A has nothing due (a2 waits behind a1). */
+	assert_int_equal(due_ids(st, 2000, 10, ids, 8), 1);
+	assert_int_equal(ids[0], b1);
+	assert_int_equal(store_outbox_next_at(st, 2000, &at), 0);
+	assert_int_equal(at, 5000);
+	/* The claim lapses: due again, for a second claim. */
+	assert_int_equal(due_ids(st, 5000, 10, ids, 8), 2);
+	assert_int_equal(ids[0], b1);
+	assert_int_equal(ids[1], a1);
+
+	/* A transient failure: back to queued, later. */
+	assert_int_equal(store_outbox_reschedule(st, a1, 3000, "HTTP 500", false), 0);
+	assert_int_equal(store_outbox_get(st, a1, &row), 0);
+	assert_int_equal(row.state, STORE_OUTBOX_QUEUED);
+	assert_int_equal(row.attempts, 1);
+	assert_int_equal(row.next_at, 3000);
+	assert_string_equal(row.last_error, "HTTP 500");
+	store_outbox_row_clear(&row);
+	/* A rate limit: the attempt is given back. */
+	assert_int_equal(store_outbox_mark_sending(st, a1, 3000, 9000, &attempts), 0);
+	assert_int_equal(attempts, 2);
+	assert_int_equal(store_outbox_reschedule(st, a1, 4000, "ratelimited", true), 0);
+	assert_int_equal(store_outbox_get(st, a1, &row), 0);
+	assert_int_equal(row.attempts, 1);
+	store_outbox_row_clear(&row);
+
+	/* Sent. */
+	assert_int_equal(store_outbox_mark_sending(st, a1, 4000, 9000, &attempts), 0);
+	assert_int_equal(attempts, 2);
+	assert_int_equal(store_outbox_mark_sent(st, a1, 4100, "1700000000.000100"), 0);
+	assert_int_equal(store_outbox_mark_sent(st, a1, 4100, "again"), DRILL_ENOTFOUND);
+	assert_int_equal(store_outbox_get(st, a1, &row), 0);
+	assert_int_equal(row.state, STORE_OUTBOX_SENT);
+	assert_int_equal(row.sent_at, 4100);
+	assert_string_equal(row.platform_message_id, "1700000000.000100");
+	store_outbox_row_clear(&row);
+	assert_int_equal(store_outbox_reschedule(st, a1, 1, "x", false), DRILL_ENOTFOUND);
+	assert_int_equal(store_outbox_mark_failed(st, a1, "x"), DRILL_ENOTFOUND);
+	assert_int_equal(store_outbox_mark_sending(st, a1, 9999, 99999, &attempts),
+	    DRILL_ENOTFOUND);
+	/* Now a2 heads A. */
+	assert_int_equal(due_ids(st, 5000, 10, ids, 8), 2);
+	assert_int_equal(ids[0], a2);
+	assert_int_equal(ids[1], b1);
+
+	/* Failed, listed, re-queued with its key. */
+	assert_int_equal(store_outbox_mark_sending(st, b1, 5000, 9000, &attempts), 0);
+	assert_int_equal(store_outbox_mark_failed(st, b1, "channel_not_found"), 0);
+	assert_int_equal(store_outbox_requeue(st, a2, 5000), DRILL_ENOTFOUND);
+	expect_counts(st, 1, 0, 1, 1);
+	assert_int_equal(store_outbox_failed(st, 10, &rows, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(rows[0].id, b1);
+	assert_int_equal(rows[0].state, STORE_OUTBOX_FAILED);
+	assert_string_equal(rows[0].last_error, "channel_not_found");
+	assert_int_equal(rows[0].attempts, 1);
+	store_outbox_rows_free(rows, n);
+	assert_int_equal(store_outbox_failed(st, 0, &rows, &n), 0);
+	assert_int_equal(n, 0);
+	store_outbox_rows_free(rows, n);
+	assert_int_equal(due_ids(st, 6000, 10, ids, 8), 1);	/* B has none */
+	assert_int_equal(store_outbox_requeue(st, b1, 6000), 0);
+	assert_int_equal(store_outbox_get(st, b1, &row), 0);
+	assert_int_equal(row.state, STORE_OUTBOX_QUEUED);
+	assert_int_equal(row.attempts, 0);
+	assert_int_equal(row.next_at, 6000);
+	store_outbox_row_clear(&row);
+	assert_int_equal(due_ids(st, 6000, 10, ids, 8), 2);
+	expect_counts(st, 2, 0, 1, 0);
+	store_close(st);
+}
+
+/*
+ * Recovery after a crash: a row left 'sending' (claimed by the store call,
+ * or marked behind the store's back) is due again at once after reopening,
+ * with its key and attempts.
+ */
+static void
+test_outbox_recover(void **state)
+{
+	struct fx *fx = *state;
+	struct store *st = open_rw(fx->db);
+	char key[STORE_OUTBOX_KEYLEN];
+	struct store_outbox_row *rows = NULL;
+	int64_t a, b, c, n = -1;
+	int attempts;
+	size_t nr = 0;
+
+	a = outbox_add(st, "slack:CA", "a", 1000, key);
+	b = outbox_add(st, "slack:CB", "b", 1000, NULL);
+	c = outbox_add(st, "slack:CC", "c", 1000, NULL);
+	assert_int_equal(store_outbox_mark_sending(st, a, 1000, 600000, &attempts), 0);
+	store_close(st);	/* "crash" with a's send in flight */
+	raw_exec(fx->db, "UPDATE outbox SET state = 'sending', attempts = 3,"
+	    " next_at = 900000 WHERE destination = 'slack:CB'");
+
+	st = open_rw(fx->db);
+	assert_int_equal(due_ids(st, 2000, 10, (int64_t[8]){0}, 8), 1);	/* only c */
+	assert_int_equal(store_outbox_recover(st, 2000, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(store_outbox_due(st, 2000, 10, &rows, &nr), 0);
+	assert_int_equal(nr, 3);
+	assert_int_equal(rows[0].id, c);	/* due since 1000 */
+	assert_int_equal(rows[1].id, a);
+	assert_int_equal(rows[1].state, STORE_OUTBOX_SENDING);
+	assert_string_equal(rows[1].idem_key, key);
+	assert_int_equal(rows[1].attempts, 1);
+	assert_int_equal(rows[1].next_at, 2000);
+	assert_int_equal(rows[2].id, b);
+	assert_int_equal(rows[2].attempts, 3);
+	store_outbox_rows_free(rows, nr);
+	/* The re-send claims it again: attempt 2, same key. */
+	assert_int_equal(store_outbox_mark_sending(st, a, 2000, 600000, &attempts), 0);
+	assert_int_equal(attempts, 2);
+	assert_int_equal(store_outbox_recover(st, 2000, NULL), 0);
+	store_close(st);
+}
+
 /* ---- read-only opens ---- */
 
 static void
@@ -996,6 +1307,29 @@ test_readonly(void **state)
 	assert_int_equal(store_practice_set(ro, person, conv, delivery), DRILL_EINVAL);
 	assert_int_equal(store_practice_set(ro, person, conv, 0), DRILL_EINVAL);
 	assert_int_equal(store_dispute_add(ro, answer, "x", 1, &id), DRILL_EINVAL);
+	{
+		struct store_outbox_counts c;
+		struct store_outbox_row *rows = NULL;
+		size_t n = 9;
+		int attempts;
+
+		assert_int_equal(store_outbox_add(ro, "slack", "slack:C1", "p", 1,
+		    &id, NULL), DRILL_EINVAL);
+		assert_int_equal(store_outbox_mark_sending(ro, 1, 1, 2, &attempts),
+		    DRILL_EINVAL);
+		assert_int_equal(store_outbox_mark_sent(ro, 1, 1, "m"), DRILL_EINVAL);
+		assert_int_equal(store_outbox_reschedule(ro, 1, 1, "e", false),
+		    DRILL_EINVAL);
+		assert_int_equal(store_outbox_mark_failed(ro, 1, "e"), DRILL_EINVAL);
+		assert_int_equal(store_outbox_requeue(ro, 1, 1), DRILL_EINVAL);
+		assert_int_equal(store_outbox_recover(ro, 1, NULL), DRILL_EINVAL);
+		/* Reads work. */
+		assert_int_equal(store_outbox_counts(ro, &c), 0);
+		assert_int_equal(c.queued + c.sending + c.sent + c.failed, 0);
+		assert_int_equal(store_outbox_due(ro, 1, 10, &rows, &n), 0);
+		assert_int_equal(n, 0);
+		store_outbox_rows_free(rows, n);
+	}
 	store_close(ro);
 
 	after = slurp(fx->db, &n2);
@@ -1102,6 +1436,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_reopen_keeps_data_and_migrates_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newer_schema_refused_and_untouched, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_from_empty_v0_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_v1_to_v2_keeps_data, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_not_a_database, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_person_conversation_ensure_idempotent, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_delivery_add_get_set_help, setup, teardown),
@@ -1111,6 +1446,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_practice_get_set_clear, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_person_questions_and_stats, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dispute_add, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_outbox_add_get_due, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_outbox_lifecycle, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_outbox_recover, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_readonly, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_backup, setup, teardown),
 	};
