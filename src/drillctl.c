@@ -1,15 +1,15 @@
 /*
  * drillctl.c - the admin tool: checks question banks, shows and lists
- * questions, scores an answer read from stdin, backs up the database and
- * prints a person's progress.
+ * questions, scores an answer read from stdin, backs up the database,
+ * prints a person's progress and asks a running drilld for its status.
  *
  * It is thin: it parses arguments, calls the config, bank, scorer and store
  * modules, and prints what they return. The offline commands (lint, bank,
  * score) need no daemon and, given bank paths, no config either. drillctl
  * never writes the database of a running daemon: it opens the store
- * read-only (stats, backup, whose copy goes to a new file), and changes to a
- * running daemon's state will go through the daemon's control socket
- * (state_dir/drilld.sock), which a later issue adds.
+ * read-only (stats, backup, whose copy goes to a new file), and whatever
+ * concerns a running daemon goes through its control socket
+ * (state_dir/drilld.sock, protocol in ctl.h) with daemon_call.
  *
  * Exit codes for every command: 0 success, 1 bad input (a message on stderr
  * starting "drillctl: "), 2 usage error (the usage on stderr).
@@ -22,7 +22,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -31,6 +34,7 @@
 #include "drill/bank.h"
 #include "drill/common.h"
 #include "drill/config.h"
+#include "drill/ctl.h"
 #include "drill/feedback.h"
 #include "drill/render.h"
 #include "drill/scorer.h"
@@ -46,6 +50,7 @@
 #define MAX_ANSWER_NOCONFIG (16u << 20)	/* answer limit when no config is used */
 #define LIST_PROMPT_CHARS 60		/* prompt width in "bank list" */
 #define SHOW_WIDTH 76			/* wrap width of "bank show" */
+#define CALL_TIMEOUT_S 10		/* per send and receive; over drilld's own timeout */
 
 /* Options a command accepts (bit set). */
 enum {
@@ -67,7 +72,7 @@ struct opts {
 	bool help, version;
 };
 
-struct ctl {
+struct cli {
 	struct opts o;
 	struct config cfg;
 	bool have_cfg;
@@ -89,6 +94,7 @@ static const char usage_text[] =
     "                                       drilld runs)\n"
     "  stats PERSON [--format text|json]    a person's progress, e.g.\n"
     "                                       console:local\n"
+    "  status [--format text|json]          what the running drilld is doing\n"
     "\n"
     "options (before or after the command):\n"
     "  -c, --config FILE   config file (default: $DRILLD_CONFIG if set,\n"
@@ -252,7 +258,7 @@ check_opts(const struct opts *o, unsigned allowed, const char *cmd)
  * On failure prints every problem line and returns EXIT_BAD.
  */
 static int
-load_config(struct ctl *c)
+load_config(struct cli *c)
 {
 	struct drill_errors errs = {0};
 	const char *path = c->o.config;
@@ -282,7 +288,7 @@ load_config(struct ctl *c)
  * when -c was given explicitly (score then takes its answer limit from it).
  */
 static bool
-wants_config(const struct ctl *c)
+wants_config(const struct cli *c)
 {
 	return c->o.nbanks == 0 || (c->o.seen & OPT_CONFIG);
 }
@@ -292,7 +298,7 @@ wants_config(const struct ctl *c)
  * problem line and returns EXIT_BAD when they do not load cleanly.
  */
 static int
-load_banks(struct ctl *c)
+load_banks(struct cli *c)
 {
 	struct drill_errors errs = {0};
 	const char *const *paths;
@@ -330,7 +336,7 @@ load_banks(struct ctl *c)
 
 /* Opens state_dir/drilld.db read-only into *st; prints why not and returns EXIT_BAD. */
 static int
-open_store(struct ctl *c, struct store **st)
+open_store(struct cli *c, struct store **st)
 {
 	char path[4096], err[DRILL_ERRLEN] = "";
 	struct stat sb;
@@ -532,7 +538,7 @@ json_add_int(struct json_object *obj, const char *key, int64_t n)
 /* lint */
 
 static int
-cmd_lint(struct ctl *c)
+cmd_lint(struct cli *c)
 {
 	size_t n, nfiles = 0, cap = 0;
 	const char **files = NULL;
@@ -744,7 +750,7 @@ show_question(const struct bank_question *q)
 }
 
 static int
-cmd_bank(struct ctl *c)
+cmd_bank(struct cli *c)
 {
 	const struct bank_question *q;
 	const char *sub;
@@ -855,7 +861,7 @@ print_score_text(const struct scorer_result *r)
 }
 
 static int
-cmd_score(struct ctl *c)
+cmd_score(struct cli *c)
 {
 	const struct bank_question *q;
 	struct scorer *sc = NULL;
@@ -930,7 +936,7 @@ cmd_score(struct ctl *c)
 /* backup, stats */
 
 static int
-cmd_backup(struct ctl *c)
+cmd_backup(struct cli *c)
 {
 	char err[DRILL_ERRLEN] = "";
 	struct store *st = NULL;
@@ -954,7 +960,7 @@ cmd_backup(struct ctl *c)
 }
 
 static int
-cmd_stats(struct ctl *c)
+cmd_stats(struct cli *c)
 {
 	struct store_progress p;
 	struct store *st = NULL;
@@ -1034,9 +1040,309 @@ cmd_stats(struct ctl *c)
 }
 
 /* ------------------------------------------------------------------ */
+/* The running daemon: control socket client, status */
+
+/*
+ * Reads from fd until a newline or the end of the stream, at most limit
+ * bytes, into a malloc'd NUL-terminated *out. Returns 0, DRILL_ETOOBIG,
+ * DRILL_EIO (errno set; EAGAIN means the receive timeout ran out) or
+ * DRILL_ENOMEM. A reset after a complete line does not matter: the line
+ * ends the reply.
+ */
+static int
+read_line(int fd, size_t limit, char **out)
+{
+	size_t len = 0, cap = 4096;
+	char *buf = malloc(cap);
+
+	if (buf == NULL)
+		return DRILL_ENOMEM;
+	for (;;) {
+		ssize_t r;
+		char *nl;
+
+		if (len == cap - 1) {
+			char *nb;
+			if (cap > limit) {
+				free(buf);
+				return DRILL_ETOOBIG;
+			}
+			if ((nb = realloc(buf, cap * 2)) == NULL) {
+				free(buf);
+				return DRILL_ENOMEM;
+			}
+			buf = nb;
+			cap *= 2;
+		}
+		r = recv(fd, buf + len, cap - 1 - len, 0);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			free(buf);
+			return DRILL_EIO;
+		}
+		if (r == 0)
+			break;
+		nl = memchr(buf + len, '\n', (size_t)r);
+		len += (size_t)r;
+		if (nl != NULL) {
+			len = (size_t)(nl - buf);
+			break;
+		}
+		if (len > limit) {
+			free(buf);
+			return DRILL_ETOOBIG;
+		}
+	}
+	buf[len] = '\0';
+	*out = buf;
+	return 0;
+}
+
+/*
+ * Sends request (borrowed) to the running drilld over state_dir/drilld.sock
+ * (one line of JSON) and reads its one-line reply: at most CTL_MAX_REPLY
+ * bytes, each send and receive within CALL_TIMEOUT_S seconds. Returns
+ * EXIT_OK with *reply, an object whose "ok" is true (caller puts), or prints
+ * why not and returns EXIT_BAD: no daemon, no permission, no answer, a
+ * broken answer, or ok=false (drilld's error is printed).
+ */
+static int
+daemon_call(struct cli *c, struct json_object *request, struct json_object **reply)
+{
+	struct timeval tv = {CALL_TIMEOUT_S, 0};
+	struct json_tokener *tok = NULL;
+	struct json_object *obj = NULL, *ok, *msg;
+	struct sockaddr_un sa;
+	const char *req;
+	char *line = NULL;
+	size_t reqlen = 0, sent = 0;
+	int fd = -1, rc, n;
+
+	*reply = NULL;
+	if ((rc = load_config(c)) != 0)
+		return rc;
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	n = snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s", c->cfg.state_dir,
+	    CTL_SOCKET_NAME);
+	if (n < 0 || (size_t)n >= sizeof(sa.sun_path)) {
+		fprintf(stderr, "drillctl: the control socket path under %s is too long\n",
+		    c->cfg.state_dir);
+		return EXIT_BAD;
+	}
+	req = json_object_to_json_string_length(request,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &reqlen);
+	if (req == NULL)
+		return oom();
+
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) != 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) != 0) {
+		fprintf(stderr, "drillctl: socket: %s\n", strerror(errno));
+		goto fail;
+	}
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		if (errno == ENOENT)
+			fprintf(stderr, "drillctl: drilld is not running (no control socket "
+			    "at %s)\n", sa.sun_path);
+		else if (errno == ECONNREFUSED)
+			fprintf(stderr, "drillctl: drilld is not running (nothing answers on "
+			    "the control socket at %s)\n", sa.sun_path);
+		else if (errno == EACCES || errno == EPERM)
+			fprintf(stderr, "drillctl: cannot connect to drilld at %s: %s "
+			    "(run drillctl as the user drilld runs as)\n", sa.sun_path,
+			    strerror(errno));
+		else if (errno == EAGAIN || errno == EINPROGRESS)
+			fprintf(stderr, "drillctl: drilld at %s did not accept the "
+			    "connection within %d s\n", sa.sun_path, CALL_TIMEOUT_S);
+		else
+			fprintf(stderr, "drillctl: cannot connect to drilld at %s: %s\n",
+			    sa.sun_path, strerror(errno));
+		goto fail;
+	}
+
+	/* The request and its newline; on EPIPE drilld may still have answered. */
+	while (sent <= reqlen) {
+		const char *p = sent < reqlen ? req + sent : "\n";
+		size_t left = sent < reqlen ? reqlen - sent : 1;
+		ssize_t w = send(fd, p, left, MSG_NOSIGNAL);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && errno == EPIPE)
+			break;
+		if (w < 0) {
+			fprintf(stderr, "drillctl: sending to drilld at %s: %s\n", sa.sun_path,
+			    errno == EAGAIN ? "timed out" : strerror(errno));
+			goto fail;
+		}
+		sent += (size_t)w;
+	}
+
+	rc = read_line(fd, CTL_MAX_REPLY, &line);
+	if (rc == DRILL_ENOMEM) {
+		rc = oom();
+		goto out;
+	} else if (rc == DRILL_ETOOBIG) {
+		fprintf(stderr, "drillctl: drilld's reply is larger than %u bytes\n",
+		    CTL_MAX_REPLY);
+		goto fail;
+	} else if (rc != 0) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			fprintf(stderr, "drillctl: drilld at %s did not answer within %d s\n",
+			    sa.sun_path, CALL_TIMEOUT_S);
+		else
+			fprintf(stderr, "drillctl: reading drilld's reply: %s\n",
+			    strerror(errno));
+		goto fail;
+	}
+	if (line[0] == '\0') {
+		fprintf(stderr, "drillctl: drilld closed the connection without a reply\n");
+		goto fail;
+	}
+	if ((tok = json_tokener_new()) == NULL) {
+		rc = oom();
+		goto out;
+	}
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	obj = json_tokener_parse_ex(tok, line, (int)strlen(line));
+	if (obj == NULL || json_tokener_get_error(tok) != json_tokener_success ||
+	    !json_object_is_type(obj, json_type_object) ||
+	    !json_object_object_get_ex(obj, "ok", &ok) ||
+	    !json_object_is_type(ok, json_type_boolean)) {
+		fputs("drillctl: drilld's reply is not a JSON object with \"ok\"\n", stderr);
+		goto fail;
+	}
+	if (!json_object_get_boolean(ok)) {
+		fputs("drillctl: drilld: ", stderr);
+		if (json_object_object_get_ex(obj, "error", &msg) &&
+		    json_object_is_type(msg, json_type_string))
+			put_str(stderr, json_object_get_string(msg));
+		else
+			fputs("the request failed (no reason given)", stderr);
+		fputc('\n', stderr);
+		goto fail;
+	}
+	*reply = obj;
+	obj = NULL;
+	rc = EXIT_OK;
+	goto out;
+fail:
+	rc = EXIT_BAD;
+out:
+	json_object_put(obj);
+	if (tok != NULL)
+		json_tokener_free(tok);	/* json-c 0.16 crashes on NULL */
+	free(line);
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+/* Writes v on one line: strings as they are (made safe), the rest as JSON. */
+static void
+put_value(FILE *f, struct json_object *v)
+{
+	if (v == NULL)
+		fputs("-", f);
+	else if (json_object_is_type(v, json_type_string))
+		put_str(f, json_object_get_string(v));
+	else
+		put_str(f, json_object_to_json_string_ext(v,
+		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+}
+
+/*
+ * Prints one field of a reply as "name: value" lines: an object's fields as
+ * "name.field: value", an empty list as "name: none", a list of scalars on
+ * one line, and each object of a list on its own "name: k=v k=v" line.
+ */
+static void
+put_field(const char *name, struct json_object *v)
+{
+	char sub[256];
+
+	if (json_object_is_type(v, json_type_object)) {
+		json_object_object_foreach(v, key, val) {
+			snprintf(sub, sizeof(sub), "%s.%s", name, key);
+			put_field(sub, val);
+		}
+		return;
+	}
+	put_str(stdout, name);
+	fputs(": ", stdout);
+	if (!json_object_is_type(v, json_type_array)) {
+		put_value(stdout, v);
+	} else if (json_object_array_length(v) == 0) {
+		fputs("none", stdout);
+	} else {
+		for (size_t i = 0; i < json_object_array_length(v); i++) {
+			struct json_object *e = json_object_array_get_idx(v, i);
+			bool first = true;
+
+			if (!json_object_is_type(e, json_type_object)) {
+				fputs(i > 0 ? ", " : "", stdout);
+				put_value(stdout, e);
+				continue;
+			}
+			if (i > 0) {
+				putchar('\n');
+				put_str(stdout, name);
+				fputs(": ", stdout);
+			}
+			json_object_object_foreach(e, key, val) {
+				fputs(first ? "" : " ", stdout);
+				put_str(stdout, key);
+				putchar('=');
+				put_value(stdout, val);
+				first = false;
+			}
+		}
+	}
+	putchar('\n');
+}
+
+/* Prints a reply as text, one "key: value" a line ("ok" left out), or as JSON. */
+static int
+print_reply(const struct cli *c, struct json_object *reply)
+{
+	if (c->o.json)
+		return print_json(reply);
+	json_object_object_foreach(reply, key, val) {
+		if (strcmp(key, "ok") != 0)
+			put_field(key, val);
+	}
+	json_object_put(reply);
+	return EXIT_OK;
+}
 
 static int
-run(struct ctl *c)
+cmd_status(struct cli *c)
+{
+	struct json_object *req, *reply = NULL;
+	int rc;
+
+	if ((rc = check_opts(&c->o, OPT_CONFIG | OPT_FORMAT, "status")) != 0)
+		return rc;
+	if (c->o.nargs != 1)
+		return usage_error("status takes no argument \"%s\"", c->o.args[1]);
+	if ((req = json_object_new_object()) == NULL ||
+	    !json_add_str(req, "command", "status")) {
+		json_object_put(req);
+		return oom();
+	}
+	rc = daemon_call(c, req, &reply);
+	json_object_put(req);
+	if (rc != EXIT_OK)
+		return rc;
+	return print_reply(c, reply);
+}
+
+/* ------------------------------------------------------------------ */
+
+static int
+run(struct cli *c)
 {
 	const char *cmd;
 	int rc;
@@ -1065,13 +1371,15 @@ run(struct ctl *c)
 		return cmd_backup(c);
 	if (strcmp(cmd, "stats") == 0)
 		return cmd_stats(c);
+	if (strcmp(cmd, "status") == 0)
+		return cmd_status(c);
 	return usage_error("unknown command \"%s\"", cmd);
 }
 
 int
 main(int argc, char **argv)
 {
-	struct ctl c;
+	struct cli c;
 	int rc;
 
 	memset(&c, 0, sizeof(c));

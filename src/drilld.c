@@ -1,27 +1,46 @@
 /*
  * drilld.c - the daemon's entry point. It reads top to bottom like a
- * checklist: arguments, config, log, state directory, store, banks, engine,
- * loop, adapters, signals, run, clean up. Everything else lives in modules;
- * this file only wires them together and decides when to stop.
+ * checklist: arguments, config, log, state directory, loop and control
+ * socket, store, banks, engine, signals, adapters, run, clean up. Everything
+ * else lives in modules; this file only wires them together, answers the
+ * control socket's `status`, and decides when to stop.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
+#include <json-c/json.h>
 #include <uv.h>
 
 #include "drill/bank.h"
 #include "drill/config.h"
 #include "drill/console.h"
+#include "drill/ctl.h"
 #include "drill/engine.h"
 #include "drill/log.h"
 #include "drill/store.h"
 
 #define DEFAULT_CONFIG "/etc/drilld/drilld.conf"
+#define MAX_PLATFORMS 8
+
+/*
+ * What `drillctl status` shows of one chat platform. Each adapter adds its
+ * entry when it starts and keeps state current ("running", "connecting",
+ * "stopped", ...); the strings are static.
+ */
+struct drilld_platform {
+	const char *name;
+	bool enabled;
+	const char *state;
+};
 
 /* The one context of the process, created here and passed down. */
 struct drilld {
@@ -31,9 +50,16 @@ struct drilld {
 	struct engine *engine;
 	uv_loop_t *loop;
 	uv_signal_t sigint, sigterm, sighup;
+	struct ctl *ctl;
 	const char *config_path;
+	char *config_abs;	/* config_path made absolute, or NULL */
+	char *state_dir;	/* in use until the next start (a reload may name another) */
 	int level_given;
 	struct console *console;
+	struct drilld_platform platforms[MAX_PLATFORMS];
+	size_t nplatforms;
+	time_t started_at;	/* wall clock at start */
+	uint64_t started_hr;	/* uv_hrtime() at start, for the uptime */
 	int stopping;
 };
 
@@ -71,6 +97,22 @@ make_dirs(const char *path)
 	return 0;
 }
 
+/*
+ * Opens /dev/null on whichever of descriptors 0-2 is closed (`drilld <&-`),
+ * so that no socket or file opened later takes its number: the console
+ * would read it as stdin, and libuv aborts when it closes one of them.
+ */
+static void
+standard_fds(void)
+{
+	for (int fd = 0; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFD) != -1 || errno != EBADF)
+			continue;
+		/* the lowest free number: fd itself, as those below it are open */
+		(void)open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
+	}
+}
+
 static void
 stop(struct drilld *d)
 {
@@ -79,6 +121,7 @@ stop(struct drilld *d)
 	d->stopping = 1;
 	if (d->console)
 		console_stop(d->console);
+	ctl_close(d->ctl);	/* removes the socket: drillctl now says "not running" */
 	uv_close((uv_handle_t *)&d->sigint, NULL);
 	uv_close((uv_handle_t *)&d->sigterm, NULL);
 	uv_close((uv_handle_t *)&d->sighup, NULL);
@@ -139,6 +182,80 @@ on_signal(uv_signal_t *h, int signum)
 	stop(d);
 }
 
+/* Adds key: v to o, taking v; false (v released) when v is NULL or on failure. */
+static bool
+json_add(struct json_object *o, const char *key, struct json_object *v)
+{
+	if (v == NULL)
+		return false;
+	if (json_object_object_add(o, key, v) != 0) {
+		json_object_put(v);
+		return false;
+	}
+	return true;
+}
+
+static bool
+json_add_str(struct json_object *o, const char *key, const char *s)
+{
+	return json_add(o, key, json_object_new_string(s));
+}
+
+/*
+ * The control socket's `status`: what runs, since when, on what. Outbox
+ * figures join when the outbox exists.
+ */
+static struct json_object *
+on_ctl_status(void *arg, struct ctl_req *req, struct json_object *request)
+{
+	struct drilld *d = arg;
+	struct json_object *o, *list = NULL, *p;
+	char started[32];
+	struct tm tm;
+	bool ok;
+
+	(void)req;
+	(void)request;
+	if ((o = json_object_new_object()) == NULL)
+		return NULL;
+	if (gmtime_r(&d->started_at, &tm) == NULL ||
+	    strftime(started, sizeof(started), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		started[0] = '\0';
+	ok = json_add(o, "ok", json_object_new_boolean(1)) &&
+	    json_add_str(o, "version", DRILL_VERSION) &&
+	    json_add(o, "pid", json_object_new_int64((int64_t)getpid())) &&
+	    json_add(o, "uptime_s",
+	    json_object_new_int64((int64_t)((uv_hrtime() - d->started_hr) / 1000000000u))) &&
+	    json_add_str(o, "started_at", started) &&
+	    json_add_str(o, "config", d->config_abs ? d->config_abs : d->config_path) &&
+	    json_add_str(o, "state_dir", d->state_dir) &&
+	    json_add(o, "questions", json_object_new_int64((int64_t)bank_count(d->bank))) &&
+	    json_add(o, "platforms", list = json_object_new_array());
+	for (size_t i = 0; ok && i < d->nplatforms; i++) {
+		ok = (p = json_object_new_object()) != NULL;
+		ok = ok && json_add_str(p, "name", d->platforms[i].name) &&
+		    json_add(p, "enabled", json_object_new_boolean(d->platforms[i].enabled)) &&
+		    json_add_str(p, "state", d->platforms[i].state);
+		if (ok && json_object_array_add(list, p) != 0)
+			ok = false;
+		if (!ok)
+			json_object_put(p);
+	}
+	if (!ok) {
+		json_object_put(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* Lists a platform in `status`; name and state are static strings. */
+static void
+platform_add(struct drilld *d, const char *name, bool enabled, const char *state)
+{
+	if (d->nplatforms < MAX_PLATFORMS)
+		d->platforms[d->nplatforms++] = (struct drilld_platform){name, enabled, state};
+}
+
 static void
 on_console_event(void *arg, const struct platform_event *ev)
 {
@@ -177,15 +294,18 @@ main(int argc, char **argv)
 		{NULL, 0, NULL, 0}
 	};
 	struct drilld d;
-	struct drill_errors cerrs;
-	struct drill_errors berrs;
+	struct drill_errors cerrs = {0};
+	struct drill_errors berrs = {0};
 	struct engine_deps deps;
 	const char *config_path = NULL;
 	char dbpath[4096], err[DRILL_ERRLEN];
 	enum log_level cli_level = LOGL_INFO;
 	int opt, test_only = 0, console = 0, level_given = 0, rc;
 
+	standard_fds();
 	memset(&d, 0, sizeof(d));
+	d.started_at = time(NULL);
+	d.started_hr = uv_hrtime();
 	log_init("drilld", LOGL_INFO);
 	while ((opt = getopt_long(argc, argv, "c:thV", longopts, NULL)) != -1) {
 		switch (opt) {
@@ -234,18 +354,40 @@ main(int argc, char **argv)
 
 	if (make_dirs(d.cfg.state_dir) < 0)
 		fatal("cannot create state directory state_dir=%s", d.cfg.state_dir);
+
+	/*
+	 * The loop and the control socket, before the database: a second drilld
+	 * on this state_dir stops here, before it opens (and could migrate) the
+	 * store under the running one. Requests wait for uv_run.
+	 */
+	if ((d.state_dir = strdup(d.cfg.state_dir)) == NULL)
+		fatalx("out of memory");
+	d.config_abs = realpath(config_path, NULL);	/* for status; NULL: as given */
+	d.loop = uv_default_loop();
+	if ((rc = ctl_open(d.loop, d.cfg.state_dir, NULL, &d.ctl, err)) != 0) {
+		if (rc == DRILL_EEXIST)
+			fatalx("%s; not starting a second one", err);
+		fatalx("cannot open the control socket: %s", err);
+	}
+	if (ctl_register(d.ctl, "status", on_ctl_status, &d) != 0)
+		fatalx("out of memory");
+
 	if ((size_t)snprintf(dbpath, sizeof(dbpath), "%s/drilld.db", d.cfg.state_dir) >=
 	    sizeof(dbpath))
 		fatalx("state_dir is too long state_dir=%s", d.cfg.state_dir);
-	if ((rc = store_open(dbpath, 0, d.cfg.store.busy_timeout_ms, &d.store, err)) != 0)
+	if ((rc = store_open(dbpath, 0, d.cfg.store.busy_timeout_ms, &d.store, err)) != 0) {
+		ctl_close(d.ctl);
 		fatalx("cannot open the database: %s", err);
+	}
 
 	rc = bank_load((const char *const *)d.cfg.banks, d.cfg.nbanks, &d.bank, &berrs);
 	for (size_t i = 0; i < berrs.n; i++)
 		log_error("%s", berrs.lines[i]);
 	drill_errors_free(&berrs);
-	if (rc != 0)
+	if (rc != 0) {
+		ctl_close(d.ctl);
 		fatalx("cannot load the question banks (see above; `drillctl lint` checks them)");
+	}
 
 	memset(&deps, 0, sizeof(deps));
 	deps.store = d.store;
@@ -256,11 +398,10 @@ main(int argc, char **argv)
 		fatalx("out of memory");
 
 	log_info("drilld starting version=%s config=%s state_dir=%s banks=%zu "
-	    "questions=%zu log_level=%s console=%s", DRILL_VERSION, config_path,
-	    d.cfg.state_dir, d.cfg.nbanks, bank_count(d.bank),
-	    log_level_name(log_get_level()), console ? "yes" : "no");
+	    "questions=%zu log_level=%s console=%s control=%s", DRILL_VERSION,
+	    config_path, d.cfg.state_dir, d.cfg.nbanks, bank_count(d.bank),
+	    log_level_name(log_get_level()), console ? "yes" : "no", ctl_path(d.ctl));
 
-	d.loop = uv_default_loop();
 	uv_signal_init(d.loop, &d.sigint);
 	uv_signal_init(d.loop, &d.sigterm);
 	uv_signal_init(d.loop, &d.sighup);
@@ -280,8 +421,12 @@ main(int argc, char **argv)
 		};
 		if ((d.console = console_new(d.loop, &co)) == NULL)
 			fatalx("out of memory");
-		if (console_start(d.console) != 0)
+		if (console_start(d.console) == 0) {
+			platform_add(&d, "console", true, "running");
+		} else {
 			log_warnx("cannot read standard input");
+			platform_add(&d, "console", true, "no input");
+		}
 	} else {
 		log_notice("no chat platform is enabled yet: drilld waits for signals "
 		    "(use --console to practise in the terminal)");
@@ -295,6 +440,8 @@ main(int argc, char **argv)
 	bank_free(d.bank);
 	store_close(d.store);
 	config_free(&d.cfg);
+	free(d.config_abs);
+	free(d.state_dir);
 	uv_loop_close(d.loop);
 	return 0;
 }
