@@ -95,6 +95,8 @@ static const char usage_text[] =
     "  stats PERSON [--format text|json]    a person's progress, e.g.\n"
     "                                       console:local\n"
     "  status [--format text|json]          what the running drilld is doing\n"
+    "  outbox failed [--format text|json]   messages drilld could not send\n"
+    "  outbox retry ID                      queue a failed message again\n"
     "\n"
     "options (before or after the command):\n"
     "  -c, --config FILE   config file (default: $DRILLD_CONFIG if set,\n"
@@ -1339,6 +1341,53 @@ cmd_status(struct cli *c)
 	return print_reply(c, reply);
 }
 
+/*
+ * outbox failed: the messages drilld gave up on, with their reasons.
+ * outbox retry ID: queue one of them again. Both through the daemon, which
+ * stays the only writer of its database.
+ */
+static int
+cmd_outbox(struct cli *c)
+{
+	struct json_object *req, *reply = NULL;
+	const char *sub = c->o.nargs > 1 ? c->o.args[1] : NULL;
+	long long id = 0;
+	int rc;
+
+	if (sub == NULL || (strcmp(sub, "failed") != 0 && strcmp(sub, "retry") != 0))
+		return usage_error("%s", "outbox needs \"failed\" or \"retry ID\"");
+	if ((rc = check_opts(&c->o, OPT_CONFIG | (strcmp(sub, "failed") == 0 ? OPT_FORMAT : 0),
+	    "outbox")) != 0)
+		return rc;
+	if (strcmp(sub, "retry") == 0) {
+		char *end;
+		if (c->o.nargs != 3)
+			return usage_error("%s", "outbox retry needs exactly one ID");
+		errno = 0;
+		id = strtoll(c->o.args[2], &end, 10);
+		if (errno != 0 || *end != '\0' || end == c->o.args[2] || id <= 0)
+			return usage_error("outbox retry: \"%s\" is not a message id", c->o.args[2]);
+	} else if (c->o.nargs != 2) {
+		return usage_error("outbox failed takes no argument \"%s\"", c->o.args[2]);
+	}
+	if ((req = json_object_new_object()) == NULL ||
+	    !json_add_str(req, "command", id ? "outbox.retry" : "outbox.failed") ||
+	    (id && json_object_object_add(req, "id", json_object_new_int64(id)) != 0)) {
+		json_object_put(req);
+		return oom();
+	}
+	rc = daemon_call(c, req, &reply);
+	json_object_put(req);
+	if (rc != EXIT_OK)
+		return rc;
+	if (id) {
+		printf("message %lld queued again\n", id);
+		json_object_put(reply);
+		return EXIT_OK;
+	}
+	return print_reply(c, reply);
+}
+
 /* ------------------------------------------------------------------ */
 
 static int
@@ -1373,6 +1422,8 @@ run(struct cli *c)
 		return cmd_stats(c);
 	if (strcmp(cmd, "status") == 0)
 		return cmd_status(c);
+	if (strcmp(cmd, "outbox") == 0)
+		return cmd_outbox(c);
 	return usage_error("unknown command \"%s\"", cmd);
 }
 

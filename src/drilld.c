@@ -26,6 +26,7 @@
 #include "drill/ctl.h"
 #include "drill/engine.h"
 #include "drill/log.h"
+#include "drill/outbox.h"
 #include "drill/store.h"
 
 #define DEFAULT_CONFIG "/etc/drilld/drilld.conf"
@@ -44,6 +45,7 @@ struct drilld_platform {
 
 /* The one context of the process, created here and passed down. */
 struct drilld {
+	struct outbox *outbox;
 	struct config cfg;
 	struct store *store;
 	struct bank *bank;
@@ -125,6 +127,8 @@ stop(struct drilld *d)
 	uv_close((uv_handle_t *)&d->sigint, NULL);
 	uv_close((uv_handle_t *)&d->sigterm, NULL);
 	uv_close((uv_handle_t *)&d->sighup, NULL);
+	outbox_free(d->outbox);	/* sends in flight stay 'sending' for the next start */
+	d->outbox = NULL;
 }
 
 /*
@@ -202,8 +206,8 @@ json_add_str(struct json_object *o, const char *key, const char *s)
 }
 
 /*
- * The control socket's `status`: what runs, since when, on what. Outbox
- * figures join when the outbox exists.
+ * The control socket's `status`: what runs, since when, on what, and how
+ * many outbound messages wait or failed.
  */
 static struct json_object *
 on_ctl_status(void *arg, struct ctl_req *req, struct json_object *request)
@@ -231,6 +235,17 @@ on_ctl_status(void *arg, struct ctl_req *req, struct json_object *request)
 	    json_add_str(o, "state_dir", d->state_dir) &&
 	    json_add(o, "questions", json_object_new_int64((int64_t)bank_count(d->bank))) &&
 	    json_add(o, "platforms", list = json_object_new_array());
+	if (ok && d->outbox != NULL) {
+		int64_t queued = 0, failed = 0;
+		struct json_object *ob = json_object_new_object();
+		ok = ob != NULL && outbox_counts(d->outbox, &queued, &failed) == 0 &&
+		    json_add(ob, "queued", json_object_new_int64(queued)) &&
+		    json_add(ob, "failed", json_object_new_int64(failed));
+		if (ok)
+			ok = json_add(o, "outbox", ob);
+		else
+			json_object_put(ob);
+	}
 	for (size_t i = 0; ok && i < d->nplatforms; i++) {
 		ok = (p = json_object_new_object()) != NULL;
 		ok = ok && json_add_str(p, "name", d->platforms[i].name) &&
@@ -242,6 +257,72 @@ on_ctl_status(void *arg, struct ctl_req *req, struct json_object *request)
 			json_object_put(p);
 	}
 	if (!ok) {
+		json_object_put(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* `outbox.failed`: the messages that could not be sent, with their reasons. */
+static struct json_object *
+on_ctl_outbox_failed(void *arg, struct ctl_req *req, struct json_object *request)
+{
+	struct drilld *d = arg;
+	struct store_outbox_row *rows = NULL;
+	struct json_object *o, *list;
+	size_t n = 0;
+	bool ok;
+
+	(void)req;
+	(void)request;
+	if (store_outbox_failed(d->store, 1000, &rows, &n) != 0)
+		return ctl_error("cannot read the outbox");
+	ok = (o = json_object_new_object()) != NULL &&
+	    json_add(o, "failed", list = json_object_new_array());
+	for (size_t i = 0; ok && i < n; i++) {
+		struct json_object *r = json_object_new_object();
+		ok = r != NULL &&
+		    json_add(r, "id", json_object_new_int64(rows[i].id)) &&
+		    json_add_str(r, "platform", rows[i].platform) &&
+		    json_add_str(r, "destination", rows[i].destination) &&
+		    json_add(r, "attempts", json_object_new_int(rows[i].attempts)) &&
+		    json_add(r, "created_at_ms", json_object_new_int64(rows[i].created_at)) &&
+		    json_add_str(r, "error", rows[i].last_error ? rows[i].last_error : "");
+		if (ok && json_object_array_add(list, r) != 0)
+			ok = false;
+		if (!ok)
+			json_object_put(r);
+	}
+	store_outbox_rows_free(rows, n);
+	if (!ok) {
+		json_object_put(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* `outbox.retry {"id": N}`: queue a failed message again. */
+static struct json_object *
+on_ctl_outbox_retry(void *arg, struct ctl_req *req, struct json_object *request)
+{
+	struct drilld *d = arg;
+	struct json_object *v, *o;
+	int64_t id;
+	int rc;
+
+	(void)req;
+	if (!json_object_object_get_ex(request, "id", &v) ||
+	    !json_object_is_type(v, json_type_int) || (id = json_object_get_int64(v)) <= 0)
+		return ctl_error("outbox.retry needs \"id\": a positive integer");
+	if (d->outbox == NULL)
+		return ctl_error("drilld is stopping");
+	if ((rc = outbox_retry(d->outbox, id)) == DRILL_ENOTFOUND)
+		return ctl_error("no failed message with id %lld", (long long)id);
+	if (rc != 0)
+		return ctl_error("cannot queue message %lld again: %s", (long long)id,
+		    drill_strerror(rc));
+	log_info("outbox message queued again id=%lld", (long long)id);
+	if ((o = json_object_new_object()) == NULL || !json_add(o, "id", json_object_new_int64(id))) {
 		json_object_put(o);
 		return NULL;
 	}
@@ -395,6 +476,15 @@ main(int argc, char **argv)
 	deps.cfg = &d.cfg;
 	deps.seed = (uint64_t)uv_hrtime() ^ ((uint64_t)getpid() << 32);
 	if ((d.engine = engine_new(&deps)) == NULL)
+		fatalx("out of memory");
+
+	/* The outbox: every chat message is a row before it is a send. */
+	if ((rc = outbox_new(d.loop, d.store, NULL, &d.outbox, err)) != 0)
+		fatalx("cannot create the outbox: %s", err);
+	if (outbox_start(d.outbox) != 0)
+		fatalx("cannot start the outbox (the database failed)");
+	if (ctl_register(d.ctl, "outbox.failed", on_ctl_outbox_failed, &d) != 0 ||
+	    ctl_register(d.ctl, "outbox.retry", on_ctl_outbox_retry, &d) != 0)
 		fatalx("out of memory");
 
 	log_info("drilld starting version=%s config=%s state_dir=%s banks=%zu "
