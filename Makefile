@@ -11,6 +11,7 @@ BINDIR   = $(PREFIX)/bin
 SBINDIR  = $(PREFIX)/sbin
 DATADIR  = $(PREFIX)/share/drilld
 SYSCONFDIR ?= /etc
+UNITDIR ?= $(PREFIX)/lib/systemd/system
 
 CC      = gcc
 PKGS    = libuv libwebsockets libcurl json-c libconfig sqlite3 libutf8proc
@@ -105,6 +106,12 @@ install:
 	install -m 0755 $(B)/drillctl $(DESTDIR)$(BINDIR)/drillctl
 	install -m 0644 questions/*.json $(DESTDIR)$(DATADIR)/questions/
 	install -m 0644 questions/README.md $(DESTDIR)$(DATADIR)/questions/README.md
+	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(PREFIX)/lib/sysusers.d $(DESTDIR)$(PREFIX)/lib/tmpfiles.d
+	sed -e 's|/usr/local/sbin/drilld|$(SBINDIR)/drilld|g' \
+	    -e 's|/etc/drilld/|$(SYSCONFDIR)/drilld/|g' \
+	    systemd/drilld.service > $(DESTDIR)$(UNITDIR)/drilld.service
+	install -m 0644 systemd/drilld.sysusers $(DESTDIR)$(PREFIX)/lib/sysusers.d/drilld.conf
+	install -m 0644 systemd/drilld.tmpfiles $(DESTDIR)$(PREFIX)/lib/tmpfiles.d/drilld.conf
 	test -e $(DESTDIR)$(SYSCONFDIR)/drilld/drilld.conf || \
 	  sed -e 's|^state_dir = .*|state_dir = "/var/lib/drilld";|' \
 	      -e 's|^banks = .*|banks = [ "$(DATADIR)/questions" ];|' \
@@ -112,6 +119,8 @@ install:
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/drilld $(DESTDIR)$(BINDIR)/drillctl
+	rm -f $(DESTDIR)$(UNITDIR)/drilld.service $(DESTDIR)$(PREFIX)/lib/sysusers.d/drilld.conf \
+	    $(DESTDIR)$(PREFIX)/lib/tmpfiles.d/drilld.conf
 	rm -rf $(DESTDIR)$(DATADIR)
 
 clean:

@@ -26,6 +26,7 @@
 #include "drill/ctl.h"
 #include "drill/engine.h"
 #include "drill/log.h"
+#include "drill/notify.h"
 #include "drill/outbox.h"
 #include "drill/store.h"
 
@@ -115,12 +116,21 @@ standard_fds(void)
 	}
 }
 
+/* Tells the service manager (if any) a state change; a failure is only logged. */
+static void
+notify(const char *state)
+{
+	if (notify_send(state) != 0)
+		log_warnx("cannot notify the service manager (NOTIFY_SOCKET)");
+}
+
 static void
 stop(struct drilld *d)
 {
 	if (d->stopping)
 		return;
 	d->stopping = 1;
+	notify("STOPPING=1");
 	if (d->console)
 		console_stop(d->console);
 	ctl_close(d->ctl);	/* removes the socket: drillctl now says "not running" */
@@ -147,6 +157,7 @@ on_sighup(uv_signal_t *h, int signum)
 	int rc;
 
 	(void)signum;
+	notify("RELOADING=1");
 	memset(&cfg, 0, sizeof(cfg));
 	rc = config_load(d->config_path, &cfg, &errs);
 	for (size_t i = 0; i < errs.n; i++)
@@ -155,6 +166,7 @@ on_sighup(uv_signal_t *h, int signum)
 	if (rc != 0) {
 		log_error("reload refused: the new configuration has problems; still "
 		    "running on the old one config=%s", d->config_path);
+		notify("READY=1\nSTATUS=reload refused: the configuration has problems");
 		return;
 	}
 	rc = bank_load((const char *const *)cfg.banks, cfg.nbanks, &bank, &errs);
@@ -164,6 +176,7 @@ on_sighup(uv_signal_t *h, int signum)
 	if (rc != 0 || engine_set_bank(d->engine, bank) != 0) {
 		log_error("reload refused: the banks did not load; still running on "
 		    "the old ones");
+		notify("READY=1\nSTATUS=reload refused: the banks did not load");
 		bank_free(bank);
 		config_free(&cfg);
 		return;
@@ -175,6 +188,7 @@ on_sighup(uv_signal_t *h, int signum)
 	if (!d->level_given)
 		log_set_level(d->cfg.log_level);
 	log_info("reloaded config=%s questions=%zu", d->config_path, bank_count(bank));
+	notify("READY=1\nSTATUS=serving (reloaded)");
 }
 
 static void
@@ -522,6 +536,8 @@ main(int argc, char **argv)
 		    "(use --console to practise in the terminal)");
 	}
 
+	/* Started: tell systemd (Type=notify); nothing happens outside it. */
+	notify("READY=1\nSTATUS=serving");
 	uv_run(d.loop, UV_RUN_DEFAULT);
 
 	log_info("drilld stopped");

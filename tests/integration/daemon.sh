@@ -100,6 +100,44 @@ set +e; wait "$pid"; rc=$?; set -e
 pid=""
 [ "$rc" -eq 0 ] || fail "exit $rc after reloads"
 
+# Under systemd (Type=notify): READY=1 once serving, RELOADING=1 on SIGHUP,
+# STOPPING=1 on SIGTERM, sent to the datagram socket $NOTIFY_SOCKET names.
+python3 - "$tmp/notify.sock" "$tmp/notify.log" <<'PY' &
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+s.settimeout(10)
+with open(sys.argv[2], "w") as log:
+    try:
+        while True:
+            msg = s.recv(4096).decode()
+            log.write(msg.replace("\n", " ") + "\n")
+            log.flush()
+            if "STOPPING=1" in msg:
+                break
+    except socket.timeout:
+        pass
+PY
+npid=$!
+i=0
+until [ -S "$tmp/notify.sock" ]; do i=$((i + 1)); [ $i -lt 100 ] || fail "no notify socket"; sleep 0.05; done
+: > "$tmp/err"
+NOTIFY_SOCKET="$tmp/notify.sock" "$DRILLD" -c "$tmp/min.conf" --log-level info 2> "$tmp/err" &
+pid=$!
+i=0
+until grep -q "READY=1" "$tmp/notify.log" 2>/dev/null; do i=$((i + 1)); [ $i -lt 100 ] || fail "no READY=1"; sleep 0.05; done
+kill -HUP "$pid"
+i=0
+until grep -q "RELOADING=1" "$tmp/notify.log"; do i=$((i + 1)); [ $i -lt 100 ] || fail "no RELOADING=1"; sleep 0.05; done
+i=0
+until grep -q "serving (reloaded)" "$tmp/notify.log"; do i=$((i + 1)); [ $i -lt 100 ] || fail "no READY=1 after reload"; sleep 0.05; done
+kill -TERM "$pid"
+set +e; wait "$pid"; rc=$?; wait "$npid"; set -e
+pid=""
+[ "$rc" -eq 0 ] || fail "exit $rc under NOTIFY_SOCKET"
+grep -q "STOPPING=1" "$tmp/notify.log" || fail "no STOPPING=1: $(cat "$tmp/notify.log")"
+head -n 1 "$tmp/notify.log" | grep -q "^READY=1 STATUS=serving" || fail "first notification: $(head -n 1 "$tmp/notify.log")"
+
 # A database from a newer drilld is refused, clearly, and left alone.
 if command -v sqlite3 >/dev/null 2>&1; then
 	sqlite3 "$tmp/state/drilld.db" "PRAGMA user_version = 99;"
