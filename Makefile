@@ -44,7 +44,7 @@ LIBOBJS = $(LIBSRCS:src/%.c=$(B)/obj/%.o)
 UNITSRCS = $(wildcard tests/unit/test_*.c)
 UNITS   = $(UNITSRCS:tests/unit/%.c=$(B)/tests/%)
 
-.PHONY: all deps run test check unit integration install uninstall clean banned
+.PHONY: all deps run test check unit integration install uninstall clean banned bench
 
 all: $(B)/drilld $(B)/drillctl
 
@@ -81,6 +81,18 @@ $(B)/tests/%: tests/unit/%.c $(B)/libdrill.a $(wildcard include/drill/*.h) | $(B
 
 $(B)/obj $(B)/tests:
 	mkdir -p $@
+
+BENCHSRCS = $(wildcard bench/bench_*.c)
+BENCHES = $(BENCHSRCS:bench/%.c=$(B)/bench/%)
+
+$(B)/bench/%: bench/%.c $(B)/libdrill.a $(wildcard include/drill/*.h)
+	@mkdir -p $(B)/bench
+	$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes -o $@ $< $(B)/libdrill.a $(LIBS)
+
+# Speed and memory figures (bench/README.md records them); not part of test.
+bench: deps
+	$(MAKE) all $(BENCHES)
+	@for b in $(BENCHES); do echo "== $$b"; ./$$b || exit 1; done
 
 banned:
 	@sh tests/banned.sh src include
