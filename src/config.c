@@ -15,6 +15,7 @@
  */
 #include "drill/config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -340,6 +341,74 @@ config_parse_duration(const char *s, uint64_t max_ms, uint64_t *out_ms)
 	return 0;
 }
 
+/* ---- addresses --------------------------------------------------------- */
+
+/*
+ * Splits "ADDRESS:PORT" at its last colon: "127.0.0.1:80", "[::1]:80",
+ * "*:80". The address must be numeric (inet_pton: no names, no IPv4 in
+ * other bases, no IPv6 zone) and an IPv6 one bracketed; the port is 1 to 5
+ * decimal digits. A syntax error is UNIT_BAD; a port over 65535 or 0 is
+ * UNIT_RANGE (checked after the syntax, like the sizes).
+ */
+static enum unit_result
+listen_parse(const char *s, char addr[CONFIG_ADDR_MAX], int *port)
+{
+	const char *colon = strrchr(s, ':'), *p;
+	char host[CONFIG_ADDR_MAX];
+	unsigned char bin[16];
+	size_t hlen;
+	long v = 0;
+
+	if (colon == NULL || colon == s || colon[1] == '\0')
+		return UNIT_BAD;
+	for (p = colon + 1; *p != '\0'; p++)
+		if (!is_digit(*p) || p - colon > 5)
+			return UNIT_BAD;
+	if (s[0] == '[') {
+		if (colon[-1] != ']')
+			return UNIT_BAD;
+		hlen = (size_t)(colon - s) - 2;
+		if (hlen == 0 || hlen >= sizeof(host))
+			return UNIT_BAD;
+		memcpy(host, s + 1, hlen);
+		host[hlen] = '\0';
+		if (inet_pton(AF_INET6, host, bin) != 1)
+			return UNIT_BAD;
+	} else {
+		hlen = (size_t)(colon - s);
+		if (hlen >= sizeof(host))
+			return UNIT_BAD;
+		memcpy(host, s, hlen);
+		host[hlen] = '\0';
+		if (strcmp(host, "*") == 0)
+			host[0] = '\0';
+		else if (inet_pton(AF_INET, host, bin) != 1)
+			return UNIT_BAD;
+	}
+	for (p = colon + 1; *p != '\0'; p++)
+		v = v * 10 + (*p - '0');
+	if (v < 1 || v > 65535)
+		return UNIT_RANGE;
+	memcpy(addr, host, strlen(host) + 1);
+	*port = (int)v;
+	return UNIT_OK;
+}
+
+int
+config_parse_listen(const char *s, char addr[CONFIG_ADDR_MAX], int *port)
+{
+	if (s == NULL || addr == NULL || port == NULL)
+		return DRILL_EINVAL;
+	switch (listen_parse(s, addr, port)) {
+	case UNIT_OK:
+		return 0;
+	case UNIT_RANGE:
+		return DRILL_ETOOBIG;
+	default:
+		return DRILL_EINVAL;
+	}
+}
+
 /* ---- paths ------------------------------------------------------------- */
 
 /*
@@ -628,6 +697,53 @@ opt_max_answer(struct loader *ld, const config_setting_t *s, const char *opt)
 	    &ld->cfg->practice.max_answer);
 }
 
+static void
+opt_listen(struct loader *ld, const config_setting_t *s, const char *opt)
+{
+	struct config *cfg = ld->cfg;
+	char q[QBUF], addr[CONFIG_ADDR_MAX];
+	const char *v = get_string(ld, s, opt);
+	int port = 0;
+
+	if (v == NULL)
+		return;
+	switch (listen_parse(v, addr, &port)) {
+	case UNIT_OK:
+		break;
+	case UNIT_RANGE:
+		problem(ld, s, opt, "invalid port in %s: expected 1 to 65535",
+		    quote(q, sizeof(q), v));
+		return;
+	default:
+		problem(ld, s, opt, "invalid address %s: expected a numeric IPv4 "
+		    "address, a bracketed IPv6 address or *, a colon and a port, "
+		    "e.g. \"127.0.0.1:8080\", \"[::1]:8080\" or \"*:8080\"",
+		    quote(q, sizeof(q), v));
+		return;
+	}
+	free(cfg->http.listen);
+	free(cfg->http.addr);
+	cfg->http.listen = strdup(v);
+	cfg->http.addr = addr[0] != '\0' ? strdup(addr) : NULL;
+	cfg->http.port = port;
+	if (cfg->http.listen == NULL || (addr[0] != '\0' && cfg->http.addr == NULL))
+		ld->nomem = true;
+}
+
+static void
+opt_max_body(struct loader *ld, const config_setting_t *s, const char *opt)
+{
+	get_size(ld, s, opt, KIB, 64 * MIB, "1K..64M", &ld->cfg->http.max_body);
+}
+
+static void
+opt_request_timeout(struct loader *ld, const config_setting_t *s,
+    const char *opt)
+{
+	get_duration(ld, s, opt, SEC_MS, 5 * MIN_MS, "1s..5m",
+	    &ld->cfg->http.request_timeout_ms);
+}
+
 static const struct option store_options[] = {
 	{"busy_timeout", opt_busy_timeout, NULL, false},
 	{NULL, NULL, NULL, false}
@@ -645,6 +761,13 @@ static const struct option practice_options[] = {
 	{NULL, NULL, NULL, false}
 };
 
+static const struct option http_options[] = {
+	{"listen", opt_listen, NULL, false},
+	{"max_body", opt_max_body, NULL, false},
+	{"request_timeout", opt_request_timeout, NULL, false},
+	{NULL, NULL, NULL, false}
+};
+
 static const struct option root_options[] = {
 	{"state_dir", opt_state_dir, NULL, true},
 	{"banks", opt_banks, NULL, true},
@@ -652,6 +775,7 @@ static const struct option root_options[] = {
 	{"store", NULL, store_options, false},
 	{"console", NULL, console_options, false},
 	{"practice", NULL, practice_options, false},
+	{"http", NULL, http_options, false},
 	{NULL, NULL, NULL, false}
 };
 
@@ -850,6 +974,8 @@ set_defaults(struct config *cfg)
 	cfg->console.color = CONFIG_COLOR_AUTO;
 	cfg->practice.level = VOCAB_MID;
 	cfg->practice.max_answer = 2 * MIB;
+	cfg->http.max_body = MIB;
+	cfg->http.request_timeout_ms = 10 * SEC_MS;
 	cfg->console.person = strdup("console:local");
 	return cfg->console.person == NULL ? DRILL_ENOMEM : 0;
 }
@@ -945,6 +1071,8 @@ config_free(struct config *cfg)
 		free(cfg->banks[i]);
 	free(cfg->banks);
 	free(cfg->console.person);
+	free(cfg->http.listen);
+	free(cfg->http.addr);
 	memset(cfg, 0, sizeof(*cfg));
 }
 

@@ -30,6 +30,9 @@
 #include "drill/common.h"
 #include "drill/log.h"
 
+/* Room for a numeric address from config_parse_listen, with its NUL (INET6_ADDRSTRLEN). */
+#define CONFIG_ADDR_MAX 46
+
 enum config_color {
 	CONFIG_COLOR_AUTO = 0,	/* colour when stdout is a terminal and NO_COLOR is unset */
 	CONFIG_COLOR_ALWAYS,
@@ -58,6 +61,21 @@ struct config {
 		int level;		/* practice.level: vocab level of new people, default mid */
 		uint64_t max_answer;	/* practice.max_answer: default "2M", 1K..4M */
 	} practice;
+
+	/*
+	 * The embedded HTTP/1.1 server (webhooks, /healthz, /readyz). Off
+	 * unless http.listen is set.
+	 */
+	struct {
+		char *listen;		/* http.listen as given ("127.0.0.1:8080"); NULL: server off */
+		char *addr;		/* its numeric address without brackets ("127.0.0.1",
+					 * "::1"); NULL for "*" (every address) */
+		int port;		/* its port, 1..65535; 0 when listen is NULL */
+		uint64_t max_body;	/* http.max_body: request body limit, default "1M", 1K..64M */
+		uint64_t request_timeout_ms;	/* http.request_timeout: time for a request's
+						 * headers, and then for its body; also the idle
+						 * keep-alive time; default "10s", 1s..5m */
+	} http;
 };
 
 /*
@@ -95,5 +113,15 @@ int config_parse_size(const char *s, uint64_t max, uint64_t *out) DRILL_WUR;
  * Returns 0 or DRILL_EINVAL (bad unit, overflow, over max_ms).
  */
 int config_parse_duration(const char *s, uint64_t max_ms, uint64_t *out_ms) DRILL_WUR;
+
+/*
+ * Parses a listen address "ADDRESS:PORT": ADDRESS is a numeric IPv4 address
+ * ("127.0.0.1"), a numeric IPv6 address in brackets ("[::1]") or "*" (every
+ * address); PORT is 1..65535 in decimal. No names, no zone ids. On success
+ * returns 0, writes the address without brackets into addr ("" for "*")
+ * and the port into *port; returns DRILL_EINVAL for a bad address and
+ * DRILL_ETOOBIG for a port out of range (addr and *port untouched).
+ */
+int config_parse_listen(const char *s, char addr[CONFIG_ADDR_MAX], int *port) DRILL_WUR;
 
 #endif

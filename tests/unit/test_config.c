@@ -183,6 +183,11 @@ test_minimal_defaults(void **state)
 	assert_int_equal(f->cfg.console.color, CONFIG_COLOR_AUTO);
 	assert_int_equal(f->cfg.practice.level, VOCAB_MID);
 	assert_int_equal(f->cfg.practice.max_answer, 2 * MIB);
+	assert_null(f->cfg.http.listen);
+	assert_null(f->cfg.http.addr);
+	assert_int_equal(f->cfg.http.port, 0);
+	assert_int_equal(f->cfg.http.max_body, MIB);
+	assert_int_equal(f->cfg.http.request_timeout_ms, 10000);
 }
 
 static void
@@ -195,7 +200,8 @@ test_all_options(void **state)
 	    "log_level = \"debug\";\n"
 	    "store = { busy_timeout = \"30s\"; };\n"
 	    "console: { person = \"matrix:@alice:example.org\"; color = \"never\"; };\n"
-	    "practice: { level = \"senior\"; max_answer = \"4M\"; };\n"), 0);
+	    "practice: { level = \"senior\"; max_answer = \"4M\"; };\n"
+	    "http: { listen = \"[::1]:8443\"; max_body = \"64M\"; request_timeout = \"5m\"; };\n"), 0);
 	assert_string_equal(f->cfg.state_dir, "/var/lib/drilld");
 	assert_int_equal(f->cfg.nbanks, 2);
 	assert_string_equal(f->cfg.banks[0], "/a");
@@ -206,6 +212,11 @@ test_all_options(void **state)
 	assert_int_equal(f->cfg.console.color, CONFIG_COLOR_NEVER);
 	assert_int_equal(f->cfg.practice.level, VOCAB_SENIOR);
 	assert_int_equal(f->cfg.practice.max_answer, 4 * MIB);
+	assert_string_equal(f->cfg.http.listen, "[::1]:8443");
+	assert_string_equal(f->cfg.http.addr, "::1");
+	assert_int_equal(f->cfg.http.port, 8443);
+	assert_int_equal(f->cfg.http.max_body, 64 * MIB);
+	assert_int_equal(f->cfg.http.request_timeout_ms, 300000);
 }
 
 static void
@@ -234,6 +245,11 @@ test_shipped_config(void **state)
 	assert_int_equal(f->cfg.console.color, CONFIG_COLOR_AUTO);
 	assert_int_equal(f->cfg.practice.level, VOCAB_MID);
 	assert_int_equal(f->cfg.practice.max_answer, 2 * MIB);
+	/* the server stays off: listen is commented out */
+	assert_null(f->cfg.http.listen);
+	assert_int_equal(f->cfg.http.port, 0);
+	assert_int_equal(f->cfg.http.max_body, MIB);
+	assert_int_equal(f->cfg.http.request_timeout_ms, 10000);
 }
 
 static void
@@ -601,6 +617,173 @@ test_symlinked_dir(void **state)
 }
 
 static void
+test_http_listen(void **state)
+{
+	struct fixture *f = *state;
+	static const struct {
+		const char *s;
+		const char *addr;	/* NULL for "*" */
+		int port;
+	} good[] = {
+		{"127.0.0.1:8080", "127.0.0.1", 8080},
+		{"0.0.0.0:1", "0.0.0.0", 1},
+		{"*:65535", NULL, 65535},
+		{"[::1]:8080", "::1", 8080},
+		{"[::]:80", "::", 80},
+		{"[2001:db8::7]:443", "2001:db8::7", 443},
+		{"[::ffff:127.0.0.1]:9000", "::ffff:127.0.0.1", 9000},
+		{"10.1.2.3:00080", "10.1.2.3", 80}
+	};
+	char text[256];
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		snprintf(text, sizeof(text), "state_dir = \"s\";\nbanks = [ \"b\" ];\n"
+		    "http = { listen = \"%s\"; };\n", good[i].s);
+		if (load_text(f, text) != 0) {
+			print_errors(&f->errs);
+			fail_msg("listen \"%s\" refused", good[i].s);
+		}
+		assert_string_equal(f->cfg.http.listen, good[i].s);
+		if (good[i].addr == NULL)
+			assert_null(f->cfg.http.addr);
+		else
+			assert_string_equal(f->cfg.http.addr, good[i].addr);
+		assert_int_equal(f->cfg.http.port, good[i].port);
+	}
+
+	assert_int_equal(load_text(f, "state_dir = \"s\";\nbanks = [ \"b\" ];\n"
+	    "http = {\n"
+	    "  listen = \"localhost:8080\";\n"
+	    "};\n"), DRILL_EINVAL);
+	EXPECT_ERRORS(f, ":4: http.listen: invalid address \"localhost:8080\": "
+	    "expected a numeric IPv4 address, a bracketed IPv6 address or *, a colon "
+	    "and a port, e.g. \"127.0.0.1:8080\", \"[::1]:8080\" or \"*:8080\"");
+	assert_zeroed(&f->cfg);
+
+	assert_int_equal(load_text(f, "state_dir = \"s\";\nbanks = [ \"b\" ];\n"
+	    "http = { listen = \"127.0.0.1:0\"; };\n"), DRILL_EINVAL);
+	EXPECT_ERRORS(f, ":3: http.listen: invalid port in \"127.0.0.1:0\": expected 1 to 65535");
+	assert_int_equal(load_text(f, "state_dir = \"s\";\nbanks = [ \"b\" ];\n"
+	    "http = { listen = \"[::1]:65536\"; };\n"), DRILL_EINVAL);
+	EXPECT_ERRORS(f, ":3: http.listen: invalid port in \"[::1]:65536\": expected 1 to 65535");
+	assert_int_equal(load_text(f, "state_dir = \"s\";\nbanks = [ \"b\" ];\n"
+	    "http = { listen = 8080; };\n"), DRILL_EINVAL);
+	EXPECT_ERRORS(f, ":3: http.listen: expected a string (got an integer)");
+}
+
+static void
+test_http_listen_bad(void **state)
+{
+	struct fixture *f = *state;
+	static const char *const bad[] = {
+		"", ":", "8080", ":8080", "127.0.0.1", "127.0.0.1:", "127.0.0.1:x",
+		"127.0.0.1: 80", " 127.0.0.1:80", "127.0.0.1:80 ", "127.0.0.1:+80",
+		"127.0.0.1:-1", "127.0.0.1:123456", "127.0.0.1:8080:1",
+		"127.1:80", "127.0.0.01:80", "0x7f.0.0.1:80", "256.0.0.1:80",
+		"::1:8080", "[::1]", "[::1]8080", "[]:80", "[::1:80", "::1]:80",
+		"[127.0.0.1]:80", "[fe80::1%lo]:80", "[*]:80", "**:80", "*.*:80",
+		"localhost:80", "example.org:443", "http://127.0.0.1:80"
+	};
+	char text[256];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text), "state_dir = \"s\";\nbanks = [ \"b\" ];\n"
+		    "http = { listen = \"%s\"; };\n", bad[i]);
+		if (load_text(f, text) != DRILL_EINVAL)
+			fail_msg("listen \"%s\" accepted", bad[i]);
+		assert_int_equal(f->errs.n, 1);
+		assert_non_null(strstr(f->errs.lines[0], ":3: http.listen: invalid address"));
+	}
+}
+
+static void
+test_http_limits(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(load_text(f, "state_dir = \"s\";\nbanks = [ \"b\" ];\n"
+	    "http: {\n"
+	    "  max_body = \"1023\";\n"
+	    "  request_timeout = \"999ms\";\n"
+	    "  lsiten = \"*:80\";\n"
+	    "};\n"), DRILL_EINVAL);
+	EXPECT_ERRORS(f,
+	    ":4: http.max_body: \"1023\" is out of range (1K..64M)",
+	    ":5: http.request_timeout: \"999ms\" is out of range (1s..5m)",
+	    ":6: http.lsiten: unknown option");
+
+	assert_int_equal(load_text(f, "state_dir = \"s\";\nbanks = [ \"b\" ];\n"
+	    "http = { max_body = \"64M1\"; request_timeout = \"5m1ms\"; };\n"), DRILL_EINVAL);
+	EXPECT_ERRORS(f,
+	    ":3: http.max_body: invalid size \"64M1\": expected a number with an optional unit K, M, G or T, e.g. \"2M\"",
+	    ":3: http.request_timeout: \"5m1ms\" is out of range (1s..5m)");
+
+	assert_int_equal(load_text(f, "state_dir = \"s\";\nbanks = [ \"b\" ];\n"
+	    "http = { max_body = \"65537K\"; request_timeout = \"10\"; };\n"), DRILL_EINVAL);
+	EXPECT_ERRORS(f,
+	    ":3: http.max_body: \"65537K\" is out of range (1K..64M)",
+	    ":3: http.request_timeout: invalid duration \"10\": a unit is required (ms, s, m, h, d), e.g. \"5s\"");
+
+	assert_int_equal(load_text(f, "state_dir = \"s\";\nbanks = [ \"b\" ];\n"
+	    "http = { max_body = 1048576; request_timeout = 10; };\n"
+	    "http2 = { };\n"), DRILL_EINVAL);
+	EXPECT_ERRORS(f,
+	    ":3: http.max_body: expected a string with a unit, e.g. \"2M\" (got an integer)",
+	    ":3: http.request_timeout: expected a string with a unit, e.g. \"5s\" (got an integer)",
+	    ":4: http2: unknown option");
+
+	assert_int_equal(load_text(f, "state_dir = \"s\";\nbanks = [ \"b\" ];\n"
+	    "http = \"127.0.0.1:8080\";\n"), DRILL_EINVAL);
+	EXPECT_ERRORS(f, ":3: http: expected a group, e.g. http { ... } (got a string)");
+
+	/* the bounds themselves are in range */
+	assert_int_equal(load_text(f, "state_dir = \"s\";\nbanks = [ \"b\" ];\n"
+	    "http = { max_body = \"1K\"; request_timeout = \"1s\"; };\n"), 0);
+	assert_int_equal(f->cfg.http.max_body, KIB);
+	assert_int_equal(f->cfg.http.request_timeout_ms, 1000);
+	assert_null(f->cfg.http.listen);
+	assert_int_equal(load_text(f, "state_dir = \"s\";\nbanks = [ \"b\" ];\n"
+	    "http = { max_body = \"64MiB\"; request_timeout = \"4m60s\"; };\n"), 0);
+	assert_int_equal(f->cfg.http.max_body, 64 * MIB);
+	assert_int_equal(f->cfg.http.request_timeout_ms, 300000);
+}
+
+static void
+test_parse_listen(void **state)
+{
+	char addr[CONFIG_ADDR_MAX];
+	int port = 7;
+
+	(void)state;
+	assert_int_equal(config_parse_listen("127.0.0.1:80", addr, &port), 0);
+	assert_string_equal(addr, "127.0.0.1");
+	assert_int_equal(port, 80);
+	assert_int_equal(config_parse_listen("*:1", addr, &port), 0);
+	assert_string_equal(addr, "");
+	assert_int_equal(port, 1);
+	assert_int_equal(config_parse_listen("[ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255]:65535",
+	    addr, &port), 0);
+	assert_string_equal(addr, "ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255");
+	assert_int_equal(port, 65535);
+
+	memcpy(addr, "untouched", 10);
+	port = 7;
+	assert_int_equal(config_parse_listen("*:0", addr, &port), DRILL_ETOOBIG);
+	assert_int_equal(config_parse_listen("*:65536", addr, &port), DRILL_ETOOBIG);
+	assert_int_equal(config_parse_listen("*:99999", addr, &port), DRILL_ETOOBIG);
+	assert_int_equal(config_parse_listen("*:999999", addr, &port), DRILL_EINVAL);
+	assert_int_equal(config_parse_listen("[::1]", addr, &port), DRILL_EINVAL);
+	assert_int_equal(config_parse_listen(NULL, addr, &port), DRILL_EINVAL);
+	/* longer than any numeric address (at most 45 characters) */
+	assert_int_equal(config_parse_listen("[0000:0000:0000:0000:0000:0000:0000:0000:0000:0000]:80",
+	    addr, &port), DRILL_EINVAL);
+	assert_int_equal(config_parse_listen("1111.2222.3333.4444.5555.6666.7777.8888.9999.0000:80",
+	    addr, &port), DRILL_EINVAL);
+	assert_string_equal(addr, "untouched");
+	assert_int_equal(port, 7);
+}
+
+static void
 test_free_zeroed(void **state)
 {
 	struct config cfg;
@@ -743,6 +926,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_not_text, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_relative_paths, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_symlinked_dir, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_http_listen, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_http_listen_bad, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_http_limits, setup, teardown),
+		cmocka_unit_test(test_parse_listen),
 		cmocka_unit_test(test_free_zeroed),
 		cmocka_unit_test(test_parse_size),
 		cmocka_unit_test(test_parse_duration),
