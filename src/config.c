@@ -992,8 +992,7 @@ config_load(const char *path, struct config *cfg, struct drill_errors *errs)
 
 	if (errs == NULL)
 		return DRILL_EINVAL;
-	errs->lines = NULL;
-	errs->n = 0;
+	memset(errs, 0, sizeof(*errs));
 	if (cfg == NULL || path == NULL)
 		return DRILL_EINVAL;
 	memset(cfg, 0, sizeof(*cfg));

@@ -25,7 +25,9 @@
 #include "drill/console.h"
 #include "drill/ctl.h"
 #include "drill/engine.h"
+#include "drill/http.h"
 #include "drill/log.h"
+#include "drill/net.h"
 #include "drill/notify.h"
 #include "drill/outbox.h"
 #include "drill/store.h"
@@ -47,6 +49,8 @@ struct drilld_platform {
 /* The one context of the process, created here and passed down. */
 struct drilld {
 	struct outbox *outbox;
+	struct net *net;		/* libwebsockets on the loop, when anything uses it */
+	struct http *http;		/* the HTTP server, when http.listen is set */
 	struct config cfg;
 	struct store *store;
 	struct bank *bank;
@@ -139,6 +143,7 @@ stop(struct drilld *d)
 	uv_close((uv_handle_t *)&d->sighup, NULL);
 	outbox_free(d->outbox);	/* sends in flight stay 'sending' for the next start */
 	d->outbox = NULL;
+	net_stop(d->net);	/* lws closes its connections and uv handles */
 }
 
 /*
@@ -187,7 +192,8 @@ on_sighup(uv_signal_t *h, int signum)
 	d->cfg = cfg;		/* the engine reads it through the same pointer */
 	if (!d->level_given)
 		log_set_level(d->cfg.log_level);
-	log_info("reloaded config=%s questions=%zu", d->config_path, bank_count(bank));
+	log_info("reloaded config=%s questions=%zu (state_dir, store, console and "
+	    "http settings take effect at the next start)", d->config_path, bank_count(bank));
 	notify("READY=1\nSTATUS=serving (reloaded)");
 }
 
@@ -514,6 +520,21 @@ main(int argc, char **argv)
 	uv_signal_start(&d.sigterm, on_signal, SIGTERM);
 	uv_signal_start(&d.sighup, on_sighup, SIGHUP);
 
+	/* The HTTP server (webhooks, /healthz, /readyz), when configured. */
+	if (d.cfg.http.listen != NULL) {
+		struct http_opts ho = {
+			.addr = d.cfg.http.addr,
+			.port = d.cfg.http.port,
+			.max_body = (size_t)d.cfg.http.max_body,
+			.request_timeout_ms = d.cfg.http.request_timeout_ms,
+		};
+		if ((d.net = net_new(d.loop, err)) == NULL)
+			fatalx("cannot start libwebsockets: %s", err);
+		if ((d.http = http_new(d.net, &ho, err)) == NULL)
+			fatalx("cannot serve http.listen=%s: %s", d.cfg.http.listen, err);
+		log_info("serving HTTP listen=%s port=%d", d.cfg.http.listen, http_port(d.http));
+	}
+
 	if (console) {
 		struct console_opts co = {
 			.person = d.cfg.console.person,
@@ -542,6 +563,8 @@ main(int argc, char **argv)
 
 	log_info("drilld stopped");
 	console_free(d.console);
+	http_free(d.http);	/* before the lws context it lives in */
+	net_free(d.net);
 	engine_free(d.engine);
 	bank_free(d.bank);
 	store_close(d.store);
