@@ -794,12 +794,15 @@ cmd_bank(struct cli *c)
 /* score */
 
 /*
- * Reads all of fd into a malloc'd, NUL-terminated *out. Returns 0,
- * DRILL_ETOOBIG when there are more than limit bytes, DRILL_EIO (errno set)
- * or DRILL_ENOMEM.
+ * Reads fd to the end of the stream (or, with to_newline, to the first
+ * newline, which is left out) into a malloc'd, NUL-terminated *out of
+ * *outlen bytes (outlen may be NULL). Returns 0, DRILL_ETOOBIG when there
+ * are more than limit bytes, DRILL_EIO (errno set; EAGAIN means a receive
+ * timeout ran out) or DRILL_ENOMEM. After a complete line, a reset of the
+ * stream does not matter: the line is the answer.
  */
 static int
-read_all(int fd, size_t limit, char **out, size_t *outlen)
+read_all(int fd, size_t limit, bool to_newline, char **out, size_t *outlen)
 {
 	size_t len = 0, cap = 4096;
 	char *buf = malloc(cap);
@@ -808,6 +811,7 @@ read_all(int fd, size_t limit, char **out, size_t *outlen)
 		return DRILL_ENOMEM;
 	for (;;) {
 		ssize_t r;
+		char *nl;
 
 		if (len == cap - 1) {
 			size_t ncap = cap * 2;
@@ -834,6 +838,10 @@ read_all(int fd, size_t limit, char **out, size_t *outlen)
 		}
 		if (r == 0)
 			break;
+		if (to_newline && (nl = memchr(buf + len, '\n', (size_t)r)) != NULL) {
+			len = (size_t)(nl - buf);
+			break;
+		}
 		len += (size_t)r;
 		if (len > limit) {
 			free(buf);
@@ -842,7 +850,8 @@ read_all(int fd, size_t limit, char **out, size_t *outlen)
 	}
 	buf[len] = '\0';
 	*out = buf;
-	*outlen = len;
+	if (outlen != NULL)
+		*outlen = len;
 	return 0;
 }
 
@@ -891,7 +900,7 @@ cmd_score(struct cli *c)
 
 	if (isatty(STDIN_FILENO))
 		fputs("drillctl: type the answer, then end it with Ctrl-D\n", stderr);
-	rc = read_all(STDIN_FILENO, limit, &answer, &len);
+	rc = read_all(STDIN_FILENO, limit, false, &answer, &len);
 	if (rc == DRILL_ETOOBIG) {
 		fprintf(stderr, "drillctl: the answer is longer than %zu bytes\n", limit);
 		return EXIT_BAD;
@@ -1044,62 +1053,6 @@ cmd_stats(struct cli *c)
 /* ------------------------------------------------------------------ */
 /* The running daemon: control socket client, status */
 
-/*
- * Reads from fd until a newline or the end of the stream, at most limit
- * bytes, into a malloc'd NUL-terminated *out. Returns 0, DRILL_ETOOBIG,
- * DRILL_EIO (errno set; EAGAIN means the receive timeout ran out) or
- * DRILL_ENOMEM. A reset after a complete line does not matter: the line
- * ends the reply.
- */
-static int
-read_line(int fd, size_t limit, char **out)
-{
-	size_t len = 0, cap = 4096;
-	char *buf = malloc(cap);
-
-	if (buf == NULL)
-		return DRILL_ENOMEM;
-	for (;;) {
-		ssize_t r;
-		char *nl;
-
-		if (len == cap - 1) {
-			char *nb;
-			if (cap > limit) {
-				free(buf);
-				return DRILL_ETOOBIG;
-			}
-			if ((nb = realloc(buf, cap * 2)) == NULL) {
-				free(buf);
-				return DRILL_ENOMEM;
-			}
-			buf = nb;
-			cap *= 2;
-		}
-		r = recv(fd, buf + len, cap - 1 - len, 0);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			free(buf);
-			return DRILL_EIO;
-		}
-		if (r == 0)
-			break;
-		nl = memchr(buf + len, '\n', (size_t)r);
-		len += (size_t)r;
-		if (nl != NULL) {
-			len = (size_t)(nl - buf);
-			break;
-		}
-		if (len > limit) {
-			free(buf);
-			return DRILL_ETOOBIG;
-		}
-	}
-	buf[len] = '\0';
-	*out = buf;
-	return 0;
-}
 
 /*
  * Sends request (borrowed) to the running drilld over state_dir/drilld.sock
@@ -1182,7 +1135,7 @@ daemon_call(struct cli *c, struct json_object *request, struct json_object **rep
 		sent += (size_t)w;
 	}
 
-	rc = read_line(fd, CTL_MAX_REPLY, &line);
+	rc = read_all(fd, CTL_MAX_REPLY, true, &line, NULL);
 	if (rc == DRILL_ENOMEM) {
 		rc = oom();
 		goto out;
