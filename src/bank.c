@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "drill/jsonv.h"
 #include "drill/text.h"
 
 #define MAX_TEXT (64u << 10)	/* longest prompt, model answer, hint ... */
@@ -555,7 +556,7 @@ fail:
 static int
 load_file(struct bank *b, const char *path, struct drill_errors *errs)
 {
-	json_tokener *tok = NULL;
+	struct jsonv_error je;
 	json_object *root = NULL, *v, *qs;
 	struct ctx c = {.errs = errs, .file = path};
 	size_t len = 0, nq, bom;
@@ -575,30 +576,17 @@ load_file(struct bank *b, const char *path, struct drill_errors *errs)
 	b->files[b->nfiles++] = file;
 	c.file = file;
 
-	if ((tok = json_tokener_new_ex(64)) == NULL) {
-		rc = DRILL_ENOMEM;
-		goto done;
-	}
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
 	/* a UTF-8 byte order mark, as some editors write, is not JSON: skip it */
 	bom = len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
-	root = json_tokener_parse_ex(tok, buf + bom, (int)(len - bom));
-	if (root == NULL || json_tokener_get_error(tok) != json_tokener_success) {
-		enum json_tokener_error je = json_tokener_get_error(tok);
+	if ((rc = jsonv_parse(buf + bom, len - bom, 64, &root, &je)) != 0) {
 		int line = 1;
-		for (size_t i = bom; i < bom + json_tokener_get_parse_end(tok) && i < len; i++)
+		for (size_t i = bom; i < bom + je.offset && i < len; i++)
 			line += buf[i] == '\n';
-		drill_errors_add(errs, "%s:%d: invalid JSON: %s", path, line,
-		    je == json_tokener_continue ? "unexpected end of file" :
-		    json_tokener_error_desc(je));
+		if (rc == DRILL_EINVAL)
+			drill_errors_add(errs, "%s:%d: %s", path, line, je.msg);
 		goto done;
 	}
-	for (size_t i = bom + json_tokener_get_parse_end(tok); i < len; i++) {
-		if (buf[i] != ' ' && buf[i] != '\n' && buf[i] != '\t' && buf[i] != '\r') {
-			drill_errors_add(errs, "%s: invalid JSON: trailing data after the bank object", path);
-			goto done;
-		}
-	}
+	rc = DRILL_EINVAL;
 	snprintf(c.where, sizeof(c.where), "bank");
 	if (!json_object_is_type(root, json_type_object)) {
 		qerr(&c, "the file must hold one JSON object");
@@ -649,7 +637,6 @@ done:
 	if (c.bad && rc == 0)
 		rc = DRILL_EINVAL;
 	json_object_put(root);
-	json_tokener_free(tok);
 	free(buf);
 	return rc;
 }

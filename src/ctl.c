@@ -28,7 +28,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -40,8 +39,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "drill/jsonv.h"
 #include "drill/log.h"
-#include "drill/text.h"
 
 #define READ_CHUNK 4096
 #define LISTEN_BACKLOG 64
@@ -269,31 +268,6 @@ req_send(struct ctl_req *r, struct json_object *reply)
 	}
 }
 
-/* True when every number in o (depth-bounded by the tokenizer) is finite. */
-static bool
-all_finite(struct json_object *o)
-{
-	switch (json_object_get_type(o)) {
-	case json_type_double:
-		return isfinite(json_object_get_double(o));
-	case json_type_object: {
-		json_object_object_foreach(o, key, val) {
-			(void)key;
-			if (!all_finite(val))
-				return false;
-		}
-		return true;
-	}
-	case json_type_array:
-		for (size_t i = 0; i < json_object_array_length(o); i++)
-			if (!all_finite(json_object_array_get_idx(o, i)))
-				return false;
-		return true;
-	default:
-		return true;
-	}
-}
-
 /* Writes "status, stop, ..." into buf (truncated to size). */
 static void
 command_list(const struct ctl *c, char *buf, size_t size)
@@ -319,10 +293,9 @@ static void
 req_dispatch(struct ctl_req *r)
 {
 	struct ctl *c = r->ctl;
-	struct json_tokener *tok = NULL;
 	struct json_object *req = NULL, *cmd, *reply;
 	const struct ctl_cmd *found = NULL;
-	enum json_tokener_error jerr;
+	struct jsonv_error jerr;
 	const char *name;
 	size_t i, nlen;
 	char known[160];
@@ -341,39 +314,21 @@ req_dispatch(struct ctl_req *r)
 		req_fail(r, "the request must be a JSON object, like {\"command\":\"status\"}");
 		return;
 	}
-	if (memchr(r->buf, '\0', r->len) != NULL) {
-		req_fail(r, "the request contains a NUL byte");
-		return;
-	}
-	if (!text_utf8_valid(r->buf, r->len)) {	/* stricter than json-c's check */
-		req_fail(r, "the request is not valid UTF-8");
-		return;
-	}
-	if ((tok = json_tokener_new_ex(JSON_DEPTH)) == NULL)
+	switch (jsonv_parse(r->buf, r->len, JSON_DEPTH, &req, &jerr)) {
+	case 0:
+		break;
+	case DRILL_ENOMEM:
 		goto oom;
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-	req = json_tokener_parse_ex(tok, r->buf, (int)r->len);
-	jerr = json_tokener_get_error(tok);
-	if (req == NULL || jerr != json_tokener_success) {
-		if (jerr == json_tokener_continue)
+	default:
+		if (jerr.incomplete)
 			req_fail(r, "incomplete JSON: the request ended inside the object "
 			    "(send it on one line)");
 		else
-			req_fail(r, "invalid JSON at byte %zu: %s",
-			    json_tokener_get_parse_end(tok), json_tokener_error_desc(jerr));
-		goto done;
-	}
-	if (json_tokener_get_parse_end(tok) != r->len) {
-		req_fail(r, "invalid JSON at byte %zu: data after the object",
-		    json_tokener_get_parse_end(tok));
+			req_fail(r, "the request: %s", jerr.msg);
 		goto done;
 	}
 	if (!json_object_is_type(req, json_type_object)) {
 		req_fail(r, "the request must be a JSON object, like {\"command\":\"status\"}");
-		goto done;
-	}
-	if (!all_finite(req)) {
-		req_fail(r, "the request holds a number that is not finite (NaN or Infinity)");
 		goto done;
 	}
 	if (!json_object_object_get_ex(req, "command", &cmd) ||
@@ -410,8 +365,6 @@ req_dispatch(struct ctl_req *r)
 	req_send(r, reply);	/* NULL: out of memory */
 done:
 	json_object_put(req);
-	if (tok != NULL)
-		json_tokener_free(tok);	/* json-c 0.16 crashes on NULL */
 	return;
 oom:
 	req_send(r, NULL);

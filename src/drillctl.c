@@ -36,6 +36,7 @@
 #include "drill/config.h"
 #include "drill/ctl.h"
 #include "drill/feedback.h"
+#include "drill/jsonv.h"
 #include "drill/render.h"
 #include "drill/scorer.h"
 #include "drill/store.h"
@@ -504,38 +505,6 @@ print_json(struct json_object *obj)
 	return rc;
 }
 
-/* Adds key: string (copied with its length); false when out of memory. */
-static bool
-json_add_str(struct json_object *obj, const char *key, const char *s)
-{
-	struct json_object *v;
-
-	if (s == NULL)
-		return json_object_object_add(obj, key, NULL) == 0;
-	v = json_object_new_string_len(s, (int)strlen(s));
-	if (v == NULL)
-		return false;
-	if (json_object_object_add(obj, key, v) != 0) {
-		json_object_put(v);
-		return false;
-	}
-	return true;
-}
-
-static bool
-json_add_int(struct json_object *obj, const char *key, int64_t n)
-{
-	struct json_object *v = json_object_new_int64(n);
-
-	if (v == NULL)
-		return false;
-	if (json_object_object_add(obj, key, v) != 0) {
-		json_object_put(v);
-		return false;
-	}
-	return true;
-}
-
 /* ------------------------------------------------------------------ */
 /* lint */
 
@@ -605,16 +574,16 @@ bank_list_json(const struct bank *b)
 			if (!ok)
 				json_object_put(v);
 		}
-		ok = ok && json_add_str(o, "id", q->id) &&
-		    json_add_str(o, "prompt", q->prompt) &&
-		    json_add_str(o, "type", vocab_type_name(q->type));
+		ok = ok && jsonv_put_str(o, "id", q->id) &&
+		    jsonv_put_str(o, "prompt", q->prompt) &&
+		    jsonv_put_str(o, "type", vocab_type_name(q->type));
 		if (ok) {
 			ok = json_object_object_add(o, "topics", topics) == 0;
 			if (ok)
 				topics = NULL;
 		}
-		ok = ok && json_add_str(o, "level", vocab_level_name(q->level)) &&
-		    json_add_str(o, "file", q->file);
+		ok = ok && jsonv_put_str(o, "level", vocab_level_name(q->level)) &&
+		    jsonv_put_str(o, "file", q->file);
 		if (ok) {
 			ok = json_object_array_add(arr, o) == 0;
 			if (ok)
@@ -1021,15 +990,15 @@ cmd_stats(struct cli *c)
 			a = json_object_new_double_s(avg, buf);
 			ok = a != NULL;
 		}
-		ok = ok && json_add_str(o, "person", person) &&
-		    json_add_int(o, "answered", p.answered);
+		ok = ok && jsonv_put_str(o, "person", person) &&
+		    jsonv_put_int(o, "answered", p.answered);
 		if (ok) {
 			ok = json_object_object_add(o, "average", a) == 0;
 			if (ok)
 				a = NULL;
 		}
-		ok = ok && json_add_int(o, "current_streak", current) &&
-		    json_add_int(o, "best_streak", p.best_streak);
+		ok = ok && jsonv_put_int(o, "current_streak", current) &&
+		    jsonv_put_int(o, "best_streak", p.best_streak);
 		json_object_put(a);
 		if (!ok) {
 			json_object_put(o);
@@ -1283,7 +1252,7 @@ cmd_status(struct cli *c)
 	if (c->o.nargs != 1)
 		return usage_error("status takes no argument \"%s\"", c->o.args[1]);
 	if ((req = json_object_new_object()) == NULL ||
-	    !json_add_str(req, "command", "status")) {
+	    !jsonv_put_str(req, "command", "status")) {
 		json_object_put(req);
 		return oom();
 	}
@@ -1324,8 +1293,8 @@ cmd_outbox(struct cli *c)
 		return usage_error("outbox failed takes no argument \"%s\"", c->o.args[2]);
 	}
 	if ((req = json_object_new_object()) == NULL ||
-	    !json_add_str(req, "command", id ? "outbox.retry" : "outbox.failed") ||
-	    (id && json_object_object_add(req, "id", json_object_new_int64(id)) != 0)) {
+	    !jsonv_put_str(req, "command", id ? "outbox.retry" : "outbox.failed") ||
+	    (id && !jsonv_put_int(req, "id", id))) {
 		json_object_put(req);
 		return oom();
 	}

@@ -26,6 +26,7 @@
 #include "drill/ctl.h"
 #include "drill/engine.h"
 #include "drill/http.h"
+#include "drill/jsonv.h"
 #include "drill/log.h"
 #include "drill/net.h"
 #include "drill/notify.h"
@@ -206,25 +207,6 @@ on_signal(uv_signal_t *h, int signum)
 	stop(d);
 }
 
-/* Adds key: v to o, taking v; false (v released) when v is NULL or on failure. */
-static bool
-json_add(struct json_object *o, const char *key, struct json_object *v)
-{
-	if (v == NULL)
-		return false;
-	if (json_object_object_add(o, key, v) != 0) {
-		json_object_put(v);
-		return false;
-	}
-	return true;
-}
-
-static bool
-json_add_str(struct json_object *o, const char *key, const char *s)
-{
-	return json_add(o, key, json_object_new_string(s));
-}
-
 /*
  * The control socket's `status`: what runs, since when, on what, and how
  * many outbound messages wait or failed.
@@ -245,32 +227,32 @@ on_ctl_status(void *arg, struct ctl_req *req, struct json_object *request)
 	if (gmtime_r(&d->started_at, &tm) == NULL ||
 	    strftime(started, sizeof(started), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
 		started[0] = '\0';
-	ok = json_add(o, "ok", json_object_new_boolean(1)) &&
-	    json_add_str(o, "version", DRILL_VERSION) &&
-	    json_add(o, "pid", json_object_new_int64((int64_t)getpid())) &&
-	    json_add(o, "uptime_s",
+	ok = jsonv_put(o, "ok", json_object_new_boolean(1)) &&
+	    jsonv_put_str(o, "version", DRILL_VERSION) &&
+	    jsonv_put(o, "pid", json_object_new_int64((int64_t)getpid())) &&
+	    jsonv_put(o, "uptime_s",
 	    json_object_new_int64((int64_t)((uv_hrtime() - d->started_hr) / 1000000000u))) &&
-	    json_add_str(o, "started_at", started) &&
-	    json_add_str(o, "config", d->config_abs ? d->config_abs : d->config_path) &&
-	    json_add_str(o, "state_dir", d->state_dir) &&
-	    json_add(o, "questions", json_object_new_int64((int64_t)bank_count(d->bank))) &&
-	    json_add(o, "platforms", list = json_object_new_array());
+	    jsonv_put_str(o, "started_at", started) &&
+	    jsonv_put_str(o, "config", d->config_abs ? d->config_abs : d->config_path) &&
+	    jsonv_put_str(o, "state_dir", d->state_dir) &&
+	    jsonv_put(o, "questions", json_object_new_int64((int64_t)bank_count(d->bank))) &&
+	    jsonv_put(o, "platforms", list = json_object_new_array());
 	if (ok && d->outbox != NULL) {
 		int64_t queued = 0, failed = 0;
 		struct json_object *ob = json_object_new_object();
 		ok = ob != NULL && outbox_counts(d->outbox, &queued, &failed) == 0 &&
-		    json_add(ob, "queued", json_object_new_int64(queued)) &&
-		    json_add(ob, "failed", json_object_new_int64(failed));
+		    jsonv_put(ob, "queued", json_object_new_int64(queued)) &&
+		    jsonv_put(ob, "failed", json_object_new_int64(failed));
 		if (ok)
-			ok = json_add(o, "outbox", ob);
+			ok = jsonv_put(o, "outbox", ob);
 		else
 			json_object_put(ob);
 	}
 	for (size_t i = 0; ok && i < d->nplatforms; i++) {
 		ok = (p = json_object_new_object()) != NULL;
-		ok = ok && json_add_str(p, "name", d->platforms[i].name) &&
-		    json_add(p, "enabled", json_object_new_boolean(d->platforms[i].enabled)) &&
-		    json_add_str(p, "state", d->platforms[i].state);
+		ok = ok && jsonv_put_str(p, "name", d->platforms[i].name) &&
+		    jsonv_put(p, "enabled", json_object_new_boolean(d->platforms[i].enabled)) &&
+		    jsonv_put_str(p, "state", d->platforms[i].state);
 		if (ok && json_object_array_add(list, p) != 0)
 			ok = false;
 		if (!ok)
@@ -298,16 +280,16 @@ on_ctl_outbox_failed(void *arg, struct ctl_req *req, struct json_object *request
 	if (store_outbox_failed(d->store, 1000, &rows, &n) != 0)
 		return ctl_error("cannot read the outbox");
 	ok = (o = json_object_new_object()) != NULL &&
-	    json_add(o, "failed", list = json_object_new_array());
+	    jsonv_put(o, "failed", list = json_object_new_array());
 	for (size_t i = 0; ok && i < n; i++) {
 		struct json_object *r = json_object_new_object();
 		ok = r != NULL &&
-		    json_add(r, "id", json_object_new_int64(rows[i].id)) &&
-		    json_add_str(r, "platform", rows[i].platform) &&
-		    json_add_str(r, "destination", rows[i].destination) &&
-		    json_add(r, "attempts", json_object_new_int(rows[i].attempts)) &&
-		    json_add(r, "created_at_ms", json_object_new_int64(rows[i].created_at)) &&
-		    json_add_str(r, "error", rows[i].last_error ? rows[i].last_error : "");
+		    jsonv_put(r, "id", json_object_new_int64(rows[i].id)) &&
+		    jsonv_put_str(r, "platform", rows[i].platform) &&
+		    jsonv_put_str(r, "destination", rows[i].destination) &&
+		    jsonv_put(r, "attempts", json_object_new_int(rows[i].attempts)) &&
+		    jsonv_put(r, "created_at_ms", json_object_new_int64(rows[i].created_at)) &&
+		    jsonv_put_str(r, "error", rows[i].last_error ? rows[i].last_error : "");
 		if (ok && json_object_array_add(list, r) != 0)
 			ok = false;
 		if (!ok)
@@ -342,7 +324,7 @@ on_ctl_outbox_retry(void *arg, struct ctl_req *req, struct json_object *request)
 		return ctl_error("cannot queue message %lld again: %s", (long long)id,
 		    drill_strerror(rc));
 	log_info("outbox message queued again id=%lld", (long long)id);
-	if ((o = json_object_new_object()) == NULL || !json_add(o, "id", json_object_new_int64(id))) {
+	if ((o = json_object_new_object()) == NULL || !jsonv_put(o, "id", json_object_new_int64(id))) {
 		json_object_put(o);
 		return NULL;
 	}
