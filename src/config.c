@@ -37,6 +37,8 @@
 #define MIB (KIB * 1024)
 #define SEC_MS UINT64_C(1000)
 #define MIN_MS (60 * SEC_MS)
+#define HOUR_MS (60 * MIN_MS)
+#define DAY_MS (24 * HOUR_MS)
 
 /* What the unit parsers found; the loader turns it into a message. */
 enum unit_result {
@@ -50,6 +52,7 @@ struct loader {
 	const char *path;		/* as given, for messages */
 	struct config *cfg;		/* being filled */
 	struct drill_errors *errs;
+	const char *text;		/* the file, once read */
 	bool nomem;
 };
 
@@ -744,6 +747,146 @@ opt_request_timeout(struct loader *ld, const config_setting_t *s,
 	    &ld->cfg->http.request_timeout_ms);
 }
 
+/*
+ * Whether the integer written for setting s in the file text is v:
+ * libconfig 1.5 wraps an integer too large for 32 bits without a word
+ * (5000000000 reads as 705032704), so the digits are read again from
+ * the setting's line. True when they cannot be found.
+ */
+static bool
+int_as_written(const struct loader *ld, const config_setting_t *s, long long v)
+{
+	const char *p = ld->text, *name = config_setting_name(s);
+	int line = config_setting_source_line(s);
+	size_t nlen;
+	long long w;
+	char *end;
+
+	if (p == NULL || name == NULL || line < 1)
+		return true;
+	for (int i = 1; i < line && p != NULL; i++)
+		if ((p = strchr(p, '\n')) != NULL)
+			p++;
+	nlen = strlen(name);
+	for (; p != NULL && *p != '\0' && *p != '\n'; p++) {
+		if (strncmp(p, name, nlen) != 0)
+			continue;
+		p += nlen;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p != '=' && *p != ':')
+			continue;
+		p++;
+		errno = 0;
+		w = strtoll(p, &end, 0);
+		if (end == p)
+			return true;
+		return errno == 0 && w == v;
+	}
+	return true;
+}
+
+/* A whole number in [min, max]; one too large to read is out of range. */
+static void
+get_int(struct loader *ld, const config_setting_t *s, const char *opt,
+    long long min, long long max, long long *out)
+{
+	long long v;
+
+	if (config_setting_type(s) != CONFIG_TYPE_INT &&
+	    config_setting_type(s) != CONFIG_TYPE_INT64) {
+		problem(ld, s, opt, "expected an integer (got %s)", type_name(s));
+		return;
+	}
+	v = config_setting_get_int64(s);
+	if (!int_as_written(ld, s, v)) {
+		problem(ld, s, opt, "the number is out of range (%lld..%lld)", min, max);
+		return;
+	}
+	if (v < min || v > max) {
+		problem(ld, s, opt, "%lld is out of range (%lld..%lld)", v, min, max);
+		return;
+	}
+	*out = v;
+}
+
+static void
+opt_min_interval(struct loader *ld, const config_setting_t *s, const char *opt)
+{
+	get_duration(ld, s, opt, 0, HOUR_MS, "0s..1h",
+	    &ld->cfg->outbox.min_interval_ms);
+}
+
+/* Messages per second over all conversations: a number, 0 for no limit. */
+static void
+opt_rate(struct loader *ld, const config_setting_t *s, const char *opt)
+{
+	double v;
+
+	if (config_setting_type(s) == CONFIG_TYPE_FLOAT)
+		v = config_setting_get_float(s);
+	else if (config_setting_type(s) == CONFIG_TYPE_INT ||
+	    config_setting_type(s) == CONFIG_TYPE_INT64)
+		v = (double)config_setting_get_int64(s);
+	else {
+		problem(ld, s, opt, "expected a number (got %s)", type_name(s));
+		return;
+	}
+	if (!(v >= 0 && v <= 1000)) {	/* NaN fails too */
+		problem(ld, s, opt, "%g is out of range (0..1000; 0: no limit)", v);
+		return;
+	}
+	ld->cfg->outbox.rate_per_sec = v;
+}
+
+static void
+opt_burst(struct loader *ld, const config_setting_t *s, const char *opt)
+{
+	long long v = ld->cfg->outbox.burst;
+
+	get_int(ld, s, opt, 1, 1000, &v);
+	ld->cfg->outbox.burst = (unsigned)v;
+}
+
+static void
+opt_max_attempts(struct loader *ld, const config_setting_t *s, const char *opt)
+{
+	long long v = ld->cfg->outbox.max_attempts;
+
+	get_int(ld, s, opt, 1, 100, &v);
+	ld->cfg->outbox.max_attempts = (int)v;
+}
+
+static void
+opt_backoff_base(struct loader *ld, const config_setting_t *s, const char *opt)
+{
+	get_duration(ld, s, opt, 10, HOUR_MS, "10ms..1h",
+	    &ld->cfg->outbox.backoff_base_ms);
+}
+
+static void
+opt_backoff_cap(struct loader *ld, const config_setting_t *s, const char *opt)
+{
+	get_duration(ld, s, opt, 10, DAY_MS, "10ms..1d",
+	    &ld->cfg->outbox.backoff_cap_ms);
+}
+
+static void
+opt_retry_after_max(struct loader *ld, const config_setting_t *s,
+    const char *opt)
+{
+	get_duration(ld, s, opt, SEC_MS, DAY_MS, "1s..1d",
+	    &ld->cfg->outbox.retry_after_max_ms);
+}
+
+static void
+opt_drain_timeout(struct loader *ld, const config_setting_t *s,
+    const char *opt)
+{
+	get_duration(ld, s, opt, 0, 5 * MIN_MS, "0s..5m",
+	    &ld->cfg->outbox.drain_timeout_ms);
+}
+
 static const struct option store_options[] = {
 	{"busy_timeout", opt_busy_timeout, NULL, false},
 	{NULL, NULL, NULL, false}
@@ -768,6 +911,18 @@ static const struct option http_options[] = {
 	{NULL, NULL, NULL, false}
 };
 
+static const struct option outbox_options[] = {
+	{"min_interval", opt_min_interval, NULL, false},
+	{"rate", opt_rate, NULL, false},
+	{"burst", opt_burst, NULL, false},
+	{"max_attempts", opt_max_attempts, NULL, false},
+	{"backoff_base", opt_backoff_base, NULL, false},
+	{"backoff_cap", opt_backoff_cap, NULL, false},
+	{"retry_after_max", opt_retry_after_max, NULL, false},
+	{"drain_timeout", opt_drain_timeout, NULL, false},
+	{NULL, NULL, NULL, false}
+};
+
 static const struct option root_options[] = {
 	{"state_dir", opt_state_dir, NULL, true},
 	{"banks", opt_banks, NULL, true},
@@ -776,6 +931,7 @@ static const struct option root_options[] = {
 	{"console", NULL, console_options, false},
 	{"practice", NULL, practice_options, false},
 	{"http", NULL, http_options, false},
+	{"outbox", NULL, outbox_options, false},
 	{NULL, NULL, NULL, false}
 };
 
@@ -976,6 +1132,14 @@ set_defaults(struct config *cfg)
 	cfg->practice.max_answer = 2 * MIB;
 	cfg->http.max_body = MIB;
 	cfg->http.request_timeout_ms = 10 * SEC_MS;
+	cfg->outbox.min_interval_ms = SEC_MS;
+	cfg->outbox.rate_per_sec = 10;
+	cfg->outbox.burst = 20;
+	cfg->outbox.max_attempts = 8;
+	cfg->outbox.backoff_base_ms = SEC_MS;
+	cfg->outbox.backoff_cap_ms = 5 * MIN_MS;
+	cfg->outbox.retry_after_max_ms = HOUR_MS;
+	cfg->outbox.drain_timeout_ms = 10 * SEC_MS;
 	cfg->console.person = strdup("console:local");
 	return cfg->console.person == NULL ? DRILL_ENOMEM : 0;
 }
@@ -1001,6 +1165,7 @@ config_load(const char *path, struct config *cfg, struct drill_errors *errs)
 	ld.cfg = &c;
 	ld.errs = errs;
 	ld.nomem = false;
+	ld.text = NULL;
 
 	/* stage 1: defaults */
 	rc = set_defaults(&c);
@@ -1011,6 +1176,7 @@ config_load(const char *path, struct config *cfg, struct drill_errors *errs)
 	rc = read_file(&ld, &text);
 	if (rc != 0)
 		goto fail;
+	ld.text = text;
 	rc = locate(&ld);
 	if (rc != 0)
 		goto fail;
@@ -1034,6 +1200,13 @@ config_load(const char *path, struct config *cfg, struct drill_errors *errs)
 
 	/* stage 3: check */
 	check_group(&ld, config_root_setting(&lc), NULL, root_options);
+	if (c.outbox.backoff_cap_ms < c.outbox.backoff_base_ms) {
+		const config_setting_t *cap = config_lookup(&lc, "outbox.backoff_cap");
+
+		problem(&ld, cap != NULL ? cap : config_lookup(&lc, "outbox.backoff_base"),
+		    cap != NULL ? "outbox.backoff_cap" : "outbox.backoff_base",
+		    "backoff_cap must not be shorter than backoff_base");
+	}
 	if (ld.nomem) {
 		rc = DRILL_ENOMEM;
 		goto fail;

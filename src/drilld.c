@@ -129,6 +129,27 @@ notify(const char *state)
 		log_warnx("cannot notify the service manager (NOTIFY_SOCKET)");
 }
 
+/* The second half of stopping: the outbox has drained (or had no time left). */
+static void
+on_drained(void *arg, size_t in_flight)
+{
+	struct drilld *d = arg;
+
+	if (in_flight > 0)
+		log_warnx("stopping with sends unfinished after outbox.drain_timeout "
+		    "count=%zu (they are sent again, with the same idempotency key, "
+		    "at the next start)", in_flight);
+	outbox_free(d->outbox);
+	d->outbox = NULL;
+	net_stop(d->net);	/* lws closes its connections and uv handles */
+}
+
+/*
+ * Stops taking work (console, control socket, signals; /readyz turns 503
+ * so a load balancer looks elsewhere), lets the sends in flight finish
+ * for up to outbox.drain_timeout, then closes everything; the loop ends
+ * when the last handle is closed. Messages still queued stay in the store.
+ */
 static void
 stop(struct drilld *d)
 {
@@ -142,9 +163,9 @@ stop(struct drilld *d)
 	uv_close((uv_handle_t *)&d->sigint, NULL);
 	uv_close((uv_handle_t *)&d->sigterm, NULL);
 	uv_close((uv_handle_t *)&d->sighup, NULL);
-	outbox_free(d->outbox);	/* sends in flight stay 'sending' for the next start */
-	d->outbox = NULL;
-	net_stop(d->net);	/* lws closes its connections and uv handles */
+	if (d->http != NULL && http_ready_set(d->http, "drilld", false, "stopping") != 0)
+		log_warnx("cannot mark the daemon not ready");
+	outbox_drain(d->outbox, d->cfg.outbox.drain_timeout_ms, on_drained, d);
 }
 
 /*
@@ -377,6 +398,7 @@ main(int argc, char **argv)
 		{NULL, 0, NULL, 0}
 	};
 	struct drilld d;
+	struct outbox_opts oo;
 	struct drill_errors cerrs = {0};
 	struct drill_errors berrs = {0};
 	struct engine_deps deps;
@@ -481,7 +503,15 @@ main(int argc, char **argv)
 		fatalx("out of memory");
 
 	/* The outbox: every chat message is a row before it is a send. */
-	if ((rc = outbox_new(d.loop, d.store, NULL, &d.outbox, err)) != 0)
+	outbox_opts_default(&oo);
+	oo.min_interval_ms = d.cfg.outbox.min_interval_ms;
+	oo.rate_per_sec = d.cfg.outbox.rate_per_sec;
+	oo.burst = d.cfg.outbox.burst;
+	oo.max_attempts = d.cfg.outbox.max_attempts;
+	oo.backoff_base_ms = d.cfg.outbox.backoff_base_ms;
+	oo.backoff_cap_ms = d.cfg.outbox.backoff_cap_ms;
+	oo.retry_after_max_ms = d.cfg.outbox.retry_after_max_ms;
+	if ((rc = outbox_new(d.loop, d.store, &oo, &d.outbox, err)) != 0)
 		fatalx("cannot create the outbox: %s", err);
 	if (outbox_start(d.outbox) != 0)
 		fatalx("cannot start the outbox (the database failed)");

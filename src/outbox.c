@@ -75,6 +75,11 @@ struct outbox {
 	uint64_t rng;
 	int64_t wake;		/* when the timer fires, when armed */
 	bool armed, started, stopped, in_tick, kicked;
+	/* outbox_drain: called once from the timer when the last send ends
+	 * or the time is up, whichever comes first */
+	outbox_drained_fn drained;
+	void *drained_arg;
+	size_t nsends;		/* in flight */
 };
 
 void
@@ -450,8 +455,11 @@ on_done(void *token, const struct outbox_result *r)
 	if (s->next != NULL)
 		s->next->prev = s->prev;
 	s->d->in_flight = false;
+	ob->nsends--;
 	record(ob, s, r, now_ms(ob));
 	free(s);
+	if (ob->drained != NULL && ob->nsends == 0)
+		(void)uv_timer_start(&ob->timer, on_timer, 0, 0);	/* report from the loop */
 	kick(ob);
 }
 
@@ -494,6 +502,7 @@ start(struct outbox *ob, const struct store_outbox_row *r, struct dest *d,
 	if (ob->sends != NULL)
 		ob->sends->prev = s;
 	ob->sends = s;
+	ob->nsends++;
 
 	m.id = r->id;
 	m.platform = r->platform;
@@ -607,8 +616,14 @@ static void
 on_timer(uv_timer_t *t)
 {
 	struct outbox *ob = t->data;
+	outbox_drained_fn fn = ob->drained;
 
 	ob->armed = false;
+	if (fn != NULL) {	/* draining: the last send ended, or time is up */
+		ob->drained = NULL;
+		fn(ob->drained_arg, ob->nsends);
+		return;
+	}
 	outbox_tick(ob);
 }
 
@@ -737,6 +752,8 @@ outbox_free(struct outbox *ob)
 		s->prev = s->next = NULL;
 	}
 	ob->sends = NULL;
+	ob->nsends = 0;
+	ob->drained = NULL;	/* a drain under way ends without its call */
 	for (p = ob->platforms; p != NULL; p = pnext) {
 		pnext = p->next;
 		free(p->name);
@@ -801,6 +818,27 @@ outbox_stop(struct outbox *ob)
 	ob->stopped = true;
 	ob->armed = false;
 	uv_timer_stop(&ob->timer);
+}
+
+void
+outbox_drain(struct outbox *ob, uint64_t timeout_ms, outbox_drained_fn fn,
+    void *arg)
+{
+	if (ob == NULL || fn == NULL || ob->drained != NULL)
+		return;
+	outbox_stop(ob);
+	if (ob->nsends > 0)
+		log_info("outbox: waiting for sends in flight count=%zu timeout_ms=%"
+		    PRIu64, ob->nsends, timeout_ms);
+	ob->drained = fn;
+	ob->drained_arg = arg;
+	(void)uv_timer_start(&ob->timer, on_timer, ob->nsends > 0 ? timeout_ms : 0, 0);
+}
+
+size_t
+outbox_in_flight(const struct outbox *ob)
+{
+	return ob != NULL ? ob->nsends : 0;
 }
 
 int

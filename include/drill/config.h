@@ -76,6 +76,26 @@ struct config {
 						 * headers, and then for its body; also the idle
 						 * keep-alive time; default "10s", 1s..5m */
 	} http;
+
+	/* Sending chat messages (outbox.h). Read at start; a reload keeps them. */
+	struct {
+		uint64_t min_interval_ms;	/* outbox.min_interval: per conversation,
+						 * between two sends; default "1s", 0s..1h */
+		double rate_per_sec;	/* outbox.rate: sends per second over all
+					 * conversations, 0 no limit; default 10, 0..1000 */
+		unsigned burst;		/* outbox.burst: sends at once above the rate;
+					 * default 20, 1..1000 */
+		int max_attempts;	/* outbox.max_attempts: failed sends before a
+					 * message fails; default 8, 1..100 */
+		uint64_t backoff_base_ms;	/* outbox.backoff_base: default "1s", 10ms..1h */
+		uint64_t backoff_cap_ms;	/* outbox.backoff_cap: default "5m",
+						 * 10ms..1d, >= backoff_base */
+		uint64_t retry_after_max_ms;	/* outbox.retry_after_max: longest wait a
+						 * platform may ask for; default "1h", 1s..1d */
+		uint64_t drain_timeout_ms;	/* outbox.drain_timeout: at SIGTERM, how long
+						 * sends in flight may take to finish;
+						 * default "10s", 0s..5m */
+	} outbox;
 };
 
 /*

@@ -138,6 +138,21 @@ int outbox_start(struct outbox *ob) DRILL_WUR;
 /* Starts no more sends; in-flight ones still record how they ended. */
 void outbox_stop(struct outbox *ob);
 
+/* Reports the end of outbox_drain: in_flight sends had not ended (0: all did). */
+typedef void (*outbox_drained_fn)(void *arg, size_t in_flight);
+/*
+ * The first half of a clean shutdown: stops starting sends (outbox_stop)
+ * and calls fn(arg, n) once, from the loop, as soon as no send is in flight
+ * or timeout_ms after the call, whichever comes first; fn may call
+ * outbox_free. Sends still in flight then stay 'sending' and are sent
+ * again at the next start. Does nothing when fn is NULL or a drain is
+ * already under way.
+ */
+void outbox_drain(struct outbox *ob, uint64_t timeout_ms, outbox_drained_fn fn,
+    void *arg);
+/* Sends started and not yet ended. */
+size_t outbox_in_flight(const struct outbox *ob);
+
 /*
  * Stores a message for destination on a registered platform and wakes the
  * outbox; *id (may be NULL) receives its row id. Strings are copied into

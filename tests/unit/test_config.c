@@ -188,6 +188,14 @@ test_minimal_defaults(void **state)
 	assert_int_equal(f->cfg.http.port, 0);
 	assert_int_equal(f->cfg.http.max_body, MIB);
 	assert_int_equal(f->cfg.http.request_timeout_ms, 10000);
+	assert_int_equal(f->cfg.outbox.min_interval_ms, 1000);
+	assert_true(f->cfg.outbox.rate_per_sec == 10.0);
+	assert_int_equal(f->cfg.outbox.burst, 20);
+	assert_int_equal(f->cfg.outbox.max_attempts, 8);
+	assert_int_equal(f->cfg.outbox.backoff_base_ms, 1000);
+	assert_int_equal(f->cfg.outbox.backoff_cap_ms, 300000);
+	assert_int_equal(f->cfg.outbox.retry_after_max_ms, 3600000);
+	assert_int_equal(f->cfg.outbox.drain_timeout_ms, 10000);
 }
 
 static void
@@ -201,7 +209,18 @@ test_all_options(void **state)
 	    "store = { busy_timeout = \"30s\"; };\n"
 	    "console: { person = \"matrix:@alice:example.org\"; color = \"never\"; };\n"
 	    "practice: { level = \"senior\"; max_answer = \"4M\"; };\n"
-	    "http: { listen = \"[::1]:8443\"; max_body = \"64M\"; request_timeout = \"5m\"; };\n"), 0);
+	    "http: { listen = \"[::1]:8443\"; max_body = \"64M\"; request_timeout = \"5m\"; };\n"
+	    "outbox: { min_interval = \"250ms\"; rate = 2.5; burst = 1; max_attempts = 100;\n"
+	    "  backoff_base = \"10ms\"; backoff_cap = \"10ms\"; retry_after_max = \"1d\";\n"
+	    "  drain_timeout = \"0s\"; };\n"), 0);
+	assert_int_equal(f->cfg.outbox.min_interval_ms, 250);
+	assert_true(f->cfg.outbox.rate_per_sec == 2.5);
+	assert_int_equal(f->cfg.outbox.burst, 1);
+	assert_int_equal(f->cfg.outbox.max_attempts, 100);
+	assert_int_equal(f->cfg.outbox.backoff_base_ms, 10);
+	assert_int_equal(f->cfg.outbox.backoff_cap_ms, 10);
+	assert_int_equal(f->cfg.outbox.retry_after_max_ms, 86400000);
+	assert_int_equal(f->cfg.outbox.drain_timeout_ms, 0);
 	assert_string_equal(f->cfg.state_dir, "/var/lib/drilld");
 	assert_int_equal(f->cfg.nbanks, 2);
 	assert_string_equal(f->cfg.banks[0], "/a");
@@ -250,6 +269,67 @@ test_shipped_config(void **state)
 	assert_int_equal(f->cfg.http.port, 0);
 	assert_int_equal(f->cfg.http.max_body, MIB);
 	assert_int_equal(f->cfg.http.request_timeout_ms, 10000);
+	assert_int_equal(f->cfg.outbox.min_interval_ms, 1000);
+	assert_true(f->cfg.outbox.rate_per_sec == 10.0);
+	assert_int_equal(f->cfg.outbox.burst, 20);
+	assert_int_equal(f->cfg.outbox.max_attempts, 8);
+	assert_int_equal(f->cfg.outbox.backoff_base_ms, 1000);
+	assert_int_equal(f->cfg.outbox.backoff_cap_ms, 300000);
+	assert_int_equal(f->cfg.outbox.retry_after_max_ms, 3600000);
+	assert_int_equal(f->cfg.outbox.drain_timeout_ms, 10000);
+}
+
+/* Outbox options: types, ranges, and the cap not below the base. */
+static void
+test_outbox_options(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(load_text(f, "state_dir = \"s\";\nbanks = [ \"b\" ];\n"
+	    "outbox: {\n"
+	    "  min_interval = \"2h\";\n"
+	    "  rate = -1;\n"
+	    "  burst = 0;\n"
+	    "  max_attempts = 5000000000;\n"
+	    "  backoff_base = \"1s\";\n"
+	    "  backoff_cap = \"500ms\";\n"
+	    "  retry_after_max = \"500ms\";\n"
+	    "  drain_timeout = \"6m\";\n"
+	    "  pace = 1;\n"
+	    "};\n"), DRILL_EINVAL);
+	EXPECT_ERRORS(f,
+	    ":4: outbox.min_interval: \"2h\" is out of range (0s..1h)",
+	    ":5: outbox.rate: -1 is out of range (0..1000; 0: no limit)",
+	    ":6: outbox.burst: 0 is out of range (1..1000)",
+	    ":7: outbox.max_attempts: the number is out of range (1..100)",
+	    ":10: outbox.retry_after_max: \"500ms\" is out of range (1s..1d)",
+	    ":11: outbox.drain_timeout: \"6m\" is out of range (0s..5m)",
+	    ":12: outbox.pace: unknown option",
+	    ":9: outbox.backoff_cap: backoff_cap must not be shorter than backoff_base");
+
+	assert_int_equal(load_text(f, "state_dir = \"s\";\nbanks = [ \"b\" ];\n"
+	    "outbox: { rate = \"10/s\"; burst = 2.5; min_interval = 1; };\n"), DRILL_EINVAL);
+	EXPECT_ERRORS(f,
+	    ":3: outbox.rate: expected a number (got a string)",
+	    ":3: outbox.burst: expected an integer (got a number)",
+	    ":3: outbox.min_interval: expected a string with a unit, e.g. \"5s\" (got an integer)");
+
+	/* a number libconfig would wrap into range is still refused */
+	assert_int_equal(load_text(f, "state_dir = \"s\";\nbanks = [ \"b\" ];\n"
+	    "outbox: { burst = 4294967297; max_attempts : 0x7; };\n"), DRILL_EINVAL);
+	EXPECT_ERRORS(f, ":3: outbox.burst: the number is out of range (1..1000)");
+
+	/* a base above the default cap names the base */
+	assert_int_equal(load_text(f, "state_dir = \"s\";\nbanks = [ \"b\" ];\n"
+	    "outbox: { backoff_base = \"10m\"; };\n"), DRILL_EINVAL);
+	EXPECT_ERRORS(f,
+	    ":3: outbox.backoff_base: backoff_cap must not be shorter than backoff_base");
+
+	/* rate 0: no global limit; integers and floats both read */
+	assert_int_equal(load_text(f, "state_dir = \"s\";\nbanks = [ \"b\" ];\n"
+	    "outbox: { rate = 0; backoff_base = \"10m\"; backoff_cap = \"1d\"; };\n"), 0);
+	assert_true(f->cfg.outbox.rate_per_sec == 0.0);
+	assert_int_equal(f->cfg.outbox.backoff_cap_ms, 86400000);
 }
 
 static void
@@ -928,6 +1008,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_symlinked_dir, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_http_listen, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_http_listen_bad, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_outbox_options, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_http_limits, setup, teardown),
 		cmocka_unit_test(test_parse_listen),
 		cmocka_unit_test(test_free_zeroed),

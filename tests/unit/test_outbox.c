@@ -1065,6 +1065,132 @@ test_real_loop(void **state)
 	store_close(st);
 }
 
+/* ---- the drain at shutdown, on the real loop ---- */
+
+struct drain {
+	struct fake *f;
+	struct outbox *ob;
+	int calls;
+	size_t left;		/* what the drained call said */
+	uint64_t at;		/* uv_now when it came */
+};
+
+static void
+on_drained(void *arg, size_t in_flight)
+{
+	struct drain *dr = arg;
+
+	dr->calls++;
+	dr->left = in_flight;
+	dr->at = uv_now(&dr->f->loop);
+	outbox_free(dr->ob);	/* allowed from here */
+	dr->ob = NULL;
+}
+
+/* The platform ends the held send 30 ms into the drain. */
+static void
+on_late_done(uv_timer_t *t)
+{
+	struct fake *f = t->data;
+
+	f->now += 30;
+	complete(f, 0);
+	uv_close((uv_handle_t *)t, NULL);
+}
+
+/*
+ * SIGTERM's drain: with one send in flight, outbox_drain starts nothing
+ * new and reports as soon as that send ends (and records it), well before
+ * its timeout; with nothing in flight it reports at once; a send that
+ * outlives the timeout stays 'sending' and goes out again, same key, at
+ * the next start.
+ */
+static void
+test_drain(void **state)
+{
+	struct fake *f = *state;
+	struct store *st = open_store(f);
+	struct outbox_opts o = fake_opts(f);
+	struct store_outbox_row row;
+	struct drain dr = { .f = f };
+	uv_timer_t late;
+	uint64_t t0;
+	int64_t id, queued;
+
+	/* 1. The send in flight ends during the drain. */
+	f->script = script_hold;
+	dr.ob = new_outbox(f, st, &o);
+	assert_int_equal(outbox_start(dr.ob), 0);
+	id = enqueue(dr.ob, "slack:C1", "in flight at SIGTERM");
+	queued = enqueue(dr.ob, "slack:C1", "still queued at SIGTERM");
+	run_all(f, dr.ob);
+	assert_int_equal(f->nheld, 1);
+	assert_int_equal(outbox_in_flight(dr.ob), 1);
+	uv_update_time(&f->loop);
+	t0 = uv_now(&f->loop);
+	outbox_drain(dr.ob, 10000, on_drained, &dr);
+	assert_int_equal(dr.calls, 0);	/* never from inside the call */
+	assert_int_equal(uv_timer_init(&f->loop, &late), 0);
+	late.data = f;
+	assert_int_equal(uv_timer_start(&late, on_late_done, 30, 0), 0);
+	assert_int_equal(uv_run(&f->loop, UV_RUN_DEFAULT), 0);
+	assert_int_equal(dr.calls, 1);
+	assert_int_equal(dr.left, 0);
+	assert_true(dr.at - t0 < 5000);	/* not the timeout */
+	assert_int_equal(f->nrec, 1);	/* the queued one was not started */
+	assert_int_equal(store_outbox_get(st, id, &row), 0);
+	assert_int_equal(row.state, STORE_OUTBOX_SENT);
+	store_outbox_row_clear(&row);
+	assert_int_equal(store_outbox_get(st, queued, &row), 0);
+	assert_int_equal(row.state, STORE_OUTBOX_QUEUED);
+	store_outbox_row_clear(&row);
+
+	/* 2. Nothing in flight: reported at once, from the loop. */
+	dr.calls = 0;
+	dr.ob = new_outbox(f, st, &o);
+	outbox_drain(dr.ob, 10000, on_drained, &dr);
+	assert_int_equal(dr.calls, 0);
+	assert_int_equal(uv_run(&f->loop, UV_RUN_DEFAULT), 0);
+	assert_int_equal(dr.calls, 1);
+	assert_int_equal(dr.left, 0);
+
+	/* 3. A send that outlives the timeout stays 'sending'. */
+	dr.calls = 0;
+	f->nheld = 0;
+	dr.ob = new_outbox(f, st, &o);
+	assert_int_equal(outbox_start(dr.ob), 0);
+	run_all(f, dr.ob);
+	assert_int_equal(f->nrec, 2);
+	assert_int_equal(f->recs[1].id, queued);
+	uv_update_time(&f->loop);
+	t0 = uv_now(&f->loop);
+	outbox_drain(dr.ob, 40, on_drained, &dr);
+	outbox_drain(dr.ob, 40, on_drained, &dr);	/* a second call does nothing */
+	assert_int_equal(uv_run(&f->loop, UV_RUN_DEFAULT), 0);
+	assert_int_equal(dr.calls, 1);
+	assert_int_equal(dr.left, 1);
+	assert_true(dr.at - t0 >= 40);
+	assert_int_equal(store_outbox_get(st, queued, &row), 0);
+	assert_int_equal(row.state, STORE_OUTBOX_SENDING);
+	store_outbox_row_clear(&row);
+
+	/* ... and goes out again with the same key at the next start. */
+	f->nheld = 0;
+	f->dests[0].inflight = 0;
+	f->now += 1000;
+	f->script = script_ok;
+	dr.ob = new_outbox(f, st, &o);
+	assert_int_equal(outbox_start(dr.ob), 0);
+	run_all(f, dr.ob);
+	assert_int_equal(f->nrec, 3);
+	assert_int_equal(f->recs[2].id, queued);
+	assert_string_equal(f->recs[2].key, f->recs[1].key);
+	check_counts(dr.ob, 0, 0);
+	outbox_free(dr.ob);
+	uv_run(&f->loop, UV_RUN_DEFAULT);
+	store_close(st);
+}
+
 /* Options are checked; names and calls misused are refused. */
 static void
 test_api_errors(void **state)
@@ -1121,6 +1247,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_backoff_does_not_block_others, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unregistered_platform_waits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_real_loop, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_drain, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_api_errors, setup, teardown),
 	};
 
