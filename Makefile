@@ -41,6 +41,8 @@ TESTLIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
 MAINS   = src/drilld.c src/drillctl.c
 LIBSRCS = $(filter-out $(MAINS),$(wildcard src/*.c))
 LIBOBJS = $(LIBSRCS:src/%.c=$(B)/obj/%.o)
+FAKESRCS = $(wildcard tests/fakes/*.c)
+FAKEOBJS = $(FAKESRCS:tests/fakes/%.c=$(B)/obj/fakes/%.o)
 UNITSRCS = $(wildcard tests/unit/test_*.c)
 UNITS   = $(UNITSRCS:tests/unit/%.c=$(B)/tests/%)
 
@@ -76,10 +78,17 @@ $(B)/drilld: $(B)/obj/drilld.o $(B)/libdrill.a
 $(B)/drillctl: $(B)/obj/drillctl.o $(B)/libdrill.a
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
 
-$(B)/tests/%: tests/unit/%.c $(B)/libdrill.a $(wildcard include/drill/*.h) | $(B)/tests
-	$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes -o $@ $< $(B)/libdrill.a $(LIBS) $(TESTLIBS)
+# The fakes that stand in for Slack's and Matrix's servers in tests.
+$(B)/obj/fakes/%.o: tests/fakes/%.c $(wildcard tests/fakes/*.h) | $(B)/obj/fakes
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-$(B)/obj $(B)/tests:
+$(B)/libfakes.a: $(FAKEOBJS)
+	rm -f $@ && ar rcs $@ $^
+
+$(B)/tests/%: tests/unit/%.c $(B)/libdrill.a $(B)/libfakes.a $(wildcard include/drill/*.h tests/fakes/*.h) | $(B)/tests
+	$(CC) $(ALL_CFLAGS) -Itests/fakes -Wno-missing-prototypes -o $@ $< $(B)/libfakes.a $(B)/libdrill.a $(LIBS) $(TESTLIBS)
+
+$(B)/obj $(B)/obj/fakes $(B)/tests:
 	mkdir -p $@
 
 BENCHSRCS = $(wildcard bench/bench_*.c)

@@ -492,7 +492,9 @@ start(struct outbox *ob, const struct store_outbox_row *r, struct dest *d,
 	}
 	bucket_take(ob);
 	d->in_flight = true;
-	d->ready_at = now + (int64_t)ob->o.min_interval_ms;
+	/* From the clock as the send starts, not as the wake-up began: the
+	 * claims before this one (each a committed write) took time. */
+	d->ready_at = now_ms(ob) + (int64_t)ob->o.min_interval_ms;
 	s->ob = ob;
 	s->d = d;
 	s->p = p;

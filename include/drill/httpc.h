@@ -17,6 +17,13 @@
  * response body (DRILL_ETOOBIG, whatever the transfer encoding) and on the
  * response headers (HTTPC_HEADERS_MAX); no content decoding.
  *
+ * Connections are kept alive and reused. When a reused connection closes
+ * before any byte of the answer, libcurl sends the request once more on a
+ * new connection, on its own, whatever the method: the server may have
+ * acted on the first one. Callers that must not act twice send an
+ * idempotency key (Matrix's txnId) and treat every error as "may have
+ * happened".
+ *
  * Proxies come from the environment only, as libcurl reads it at the start
  * of each request: http_proxy (lower case only: libcurl ignores HTTP_PROXY,
  * which a CGI-style "Proxy:" request header could set) for http:// URLs,
