@@ -344,7 +344,17 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		{
 			const char *msg = in != NULL ? (const char *)in :
 			    "connection failed";
+			char buf[256];
 
+			/* lws's own words for a TLS failure are OpenSSL's
+			 * error numbers ("connect SSL err 1: ..."): say
+			 * what it means to whoever reads the log */
+			if (strstr(msg, "SSL") != NULL || strstr(msg, "ssl") != NULL) {
+				snprintf(buf, sizeof(buf), "TLS handshake failed "
+				    "(untrusted or wrong certificate, or the server "
+				    "does not speak TLS): %s", msg);
+				msg = buf;
+			}
 			fail(c, strncmp(msg, "HS:", 3) == 0 ||
 			    strncmp(msg, "ws protocol", 11) == 0 ?
 			    DRILL_EPROTO : DRILL_EIO, msg);

@@ -10,6 +10,9 @@
  *   "silent"   stops reading (lws then answers no ping either)
  *   "close"    closes with SERVER_CODE "bye"
  *
+ * The same server also listens with TLS on a second port, with a
+ * self-signed certificate made by the openssl command for this run.
+ *
  * Every run is bounded by a guard timer (GUARD_MS). Every fixture ends the
  * way drilld does: net_stop, the loop runs dry, net_free, and
  * uv_loop_close must succeed.
@@ -25,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <uv.h>
 
 #include <libwebsockets.h>
@@ -53,11 +57,15 @@ struct sess {
 	bool closing;		/* that close was sent */
 };
 
+/* The TLS server's certificate and key, made once for the run. */
+static char cert_dir[64], cert_file[96], key_file[96];
+
 struct fixture {
 	uv_loop_t loop;
 	struct net *net;
-	struct lws_vhost *vh;
-	int port;
+	struct lws_vhost *vh, *tls_vh;
+	int port, tls_port;
+	bool tls;		/* url_of names the TLS port */
 	uv_timer_t guard, settle;
 	bool timed_out, settled;
 	/* what the server saw */
@@ -278,6 +286,17 @@ setup(void **state)
 	f->port = lws_get_vhost_listen_port(f->vh);
 	if (f->port <= 0)
 		return -1;
+	info.vhost_name = "test-tls-server";
+	info.ssl_cert_filepath = cert_file;
+	info.ssl_private_key_filepath = key_file;
+	f->tls_vh = net_vhost_new(f->net, &info, SRV_PROTOCOL, err);
+	if (f->tls_vh == NULL) {
+		print_error("net_vhost_new (TLS): %s\n", err);
+		return -1;
+	}
+	f->tls_port = lws_get_vhost_listen_port(f->tls_vh);
+	if (f->tls_port <= 0)
+		return -1;
 	uv_timer_init(&f->loop, &f->guard);
 	uv_timer_init(&f->loop, &f->settle);
 	f->guard.data = f->settle.data = f;
@@ -331,7 +350,10 @@ run(struct fixture *f, const char *url, const struct ws_opts *o)
 static void
 url_of(const struct fixture *f, char *buf, size_t size)
 {
-	snprintf(buf, size, "ws://127.0.0.1:%d/chat?x=1", f->port);
+	if (f->tls)
+		snprintf(buf, size, "wss://127.0.0.1:%d/chat?x=1", f->tls_port);
+	else
+		snprintf(buf, size, "ws://127.0.0.1:%d/chat?x=1", f->port);
 }
 
 /* Closes the connection once one message came. */
@@ -344,7 +366,8 @@ on_message_close(void *arg, struct ws_conn *conn, const char *data,
 }
 
 static void
-run_close_after_message(struct fixture *f, const char *send)
+run_close_after_message(struct fixture *f, const char *send,
+    const struct ws_opts *o)
 {
 	static const struct ws_callbacks cbs = {
 		on_open, on_message_close, on_error, on_close
@@ -355,7 +378,7 @@ run_close_after_message(struct fixture *f, const char *send)
 	f->send_on_open = send;
 	uv_update_time(&f->loop);
 	assert_int_equal(uv_timer_start(&f->guard, on_guard, GUARD_MS, 0), 0);
-	assert_int_equal(ws_connect(f->net, url, &opts, &cbs, f, &f->conn, err), 0);
+	assert_int_equal(ws_connect(f->net, url, o, &cbs, f, &f->conn, err), 0);
 	while ((f->closes == 0 || f->srv_closed == 0) && !f->timed_out)
 		uv_run(&f->loop, UV_RUN_ONCE);
 	uv_timer_stop(&f->guard);
@@ -371,7 +394,7 @@ test_echo(void **state)
 {
 	struct fixture *f = *state;
 
-	run_close_after_message(f, "echo:hello, world");
+	run_close_after_message(f, "echo:hello, world", &opts);
 	assert_int_equal(f->opens, 1);
 	assert_int_equal(f->msgs, 1);
 	assert_string_equal(f->msg, "hello, world");
@@ -386,7 +409,7 @@ test_fragments(void **state)
 {
 	struct fixture *f = *state;
 
-	run_close_after_message(f, "frag");
+	run_close_after_message(f, "frag", &opts);
 	assert_int_equal(f->msgs, 1);
 	assert_string_equal(f->msg, "aaabbbccc");
 	assert_int_equal(f->errors, 0);
@@ -499,6 +522,66 @@ test_client_close(void **state)
 	assert_int_equal(f->srv_closed, 1);
 }
 
+/* wss:// with certificate checks off (ws_opts.insecure): works like ws://. */
+static void
+test_wss_echo(void **state)
+{
+	static const struct ws_opts o = {MAX_MESSAGE, 1000, 3000, true};
+	struct fixture *f = *state;
+
+	f->tls = true;
+	run_close_after_message(f, "echo:over tls", &o);
+	assert_int_equal(f->opens, 1);
+	assert_int_equal(f->msgs, 1);
+	assert_string_equal(f->msg, "over tls");
+	assert_int_equal(f->errors, 0);
+	assert_int_equal(f->close_code, WS_CLOSE_NORMAL);
+	assert_int_equal(f->srv_peer_code, WS_CLOSE_NORMAL);
+}
+
+/* Certificates are checked by default: a self-signed one is refused. */
+static void
+test_wss_verifies(void **state)
+{
+	struct fixture *f = *state;
+	char url[128];
+
+	f->tls = true;
+	url_of(f, url, sizeof(url));
+	f->send_on_open = "echo:must not arrive";
+	run(f, url, &opts);
+	assert_int_equal(f->opens, 0);
+	assert_int_equal(f->msgs, 0);
+	assert_int_equal(f->errors, 1);
+	assert_int_equal(f->err_code, DRILL_EIO);
+	assert_non_null(strstr(f->err_msg, "TLS handshake failed"));
+	assert_int_equal(f->close_code, WS_CLOSE_ABNORMAL);
+}
+
+/* TLS to a plain server, and plain to a TLS one: errors, not hangs. */
+static void
+test_wss_mismatch(void **state)
+{
+	static const struct ws_opts o = {MAX_MESSAGE, 1000, 3000, true};
+	struct fixture *f = *state;
+	char url[128];
+
+	snprintf(url, sizeof(url), "wss://127.0.0.1:%d/chat", f->port);
+	run(f, url, &o);
+	assert_int_equal(f->opens, 0);
+	assert_int_equal(f->errors, 1);
+	assert_int_equal(f->close_code, WS_CLOSE_ABNORMAL);
+
+	f->opens = f->errors = f->closes = 0;
+	f->settled = false;
+	snprintf(url, sizeof(url), "ws://127.0.0.1:%d/chat", f->tls_port);
+	run(f, url, &o);
+	assert_int_equal(f->opens, 0);
+	assert_int_equal(f->errors, 1);
+	assert_true(f->err_code == DRILL_EIO || f->err_code == DRILL_EPROTO);
+	assert_int_equal(f->close_code, WS_CLOSE_ABNORMAL);
+}
+
 static void
 test_bad_url(void **state)
 {
@@ -524,6 +607,39 @@ test_bad_url(void **state)
 	assert_int_equal(f->opens + f->errors + f->closes, 0);
 }
 
+/* A self-signed EC certificate for 127.0.0.1, valid two days. */
+static int
+make_cert(void **state)
+{
+	char cmd[512];
+
+	(void)state;
+	snprintf(cert_dir, sizeof(cert_dir), "/tmp/test_ws.XXXXXX");
+	if (mkdtemp(cert_dir) == NULL)
+		return -1;
+	snprintf(cert_file, sizeof(cert_file), "%s/cert.pem", cert_dir);
+	snprintf(key_file, sizeof(key_file), "%s/key.pem", cert_dir);
+	snprintf(cmd, sizeof(cmd), "openssl req -x509 -newkey ec "
+	    "-pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 "
+	    "-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 "
+	    "-keyout %s -out %s 2>/dev/null", key_file, cert_file);
+	if (system(cmd) != 0) {
+		print_error("cannot make a test certificate with openssl\n");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+remove_cert(void **state)
+{
+	(void)state;
+	unlink(cert_file);
+	unlink(key_file);
+	rmdir(cert_dir);
+	return 0;
+}
+
 int
 main(void)
 {
@@ -536,8 +652,11 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_silent_server, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_server_close, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_client_close, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_wss_echo, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_wss_verifies, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_wss_mismatch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_url, setup, teardown),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, make_cert, remove_cert);
 }
