@@ -94,9 +94,9 @@ $(B)/obj $(B)/obj/fakes $(B)/tests:
 BENCHSRCS = $(wildcard bench/bench_*.c)
 BENCHES = $(BENCHSRCS:bench/%.c=$(B)/bench/%)
 
-$(B)/bench/%: bench/%.c $(B)/libdrill.a $(wildcard include/drill/*.h)
+$(B)/bench/%: bench/%.c $(B)/libdrill.a $(B)/libfakes.a $(wildcard include/drill/*.h tests/fakes/*.h)
 	@mkdir -p $(B)/bench
-	$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes -o $@ $< $(B)/libdrill.a $(LIBS)
+	$(CC) $(ALL_CFLAGS) -Itests/fakes -Wno-missing-prototypes -o $@ $< $(B)/libfakes.a $(B)/libdrill.a $(LIBS)
 
 # Speed and memory figures (bench/README.md records them); not part of test.
 bench: deps

@@ -60,6 +60,21 @@ struct send {
 	int attempt;
 };
 
+/*
+ * A send that ended, kept until the next wake-up writes it together with
+ * the others that ended meanwhile: one transaction, one disk sync, for
+ * all of them (a sync per message held the loop ~1 ms each).
+ */
+struct ended {
+	struct ended *next;
+	struct send *s;		/* off the in-flight list; freed with this */
+	enum outbox_status status;
+	uint64_t retry_after_ms;
+	char *error;		/* copies; NULL when none (or out of memory) */
+	char *message_id;
+	int64_t at;		/* when it ended */
+};
+
 struct outbox {
 	uv_timer_t timer;
 	struct store *st;
@@ -80,6 +95,7 @@ struct outbox {
 	outbox_drained_fn drained;
 	void *drained_arg;
 	size_t nsends;		/* in flight */
+	struct ended *ended, **ended_tail;	/* in the order they ended */
 };
 
 void
@@ -437,12 +453,51 @@ record(struct outbox *ob, const struct send *s, const struct outbox_result *r,
 		    s->d->name, drill_strerror(ret));
 }
 
+static char *
+dup_or_null(const char *v)
+{
+	return v != NULL ? strdup(v) : NULL;
+}
+
+/*
+ * Writes how the sends that ended since the last wake-up ended, in one
+ * transaction, and frees their destinations for their next message.
+ */
+static void
+flush_ended(struct outbox *ob)
+{
+	struct ended *e, *next;
+	bool tx;
+
+	if (ob->ended == NULL)
+		return;
+	tx = store_begin(ob->st) == DRILL_OK;
+	for (e = ob->ended; e != NULL; e = next) {
+		struct outbox_result r = {e->status, e->message_id,
+		    e->retry_after_ms, e->error};
+
+		next = e->next;
+		record(ob, e->s, &r, e->at);
+		e->s->d->in_flight = false;
+		free(e->s);
+		free(e->error);
+		free(e->message_id);
+		free(e);
+	}
+	ob->ended = NULL;
+	ob->ended_tail = &ob->ended;
+	if (tx && store_commit(ob->st) != DRILL_OK)
+		log_warnx("outbox: cannot record how sends ended (they are sent"
+		    " again, with the same idempotency keys, when their claim lapses)");
+}
+
 /* The done function handed to platforms with each send. */
 static void
 on_done(void *token, const struct outbox_result *r)
 {
 	struct send *s = token;
 	struct outbox *ob = s->ob;
+	struct ended *e;
 
 	if (ob == NULL) {	/* the outbox is gone; the row stays 'sending' */
 		free(s);
@@ -454,10 +509,24 @@ on_done(void *token, const struct outbox_result *r)
 		ob->sends = s->next;
 	if (s->next != NULL)
 		s->next->prev = s->prev;
-	s->d->in_flight = false;
+	s->prev = s->next = NULL;
 	ob->nsends--;
-	record(ob, s, r, now_ms(ob));
-	free(s);
+	if ((e = calloc(1, sizeof(*e))) == NULL) {
+		record(ob, s, r, now_ms(ob));	/* alone, then */
+		s->d->in_flight = false;
+		free(s);
+	} else {
+		e->s = s;
+		e->at = now_ms(ob);
+		e->status = r != NULL ? r->status : OUTBOX_TRANSIENT;
+		if (r != NULL) {
+			e->retry_after_ms = r->retry_after_ms;
+			e->error = dup_or_null(r->error);
+			e->message_id = dup_or_null(r->message_id);
+		}
+		*ob->ended_tail = e;
+		ob->ended_tail = &e->next;
+	}
 	if (ob->drained != NULL && ob->nsends == 0)
 		(void)uv_timer_start(&ob->timer, on_timer, 0, 0);	/* report from the loop */
 	kick(ob);
@@ -465,39 +534,37 @@ on_done(void *token, const struct outbox_result *r)
 
 /* ---- sending ---- */
 
-/*
- * Claims row r in the store and starts its send. DRILL_ENOTFOUND when the
- * row is no longer due (someone else took it); other codes when the store
- * or memory failed, and nothing was started.
- */
-static int
-start(struct outbox *ob, const struct store_outbox_row *r, struct dest *d,
-    struct platform *p, int64_t now)
+/* A row picked in a wake-up, to be claimed with the others and sent. */
+struct pick {
+	const struct store_outbox_row *r;
+	struct dest *d;
+	struct platform *p;
+	struct send *s;
+};
+
+static void
+bucket_refund(struct outbox *ob)
+{
+	if (ob->refill != 0 && ob->tokens + TOKEN <= ob->tokens_max)
+		ob->tokens += TOKEN;
+}
+
+/* Starts the send of a claimed row (its attempt count in attempts). */
+static void
+begin_send(struct outbox *ob, const struct pick *k, int attempts)
 {
 	struct outbox_result res = {.status = OUTBOX_TRANSIENT,
 	    .error = "the send could not start"};
+	const struct store_outbox_row *r = k->r;
+	struct send *s = k->s;
 	struct outbox_msg m;
-	struct send *s;
-	int attempts, ret;
 
-	if (d == NULL && (d = dest_add(ob, r->destination)) == NULL)
-		return DRILL_ENOMEM;
-	if ((s = calloc(1, sizeof *s)) == NULL)
-		return DRILL_ENOMEM;
-	ret = store_outbox_mark_sending(ob->st, r->id, now,
-	    now + (int64_t)ob->o.claim_ms, &attempts);
-	if (ret != DRILL_OK) {
-		free(s);
-		return ret;
-	}
-	bucket_take(ob);
-	d->in_flight = true;
 	/* From the clock as the send starts, not as the wake-up began: the
-	 * claims before this one (each a committed write) took time. */
-	d->ready_at = now_ms(ob) + (int64_t)ob->o.min_interval_ms;
+	 * claim, a committed write, took time. */
+	k->d->ready_at = now_ms(ob) + (int64_t)ob->o.min_interval_ms;
 	s->ob = ob;
-	s->d = d;
-	s->p = p;
+	s->d = k->d;
+	s->p = k->p;
 	s->id = r->id;
 	s->attempt = attempts;
 	s->next = ob->sends;
@@ -513,9 +580,8 @@ start(struct outbox *ob, const struct store_outbox_row *r, struct dest *d,
 	m.payload = r->payload;
 	m.attempt = attempts;
 	/* s may be gone when send returns 0: done can come first. */
-	if (p->send(p->arg, &m, on_done, s) != 0)
+	if (k->p->send(k->p->arg, &m, on_done, s) != 0)
 		on_done(s, &res);
-	return DRILL_OK;
 }
 
 /*
@@ -534,23 +600,31 @@ park(struct outbox *ob, const struct store_outbox_row *r, struct dest *d,
 }
 
 /*
- * One wake-up. Asks for as many due heads as there are busy destinations
+ * One wake-up. First writes how the sends that ended since the last one
+ * ended. Then asks for as many due heads as there are busy destinations
  * (in flight, pacing, parked) plus batch, so that at least batch of them
- * can start whatever the busy ones are; starts them in next_at order
- * while the bucket has tokens; then arms the timer for the earliest of:
- * the next head's next_at, a paced destination's end of interval, the
- * bucket's next token, or at once when there may be more due now.
+ * can start whatever the busy ones are; picks them in next_at order while
+ * the bucket has tokens; claims the picks in one transaction and starts
+ * their sends; then arms the timer for the earliest of: the next head's
+ * next_at, a paced destination's end of interval, the bucket's next
+ * token, or at once when there may be more due now.
  */
 void
 outbox_tick(struct outbox *ob)
 {
 	struct store_outbox_row *rows = NULL;
-	size_t n = 0, limit, started = 0;
+	struct pick *picks = NULL;
+	int64_t *ids = NULL;
+	int *attempts = NULL;
+	size_t n = 0, limit, npick = 0, started = 0;
 	int64_t now, wake = INT64_MAX, at;
 	bool more = true;
 	int ret;
 
-	if (ob == NULL || !ob->started || ob->stopped || ob->in_tick)
+	if (ob == NULL || ob->in_tick)
+		return;
+	flush_ended(ob);
+	if (!ob->started || ob->stopped)
 		return;
 	ob->in_tick = true;
 	ob->kicked = false;
@@ -564,10 +638,17 @@ outbox_tick(struct outbox *ob)
 		wake = now + ERROR_RETRY_MS;
 		goto out;
 	}
-	for (size_t i = 0; i < n && started < ob->o.batch; i++) {
+	if (n > 0 && ((picks = calloc(n, sizeof(*picks))) == NULL ||
+	    (ids = calloc(n, sizeof(*ids))) == NULL ||
+	    (attempts = calloc(n, sizeof(*attempts))) == NULL)) {
+		wake = now + ERROR_RETRY_MS;
+		goto out;
+	}
+	for (size_t i = 0; i < n && npick < ob->o.batch; i++) {
 		const struct store_outbox_row *r = &rows[i];
 		struct dest *d = dest_find(ob, r->destination);
 		struct platform *p;
+		struct send *snd;
 
 		if (d != NULL && d->in_flight)
 			continue;	/* its end kicks */
@@ -584,19 +665,37 @@ outbox_tick(struct outbox *ob)
 			more = false;
 			break;
 		}
-		ret = start(ob, r, d, p, now);
-		if (ret == DRILL_OK) {
-			started++;
-		} else if (ret != DRILL_ENOTFOUND) {
-			log_warnx("outbox: cannot start a send id=%" PRId64
-			    " destination=%s: %s", r->id, r->destination,
-			    drill_strerror(ret));
+		if ((d == NULL && (d = dest_add(ob, r->destination)) == NULL) ||
+		    (snd = calloc(1, sizeof(*snd))) == NULL) {
 			wake = min64(wake, now + ERROR_RETRY_MS);
 			more = false;
 			break;
 		}
+		bucket_take(ob);
+		d->in_flight = true;
+		picks[npick] = (struct pick){r, d, p, snd};
+		ids[npick++] = r->id;
 	}
-	if (more && (n == limit || started >= ob->o.batch))
+	if (npick > 0 && (ret = store_outbox_claim(ob->st, ids, npick, now,
+	    now + (int64_t)ob->o.claim_ms, attempts)) != DRILL_OK) {
+		log_warnx("outbox: cannot claim messages to send count=%zu: %s",
+		    npick, drill_strerror(ret));
+		for (size_t i = 0; i < npick; i++)
+			attempts[i] = 0;
+		wake = min64(wake, now + ERROR_RETRY_MS);
+		more = false;
+	}
+	for (size_t i = 0; i < npick; i++) {
+		if (attempts[i] == 0) {	/* not claimed: taken, or the store failed */
+			picks[i].d->in_flight = false;
+			bucket_refund(ob);
+			free(picks[i].s);
+			continue;
+		}
+		begin_send(ob, &picks[i], attempts[i]);
+		started++;
+	}
+	if (more && (n == limit || npick >= ob->o.batch))
 		wake = now;
 	ret = store_outbox_next_at(ob->st, now, &at);
 	if (ret == DRILL_OK) {
@@ -607,10 +706,14 @@ outbox_tick(struct outbox *ob)
 		wake = min64(wake, now + ERROR_RETRY_MS);
 	}
 out:
+	free(picks);
+	free(ids);
+	free(attempts);
 	store_outbox_rows_free(rows, n);
 	ob->in_tick = false;
 	if (ob->kicked)
 		wake = now;
+	(void)started;
 	arm(ob, wake, now);
 }
 
@@ -622,6 +725,7 @@ on_timer(uv_timer_t *t)
 
 	ob->armed = false;
 	if (fn != NULL) {	/* draining: the last send ended, or time is up */
+		flush_ended(ob);
 		ob->drained = NULL;
 		fn(ob->drained_arg, ob->nsends);
 		return;
@@ -695,6 +799,7 @@ outbox_new(uv_loop_t *loop, struct store *st, const struct outbox_opts *opts,
 	if ((ob = calloc(1, sizeof *ob)) == NULL)
 		goto nomem;
 	ob->st = st;
+	ob->ended_tail = &ob->ended;
 	ob->o = *opts;
 	if (ob->o.clock == NULL)
 		ob->o.clock = wall_clock;
@@ -748,6 +853,7 @@ outbox_free(struct outbox *ob)
 
 	if (ob == NULL)
 		return;
+	flush_ended(ob);	/* what is known is written, not sent again */
 	for (s = ob->sends; s != NULL; s = snext) {
 		snext = s->next;
 		s->ob = NULL;

@@ -1506,6 +1506,31 @@ store_outbox_mark_sending(struct store *st, int64_t id, int64_t now_ms,
 }
 
 int
+store_outbox_claim(struct store *st, const int64_t *ids, size_t n,
+    int64_t now_ms, int64_t claim_until_ms, int *attempts)
+{
+	sqlite3_stmt *s = stmt_get(st, S_OUTBOX_SENDING);
+	bool returned;
+	int64_t v;
+	int ret;
+
+	if (s == NULL || st->in_tx || (n > 0 && (ids == NULL || attempts == NULL)))
+		return DRILL_EINVAL;
+	if ((ret = store_begin(st)) != DRILL_OK)
+		return ret;
+	for (size_t i = 0; i < n; i++) {
+		v = 0;
+		if ((ret = bind_args(s, "III", ids[i], now_ms, claim_until_ms)) != DRILL_OK ||
+		    (ret = step_write(s, &v, &returned)) != DRILL_OK) {
+			store_rollback(st);
+			return ret;
+		}
+		attempts[i] = !returned ? 0 : v > INT_MAX ? INT_MAX : (int)v;
+	}
+	return store_commit(st);
+}
+
+int
 store_outbox_mark_sent(struct store *st, int64_t id, int64_t now_ms,
     const char *platform_message_id)
 {

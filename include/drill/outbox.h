@@ -26,6 +26,12 @@
  *    with the same idempotency key, which platforms that support one
  *    (Matrix txnId) use to drop the duplicate.
  *
+ * Disk syncs are what holds the loop (each SQLite commit is one), so a
+ * wake-up claims all the rows it starts in one transaction, and how sends
+ * ended is kept in memory and written at the next wake-up, all in one
+ * transaction (or by outbox_drain / outbox_free, before they report).
+ * A crash in between leaves those rows 'sending': see above.
+ *
  * Times are Unix milliseconds from the clock function (injectable, as is
  * the random function, for tests). One uv_timer wakes the outbox at the
  * next due time. Strings handed to callbacks are borrowed for the call.

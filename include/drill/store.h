@@ -234,6 +234,15 @@ int store_outbox_next_at(struct store *st, int64_t after_ms, int64_t *at) DRILL_
  */
 int store_outbox_mark_sending(struct store *st, int64_t id, int64_t now_ms,
     int64_t claim_until_ms, int *attempts) DRILL_WUR;
+/*
+ * Claims rows ids[0..n) as store_outbox_mark_sending does, all in one
+ * transaction (one disk sync for the lot): attempts[i] is row i's new
+ * count, or 0 when it was not a pending row due at now_ms. Commits before
+ * it returns; on an error nothing is claimed. DRILL_EINVAL inside
+ * store_begin.
+ */
+int store_outbox_claim(struct store *st, const int64_t *ids, size_t n,
+    int64_t now_ms, int64_t claim_until_ms, int *attempts) DRILL_WUR;
 /* A claimed row was sent: state sent, sent_at, the platform's id (or NULL). */
 int store_outbox_mark_sent(struct store *st, int64_t id, int64_t now_ms,
     const char *platform_message_id) DRILL_WUR;

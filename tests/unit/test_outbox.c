@@ -1199,6 +1199,44 @@ test_drain(void **state)
 	store_close(st);
 }
 
+/*
+ * How sends ended is written at the next wake-up, for all of them at once;
+ * an outbox freed before that wake-up still writes it (a known outcome
+ * must not turn into a repeat at the next start).
+ */
+static void
+test_free_writes_ended(void **state)
+{
+	struct fake *f = *state;
+	struct store *st = open_store(f);
+	struct outbox_opts o = fake_opts(f);
+	struct store_outbox_row row;
+	struct outbox *ob;
+	int64_t a, b;
+
+	f->script = script_hold;
+	ob = new_outbox(f, st, &o);
+	assert_int_equal(outbox_start(ob), 0);
+	a = enqueue(ob, "slack:C1", "one");
+	b = enqueue(ob, "slack:C2", "two");
+	run_all(f, ob);
+	assert_int_equal(f->nheld, 2);
+	complete(f, 1);
+	complete(f, 0);
+	assert_int_equal(store_outbox_get(st, a, &row), 0);
+	assert_int_equal(row.state, STORE_OUTBOX_SENDING);	/* not yet written */
+	store_outbox_row_clear(&row);
+	outbox_free(ob);
+	assert_int_equal(store_outbox_get(st, a, &row), 0);
+	assert_int_equal(row.state, STORE_OUTBOX_SENT);
+	store_outbox_row_clear(&row);
+	assert_int_equal(store_outbox_get(st, b, &row), 0);
+	assert_int_equal(row.state, STORE_OUTBOX_SENT);
+	store_outbox_row_clear(&row);
+	uv_run(&f->loop, UV_RUN_DEFAULT);
+	store_close(st);
+}
+
 /* Options are checked; names and calls misused are refused. */
 static void
 test_api_errors(void **state)
@@ -1256,6 +1294,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_unregistered_platform_waits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_real_loop, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_drain, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_free_writes_ended, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_api_errors, setup, teardown),
 	};
 

@@ -1203,6 +1203,44 @@ test_outbox_lifecycle(void **state)
  * or marked behind the store's back) is due again at once after reopening,
  * with its key and attempts.
  */
+/* Claiming many rows at once: one transaction, per-row outcome. */
+static void
+test_outbox_claim_many(void **state)
+{
+	struct fx *fx = *state;
+	struct store *st = open_rw(fx->db);
+	int64_t a, b, c, ids[4];
+	int attempts[4] = {-1, -1, -1, -1};
+
+	a = outbox_add(st, "slack:CA", "a", 1000, NULL);
+	b = outbox_add(st, "slack:CB", "b", 1000, NULL);
+	c = outbox_add(st, "slack:CC", "c", 5000, NULL);	/* not due yet */
+	ids[0] = a;
+	ids[1] = c;
+	ids[2] = b;
+	ids[3] = 999999;	/* no such row */
+
+	assert_int_equal(store_begin(st), 0);
+	assert_int_equal(store_outbox_claim(st, ids, 4, 1000, 9000, attempts),
+	    DRILL_EINVAL);
+	store_rollback(st);
+	assert_int_equal(store_outbox_claim(st, ids, 0, 1000, 9000, NULL), 0);
+
+	assert_int_equal(store_outbox_claim(st, ids, 4, 1000, 9000, attempts), 0);
+	assert_int_equal(attempts[0], 1);
+	assert_int_equal(attempts[1], 0);
+	assert_int_equal(attempts[2], 1);
+	assert_int_equal(attempts[3], 0);
+	/* committed: another connection sees the two claims */
+	assert_int_equal(raw_int(fx->db, "SELECT count(*) FROM outbox WHERE"
+	    " state = 'sending' AND next_at = 9000"), 2);
+	expect_counts(st, 1, 2, 0, 0);
+	/* a claimed row is not due again before its claim lapses */
+	assert_int_equal(store_outbox_claim(st, ids, 1, 2000, 9000, attempts), 0);
+	assert_int_equal(attempts[0], 0);
+	store_close(st);
+}
+
 static void
 test_outbox_recover(void **state)
 {
@@ -1448,6 +1486,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_dispute_add, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_outbox_add_get_due, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_outbox_lifecycle, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_outbox_claim_many, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_outbox_recover, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_readonly, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_backup, setup, teardown),
