@@ -46,7 +46,7 @@ FAKEOBJS = $(FAKESRCS:tests/fakes/%.c=$(B)/obj/fakes/%.o)
 UNITSRCS = $(wildcard tests/unit/test_*.c)
 UNITS   = $(UNITSRCS:tests/unit/%.c=$(B)/tests/%)
 
-.PHONY: all deps run test check unit integration install uninstall clean banned bench
+.PHONY: all deps run test check unit integration install uninstall clean banned bench eval
 
 all: $(B)/drilld $(B)/drillctl
 
@@ -102,6 +102,15 @@ $(B)/bench/%: bench/%.c $(B)/libdrill.a $(B)/libfakes.a $(wildcard include/drill
 bench: deps
 	$(MAKE) all $(BENCHES)
 	@for b in $(BENCHES); do echo "== $$b"; ./$$b || exit 1; done
+
+# The scorer against answers written for the purpose (tests/eval/eval.c):
+# prints the figures and fails when a target of the scorer is missed.
+$(B)/eval: tests/eval/eval.c $(B)/libdrill.a $(wildcard include/drill/*.h)
+	$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes -o $@ $< $(B)/libdrill.a $(LIBS)
+
+eval: deps
+	$(MAKE) all $(B)/eval
+	./$(B)/eval questions tests/eval/answers-*.json
 
 banned:
 	@sh tests/banned.sh src include

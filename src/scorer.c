@@ -158,12 +158,20 @@ static const struct cue_list cue_lists[] = {
 };
 
 #define NO_POS ((size_t)-1)
+/* Relevance: coverage counts 70 %, focus 30 %; focus is full when 75 % of
+ * the sentences use a rubric phrase, nothing under 25 %. */
+#define FOCUS_WEIGHT 0.30
+#define FOCUS_LO 0.25
+#define FOCUS_HI 0.75
 #define SHRINK_TOKENS 65536	/* workspace kept between answers, in tokens */
 
 struct scorer {
 	const struct bank *bank;
 	struct matcher *cues;
 	struct text_doc doc;
+	uint32_t *sent_of;	/* token -> its sentence */
+	unsigned char *sent_hit;	/* sentence -> a rubric phrase of the question is in it */
+	size_t sent_cap;	/* entries of sent_of; sent_hit has as many */
 };
 
 /* Per-call scan state, filled by the two matcher callbacks. */
@@ -176,6 +184,8 @@ struct scan {
 	size_t hit_end;				/* last token counted, to avoid overlaps */
 	size_t cue_first[CUE_NCUES];
 	size_t cue_count[CUE_NCUES];
+	const uint32_t *sent_of;
+	unsigned char *sent_hit;
 };
 
 const char *
@@ -236,6 +246,8 @@ scorer_free(struct scorer *s)
 		return;
 	matcher_free(s->cues);
 	text_doc_free(&s->doc);
+	free(s->sent_of);
+	free(s->sent_hit);
 	free(s);
 }
 
@@ -252,6 +264,7 @@ on_phrase(void *arg, uint32_t payload, size_t first, size_t last)
 		sc->first[ci] = first;
 		sc->last[ci] = last;
 	}
+	sc->sent_hit[sc->sent_of[first]] = 1;
 	if (sc->hit_end == NO_POS || first > sc->hit_end)
 		sc->hit_tokens += last - first + 1;
 	else if (last > sc->hit_end)
@@ -426,7 +439,7 @@ scorer_score(struct scorer *s, const struct bank_question *q,
 	struct text_doc *doc = &s->doc;
 	struct scan sc;
 	const char *missing_part = NULL;
-	size_t words, sent2_end = NO_POS, nfunc = 0, numbers = 0, longest_sent = 0, cur = 0;
+	size_t nsent, words, sent2_end = NO_POS, nfunc = 0, numbers = 0, longest_sent = 0, cur = 0;
 	double cov = 0, prose, rel, str, cla, imp, lenf, fwf, sentf, avg_sent;
 	int rc;
 
@@ -444,6 +457,29 @@ scorer_score(struct scorer *s, const struct bank_question *q,
 		sc.first[i] = sc.last[i] = NO_POS;
 	for (size_t i = 0; i < CUE_NCUES; i++)
 		sc.cue_first[i] = NO_POS;
+	if (doc->ntokens + 1 > s->sent_cap) {
+		size_t cap = doc->ntokens + 1 > 2 * s->sent_cap ? doc->ntokens + 1 : 2 * s->sent_cap;
+		uint32_t *so = realloc(s->sent_of, cap * sizeof(*so));
+		unsigned char *sh;
+
+		if (so == NULL)
+			return DRILL_ENOMEM;
+		s->sent_of = so;
+		if ((sh = realloc(s->sent_hit, cap)) == NULL)
+			return DRILL_ENOMEM;
+		s->sent_hit = sh;
+		s->sent_cap = cap;
+	}
+	nsent = 0;
+	for (size_t i = 0; i < doc->ntokens; i++) {
+		s->sent_of[i] = (uint32_t)nsent;
+		if (doc->tokens[i].flags & TEXT_TOK_SENT_END || i + 1 == doc->ntokens ||
+		    (doc->tokens[i + 1].flags & TEXT_TOK_LINE_START))
+			nsent++;
+	}
+	memset(s->sent_hit, 0, nsent + 1);
+	sc.sent_of = s->sent_of;
+	sc.sent_hit = s->sent_hit;
 	matcher_scan(bank_matcher(s->bank), doc, on_phrase, &sc);
 	matcher_scan(s->cues, doc, on_cue, &sc);
 
@@ -500,7 +536,25 @@ scorer_score(struct scorer *s, const struct bank_question *q,
 	fwf = words ? ramp((double)nfunc / words, 0.10, 0.28) : 0;
 	prose = words > nfunc ? minf(fwf, 1.0 - ramp((double)sc.hit_tokens /
 	    (double)(words - nfunc), 0.45, 0.8)) : 0;
-	rel = 100.0 * minf(1.0, cov / 0.8) * (0.3 + 0.7 * prose);
+	/*
+	 * Focus: the share of the answer's sentences that use a rubric phrase
+	 * of this question. An answer to this question keeps coming back to
+	 * it; a good answer to a neighbouring question touches a few of its
+	 * concepts in passing. A short answer earns focus only in proportion
+	 * to its length, or one on-topic sentence would be all focus.
+	 */
+	{
+		size_t hit = 0;
+		double focus;
+
+		for (size_t i = 0; i < nsent; i++)
+			hit += s->sent_hit[i];
+		focus = nsent ? ramp((double)hit / (double)nsent, FOCUS_LO, FOCUS_HI) : 0;
+		if (words < (size_t)q->min_words)
+			focus *= (double)words / q->min_words;
+		rel = 100.0 * ((1 - FOCUS_WEIGHT) * minf(1.0, cov / 0.8) +
+		    FOCUS_WEIGHT * focus) * (0.3 + 0.7 * prose);
+	}
 
 	str = score_structure(q, &sc, sent2_end == NO_POS ? 0 : sent2_end, &missing_part);
 	if (words < 8)

@@ -3,8 +3,12 @@
  * deterministic and explainable line by line.
  *
  * Four dimensions, each 0..100:
- *   relevance  weighted coverage of the rubric's concepts, discounted when
- *              the answer reads as a keyword list rather than sentences;
+ *   relevance  weighted coverage of the rubric's concepts (70 %; 80 %
+ *              coverage counts as full) and focus (30 %: the share of the
+ *              answer's sentences that use a rubric phrase, so an answer to
+ *              a neighbouring question that touches this one in passing
+ *              ranks below one about it), discounted when the answer reads
+ *              as a keyword list rather than sentences;
  *   structure  claim/reason/example (technical), Situation/Task/Action/Result
  *              in order (behavioral), or the question's design steps in order;
  *   clarity    length within the question's range, sentences (function words,

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "drill/bank.h"
+#include "drill/scorer.h"
 
 static char dir[] = "/tmp/drill-bank-XXXXXX";
 
@@ -61,6 +62,62 @@ test_loads_shipped_bank(void **state)
 	assert_null(bank_find(b, "no.such-question"));
 	bank_free(b);
 	drill_errors_free(&e);
+}
+
+/*
+ * What a maintainer of the shipped banks (questions/, and the general bank
+ * in questions/general/) must keep true: every model answer scores at
+ * least 80 on its own question and higher there than on any other
+ * question of its bank, so the answer shown as "strong" is one.
+ */
+static void
+check_model_answers(const char *bankdir)
+{
+	const char *paths[] = {bankdir};
+	struct bank *b = NULL;
+	struct drill_errors e;
+	struct scorer *s;
+	struct scorer_result r;
+	int bad = 0;
+
+	assert_int_equal(bank_load(paths, 1, &b, &e), 0);
+	drill_errors_free(&e);
+	assert_non_null(s = scorer_new(b));
+	for (size_t i = 0; i < bank_count(b); i++) {
+		const struct bank_question *q = bank_get(b, i);
+		const char *t = q->model_answer;
+		int own;
+
+		assert_int_equal(scorer_score(s, q, t, strlen(t), &r), 0);
+		own = r.score;
+		if (own < 80) {
+			print_message("%s: its model answer scores %d (< 80)\n", q->id, own);
+			bad++;
+		}
+		for (size_t j = 0; j < bank_count(b); j++) {
+			const struct bank_question *o = bank_get(b, j);
+
+			if (o == q)
+				continue;
+			assert_int_equal(scorer_score(s, o, t, strlen(t), &r), 0);
+			if (r.score >= own) {
+				print_message("%s: its model answer scores %d there but %d "
+				    "on %s\n", q->id, own, r.score, o->id);
+				bad++;
+			}
+		}
+	}
+	scorer_free(s);
+	bank_free(b);
+	assert_int_equal(bad, 0);
+}
+
+static void
+test_model_answers_rank_first(void **state)
+{
+	(void)state;
+	check_model_answers("questions");
+	check_model_answers("questions/general");
 }
 
 static void
@@ -239,6 +296,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_loads_shipped_bank),
+		cmocka_unit_test(test_model_answers_rank_first),
 		cmocka_unit_test(test_valid_minimal_bank),
 		cmocka_unit_test(test_byte_order_mark_skipped),
 		cmocka_unit_test(test_every_problem_named),
