@@ -206,6 +206,7 @@ enum stmt_id {
 	S_PERSON_QUESTIONS,
 	S_PERSON_QSTATS,
 	S_DISPUTE_INSERT,
+	S_DISPUTES_LIST,
 	S_OUTBOX_INSERT,
 	S_OUTBOX_GET,
 	S_OUTBOX_DUE,
@@ -312,6 +313,14 @@ static const struct {
 	[S_DISPUTE_INSERT] = {
 		"INSERT INTO disputes (answer_id, reason, created_at)"
 		" VALUES (?1, ?2, ?3) RETURNING id", true},
+	[S_DISPUTES_LIST] = {
+		"SELECT d.id, d.created_at, d.reason, a.id, a.created_at, p.name,"
+		" a.question_id, a.rubric_version, a.score, a.relevance, a.structure,"
+		" a.clarity, a.impact, a.grade, a.text"
+		" FROM disputes d JOIN answers a ON a.id = d.answer_id"
+		" JOIN people p ON p.id = a.person_id"
+		" WHERE d.created_at >= ?1 ORDER BY d.created_at DESC, d.id DESC"
+		" LIMIT ?2", false},
 	/* The key is 128 random bits from SQLite's generator (seeded by the
 	 * OS), so it stays unique across restores from a backup, where ids
 	 * are reused. */
@@ -1396,6 +1405,66 @@ static int64_t
 limit_arg(size_t limit)
 {
 	return (uint64_t)limit > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)limit;
+}
+
+void
+store_dispute_rows_free(struct store_dispute_row *rows, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(rows[i].reason);
+		free(rows[i].person);
+		free(rows[i].question_id);
+		free(rows[i].rubric_version);
+		free(rows[i].grade);
+		free(rows[i].answer);
+	}
+	free(rows);
+}
+
+int
+store_disputes_list(struct store *st, int64_t since, size_t limit,
+    struct store_dispute_row **rows, size_t *n)
+{
+	sqlite3_stmt *s = stmt_get(st, S_DISPUTES_LIST);
+	struct store_dispute_row *v = NULL, *nv, *r;
+	size_t len = 0, cap = 0;
+	int rc, ret;
+
+	if (rows == NULL || n == NULL)
+		return DRILL_EINVAL;
+	*rows = NULL;
+	*n = 0;
+	if ((ret = bind_args(s, "II", since, limit_arg(limit))) != DRILL_OK)
+		return ret;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (len == cap) {
+			cap = cap == 0 ? 16 : cap * 2;
+			if ((nv = realloc(v, cap * sizeof *v)) == NULL) {
+				ret = DRILL_ENOMEM;
+				break;
+			}
+			v = nv;
+		}
+		r = &v[len];
+		memset(r, 0, sizeof *r);
+		len++;		/* freed with the rest, whatever was read */
+		ret = read_row(s, "IItIItttiiiiitt", &r->id, &r->created_at,
+		    &r->reason, &r->answer_id, &r->answered_at, &r->person,
+		    &r->question_id, &r->rubric_version, &r->score, &r->dims[0],
+		    &r->dims[1], &r->dims[2], &r->dims[3], &r->grade, &r->answer);
+		if (ret != DRILL_OK)
+			break;
+	}
+	done(s);
+	if (ret == DRILL_OK && rc != SQLITE_DONE)
+		ret = map_rc(rc);
+	if (ret != DRILL_OK) {
+		store_dispute_rows_free(v, len);
+		return ret;
+	}
+	*rows = v;
+	*n = len;
+	return DRILL_OK;
 }
 
 int

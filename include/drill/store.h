@@ -165,6 +165,32 @@ int store_person_question_stats(struct store *st, int64_t person,
 int store_dispute_add(struct store *st, int64_t answer_id, const char *reason,
     int64_t now, int64_t *id) DRILL_WUR;
 
+/* A dispute with the answer and score it is about. Strings are the caller's. */
+struct store_dispute_row {
+	int64_t id;
+	int64_t created_at;	/* the dispute, Unix seconds */
+	char *reason;		/* what the person said; NULL when nothing */
+	int64_t answer_id;
+	int64_t answered_at;	/* Unix seconds */
+	char *person;		/* "slack:U0123ABCD" */
+	char *question_id;
+	char *rubric_version;	/* the rubric the answer was scored with */
+	int score;
+	int dims[4];		/* relevance, structure, clarity, impact */
+	char *grade;
+	char *answer;		/* the answer's text: personal data */
+};
+
+/*
+ * The disputes made at or after since (Unix seconds), newest first, at most
+ * limit (SIZE_MAX: all), with their answers; for the bank's maintainers
+ * (`drillctl disputes`). On success *rows (NULL when none) is the caller's
+ * to free with store_dispute_rows_free.
+ */
+int store_disputes_list(struct store *st, int64_t since, size_t limit,
+    struct store_dispute_row **rows, size_t *n) DRILL_WUR;
+void store_dispute_rows_free(struct store_dispute_row *rows, size_t n);
+
 /*
  * The outbox: one row per outbound chat message, stored before it is sent
  * (design.md, "outbox"). The payload is the platform-rendered message,

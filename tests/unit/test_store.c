@@ -989,6 +989,60 @@ test_dispute_add(void **state)
 	    "SELECT count(*) FROM disputes WHERE reason IS NULL"), 1);
 }
 
+/* The maintainers' list: newest first, with the answer and its score. */
+static void
+test_disputes_list(void **state)
+{
+	struct fx *fx = *state;
+	struct store *st = open_rw(fx->db);
+	struct store_dispute_row *rows = NULL;
+	struct store_answer a;
+	int64_t person, conv, delivery, ans1, ans2, d;
+	size_t n = 9;
+
+	assert_int_equal(store_disputes_list(st, 0, SIZE_MAX, &rows, &n), 0);
+	assert_null(rows);
+	assert_int_equal(n, 0);
+
+	seed(st, "matrix:@ann:example.org", "q1", &person, &conv, &delivery);
+	a = answer_of(delivery, person, "q1", 35, 3);
+	a.text = (char *)"I would add an index «on the filter column».";
+	a.rubric_version = (char *)"0123456789abcdef";
+	assert_int_equal(store_answer_add(st, &a, &ans1), 0);
+	a = answer_of(delivery, person, "q1", 80, 4);
+	assert_int_equal(store_answer_add(st, &a, &ans2), 0);
+	assert_int_equal(store_dispute_add(st, ans1, "I did say index", 1000, &d), 0);
+	assert_int_equal(store_dispute_add(st, ans2, NULL, 2000, &d), 0);
+
+	assert_int_equal(store_disputes_list(st, 0, SIZE_MAX, &rows, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(rows[0].created_at, 2000);	/* newest first */
+	assert_null(rows[0].reason);
+	assert_int_equal(rows[0].score, 80);
+	assert_int_equal(rows[1].answer_id, ans1);
+	assert_string_equal(rows[1].reason, "I did say index");
+	assert_string_equal(rows[1].person, "matrix:@ann:example.org");
+	assert_string_equal(rows[1].question_id, "q1");
+	assert_string_equal(rows[1].rubric_version, "0123456789abcdef");
+	assert_int_equal(rows[1].score, 35);
+	assert_int_equal(rows[1].dims[2], 35);
+	assert_string_equal(rows[1].grade, "good");
+	assert_string_equal(rows[1].answer, "I would add an index «on the filter column».");
+	assert_int_equal(rows[1].answered_at, 3 * 86400 + 3600);
+	store_dispute_rows_free(rows, n);
+
+	/* since and limit */
+	assert_int_equal(store_disputes_list(st, 1500, SIZE_MAX, &rows, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(rows[0].answer_id, ans2);
+	store_dispute_rows_free(rows, n);
+	assert_int_equal(store_disputes_list(st, 0, 1, &rows, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(rows[0].created_at, 2000);
+	store_dispute_rows_free(rows, n);
+	store_close(st);
+}
+
 /* ---- the outbox ---- */
 
 static int64_t
@@ -1484,6 +1538,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_practice_get_set_clear, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_person_questions_and_stats, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dispute_add, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_disputes_list, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_outbox_add_get_due, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_outbox_lifecycle, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_outbox_claim_many, setup, teardown),
