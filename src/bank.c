@@ -711,6 +711,49 @@ cmp_id(const void *a, const void *b)
 	return strcmp(qa->id, qb->id);
 }
 
+/*
+ * Adds phrase p of concept ci of question qi, which has a "..." gap at
+ * gap, as its two parts (bank.h). Each part needs a word, the two at most
+ * MAX_PHRASE_TOKENS together, and there is one gap at most.
+ */
+static int
+compile_gap(struct bank *b, size_t qi, size_t ci, const char *p,
+    const char *gap, struct text_doc *doc, struct drill_errors *errs)
+{
+	struct bank_question *q = &b->questions[qi];
+	const char *toks[MAX_PHRASE_TOKENS];
+	const char *part[2] = {p, gap + 3};
+	size_t len[2] = {(size_t)(gap - p), strlen(gap + 3)}, total = 0;
+	int r;
+
+	if (strstr(gap + 3, "...") != NULL || q->ngaps >= BANK_MAX_GAPS) {
+		drill_errors_add(errs, "%s: %s: concept \"%.40s\": phrase \"%.60s\": "
+		    "%s", q->file, q->id, q->concepts[ci].name, p,
+		    q->ngaps >= BANK_MAX_GAPS ? "too many phrases with \"...\"" :
+		    "one \"...\" per phrase at most");
+		return DRILL_EINVAL;
+	}
+	for (int k = 0; k < 2; k++) {
+		if ((r = text_tokenize(doc, part[k], len[k])) != 0)
+			return r;
+		total += doc->ntokens;
+		if (doc->ntokens == 0 || total > MAX_PHRASE_TOKENS) {
+			drill_errors_add(errs, "%s: %s: concept \"%.40s\": phrase \"%.60s\": "
+			    "%s", q->file, q->id, q->concepts[ci].name, p,
+			    doc->ntokens == 0 ? "needs words on both sides of \"...\"" :
+			    "too many words");
+			return DRILL_EINVAL;
+		}
+		for (size_t t = 0; t < doc->ntokens; t++)
+			toks[t] = doc->tokens[t].norm;
+		if ((r = matcher_add(b->matcher, toks, doc->ntokens,
+		    BANK_GAP_PAYLOAD(qi, ci, q->ngaps, k))) != 0)
+			return r;
+	}
+	q->ngaps++;
+	return 0;
+}
+
 /* Compiles every phrase into the matcher; an empty phrase is an error. */
 static int
 compile(struct bank *b, struct drill_errors *errs)
@@ -727,7 +770,18 @@ compile(struct bank *b, struct drill_errors *errs)
 		for (size_t ci = 0; ci < q->nconcepts; ci++) {
 			struct bank_concept *bc = &q->concepts[ci];
 			for (size_t pi = 0; pi < bc->nphrases; pi++) {
+				const char *gap = strstr(bc->phrases[pi], "...");
 				int r;
+				if (gap != NULL) {
+					if ((r = compile_gap(b, qi, ci, bc->phrases[pi], gap,
+					    &doc, errs)) == DRILL_ENOMEM) {
+						rc = r;
+						goto done;
+					}
+					if (r != 0)
+						rc = r;
+					continue;
+				}
 				if ((r = text_tokenize(&doc, bc->phrases[pi], strlen(bc->phrases[pi]))) != 0) {
 					rc = r;
 					goto done;

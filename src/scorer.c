@@ -10,6 +10,7 @@
 #include "drill/scorer.h"
 
 #include <json-c/json.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -186,6 +187,8 @@ struct scan {
 	size_t cue_count[CUE_NCUES];
 	const uint32_t *sent_of;
 	unsigned char *sent_hit;
+	size_t gap_first[BANK_MAX_GAPS];	/* the latest first part of each gap phrase */
+	size_t gap_last[BANK_MAX_GAPS];
 };
 
 const char *
@@ -251,26 +254,56 @@ scorer_free(struct scorer *s)
 	free(s);
 }
 
+/* Concept ci is covered by the words [first, last] (hit: how many of them matched). */
 static void
-on_phrase(void *arg, uint32_t payload, size_t first, size_t last)
+concept_hit(struct scan *sc, size_t ci, size_t first, size_t last, size_t hit)
 {
-	struct scan *sc = arg;
-	size_t ci = BANK_PAYLOAD_C(payload);
-
-	if (BANK_PAYLOAD_Q(payload) != sc->qi || ci >= BANK_MAX_CONCEPTS)
-		return;
 	/* evidence: the first occurrence, extended to the longest phrase there */
 	if (sc->first[ci] == NO_POS || (first <= sc->first[ci] && last > sc->last[ci])) {
 		sc->first[ci] = first;
 		sc->last[ci] = last;
 	}
 	sc->sent_hit[sc->sent_of[first]] = 1;
-	if (sc->hit_end == NO_POS || first > sc->hit_end)
-		sc->hit_tokens += last - first + 1;
-	else if (last > sc->hit_end)
-		sc->hit_tokens += last - sc->hit_end;
-	if (sc->hit_end == NO_POS || last > sc->hit_end)
-		sc->hit_end = last;
+	if (hit == 0) {		/* a plain phrase: its words, overlaps once */
+		if (sc->hit_end == NO_POS || first > sc->hit_end)
+			sc->hit_tokens += last - first + 1;
+		else if (last > sc->hit_end)
+			sc->hit_tokens += last - sc->hit_end;
+		if (sc->hit_end == NO_POS || last > sc->hit_end)
+			sc->hit_end = last;
+	} else {
+		sc->hit_tokens += hit;
+	}
+}
+
+static void
+on_phrase(void *arg, uint32_t payload, size_t first, size_t last)
+{
+	struct scan *sc = arg;
+	size_t ci, g;
+
+	if (payload & BANK_GAP_FLAG) {
+		/* A gap phrase's part: remember the latest first part; a second
+		 * part that follows it closely completes the phrase. */
+		ci = BANK_GAP_C(payload);
+		g = BANK_GAP_G(payload);
+		if (BANK_GAP_Q(payload) != sc->qi || ci >= BANK_MAX_CONCEPTS ||
+		    g >= BANK_MAX_GAPS)
+			return;
+		if (BANK_GAP_PART(payload) == 0) {
+			sc->gap_first[g] = first;
+			sc->gap_last[g] = last;
+		} else if (sc->gap_last[g] != NO_POS && sc->gap_last[g] < first &&
+		    first - sc->gap_last[g] - 1 <= BANK_GAP_WORDS) {
+			concept_hit(sc, ci, sc->gap_first[g], last,
+			    (sc->gap_last[g] - sc->gap_first[g] + 1) + (last - first + 1));
+		}
+		return;
+	}
+	ci = BANK_PAYLOAD_C(payload);
+	if (BANK_PAYLOAD_Q(payload) != sc->qi || ci >= BANK_MAX_CONCEPTS)
+		return;
+	concept_hit(sc, ci, first, last, 0);
 }
 
 static void
@@ -449,7 +482,7 @@ scorer_score(struct scorer *s, const struct bank_question *q,
 	if ((rc = text_tokenize(doc, text, len)) != 0)
 		return rc;
 
-	memset(&sc, 0, sizeof(sc));
+	memset(&sc, 0, offsetof(struct scan, gap_first));	/* the gap arrays: below */
 	sc.doc = doc;
 	sc.qi = bank_index(s->bank, q);
 	sc.hit_end = NO_POS;
@@ -457,6 +490,8 @@ scorer_score(struct scorer *s, const struct bank_question *q,
 		sc.first[i] = sc.last[i] = NO_POS;
 	for (size_t i = 0; i < CUE_NCUES; i++)
 		sc.cue_first[i] = NO_POS;
+	for (size_t i = 0; i < q->ngaps && i < BANK_MAX_GAPS; i++)
+		sc.gap_first[i] = sc.gap_last[i] = NO_POS;
 	if (doc->ntokens + 1 > s->sent_cap) {
 		size_t cap = doc->ntokens + 1 > 2 * s->sent_cap ? doc->ntokens + 1 : 2 * s->sent_cap;
 		uint32_t *so = realloc(s->sent_of, cap * sizeof(*so));

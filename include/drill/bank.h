@@ -94,6 +94,7 @@ struct bank_question {
 	size_t nfollow_ups;
 	int min_words, max_words;	/* good answer length; type defaults */
 	char rubric_version[17];	/* hex digest of concepts + structure */
+	size_t ngaps;		/* phrases with a "..." gap, numbered 0.. in the matcher */
 };
 
 struct bank;
@@ -118,11 +119,27 @@ const struct bank_question *bank_find(const struct bank *b, const char *id);
 /* Index of q in the bank (q must come from b). */
 size_t bank_index(const struct bank *b, const struct bank_question *q);
 
-/* The matcher of all rubric phrases; payload = question index << 8 | concept. */
+/*
+ * The matcher of all rubric phrases. A plain phrase's payload is question
+ * index << 8 | concept. A phrase with a gap ("roll ... back": its two parts,
+ * then at most BANK_GAP_WORDS other words between them) is added as its
+ * two parts, each with a gap payload (BANK_GAP_FLAG set) naming the
+ * question, the concept, the phrase's gap number within the question
+ * (0 .. ngaps - 1) and the part (0 first, 1 second); the scorer joins them.
+ */
 const struct matcher *bank_matcher(const struct bank *b);
 #define BANK_PAYLOAD(qi, ci) ((uint32_t)(qi) << 8 | (uint32_t)(ci))
 #define BANK_PAYLOAD_Q(p) ((p) >> 8)
 #define BANK_PAYLOAD_C(p) ((p) & 0xffu)
+#define BANK_GAP_WORDS 4
+#define BANK_MAX_GAPS 1024	/* gap phrases per question */
+#define BANK_GAP_FLAG 0x80000000u
+#define BANK_GAP_PAYLOAD(qi, ci, g, part) (BANK_GAP_FLAG | (uint32_t)(part) << 30 | \
+	(uint32_t)(g) << 20 | (uint32_t)(qi) << 4 | (uint32_t)(ci))
+#define BANK_GAP_Q(p) (((p) >> 4) & 0xffffu)
+#define BANK_GAP_C(p) ((p) & 0xfu)
+#define BANK_GAP_G(p) (((p) >> 20) & 0x3ffu)
+#define BANK_GAP_PART(p) (((p) >> 30) & 1u)
 
 /* Name of a step ("data-model"), and the parser used for "structure" lists. */
 const char *bank_step_name(int step);

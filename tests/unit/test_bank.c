@@ -184,6 +184,28 @@ test_every_problem_named(void **state)
 	drill_errors_free(&e);
 }
 
+/* "..." in a phrase: one gap, words on both sides. */
+static void
+test_gap_phrase_rules(void **state)
+{
+	const char *p = write_file("gap.json", "{\"format\":1,\"questions\":["
+	    "{\"id\":\"t.gap\",\"type\":\"technical\",\"topics\":[\"caching\"],\"level\":\"mid\","
+	    "\"prompt\":\"p\",\"assesses\":\"a\",\"how_to_answer\":\"b\",\"rubric\":["
+	    "{\"concept\":\"ok\",\"phrases\":[\"roll ... back\",\"went from ... to\"],\"hint\":\"h\"},"
+	    "{\"concept\":\"two gaps\",\"phrases\":[\"a ... b ... c\"],\"hint\":\"h\"},"
+	    "{\"concept\":\"empty side\",\"phrases\":[\"... back\"],\"hint\":\"h\"}],"
+	    "\"model_answer\":\"m\"}]}");
+	struct bank *b = NULL;
+	struct drill_errors e;
+
+	(void)state;
+	assert_int_equal(bank_load(&p, 1, &b, &e), DRILL_EINVAL);
+	assert_true(has_line(&e, "t.gap", "\"a ... b ... c\": one \"...\" per phrase at most"));
+	assert_true(has_line(&e, "t.gap", "\"... back\": needs words on both sides of \"...\""));
+	assert_int_equal(e.n, 2);
+	drill_errors_free(&e);
+}
+
 static void
 test_duplicate_across_files_and_bad_json(void **state)
 {
@@ -300,6 +322,7 @@ main(void)
 		cmocka_unit_test(test_valid_minimal_bank),
 		cmocka_unit_test(test_byte_order_mark_skipped),
 		cmocka_unit_test(test_every_problem_named),
+		cmocka_unit_test(test_gap_phrase_rules),
 		cmocka_unit_test(test_duplicate_across_files_and_bad_json),
 		cmocka_unit_test(test_structure_and_version),
 	};

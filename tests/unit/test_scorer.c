@@ -4,6 +4,7 @@
  */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -295,6 +296,74 @@ test_tip_is_valid_utf8(void **state)
 	unlink(path);
 }
 
+/* A bank of one question from the given rubric JSON; the caller frees both. */
+static struct bank *
+bank_of(const char *rubric, struct scorer **sc)
+{
+	char path[] = "/tmp/drill-scorer-XXXXXX";
+	const char *paths[1] = {path};
+	char body[4096];
+	struct drill_errors e;
+	struct bank *b = NULL;
+	FILE *f;
+	int fd = mkstemp(path);
+
+	assert_true(fd >= 0);
+	snprintf(body, sizeof(body), "{\"format\":1,\"questions\":[{\"id\":\"t.gap\","
+	    "\"type\":\"behavioral\",\"topics\":[\"reliability\"],\"level\":\"mid\","
+	    "\"prompt\":\"p\",\"assesses\":\"a\",\"how_to_answer\":\"b\",\"rubric\":[%s],"
+	    "\"model_answer\":\"m\"}]}", rubric);
+	assert_non_null(f = fdopen(fd, "w"));
+	fputs(body, f);
+	fclose(f);
+	if (bank_load(paths, 1, &b, &e) != 0)
+		for (size_t i = 0; i < e.n; i++)
+			print_message("%s\n", e.lines[i]);
+	drill_errors_free(&e);
+	unlink(path);
+	assert_non_null(b);
+	assert_non_null(*sc = scorer_new(b));
+	return b;
+}
+
+static bool
+covers(struct scorer *sc, const struct bank *b, const char *text, const char **evidence)
+{
+	static struct scorer_result r;
+
+	assert_int_equal(scorer_score(sc, bank_get(b, 0), text, strlen(text), &r), 0);
+	if (evidence != NULL)
+		*evidence = r.ncovered ? r.covered[0].evidence : "";
+	return r.ncovered == 1;
+}
+
+/*
+ * "roll ... back": the two parts in order with at most four words between
+ * them, so a separable verb matches however the sentence splits it.
+ */
+static void
+test_gap_phrases(void **state)
+{
+	struct scorer *sc;
+	struct bank *b = bank_of("{\"concept\":\"rollback\",\"phrases\":"
+	    "[\"roll ... back\",\"revert\"],\"hint\":\"h\"}", &sc);
+	const char *ev;
+
+	(void)state;
+	assert_true(covers(sc, b, "I rolled the deploy back within minutes.", &ev));
+	assert_string_equal(ev, "rolled the deploy back");
+	assert_true(covers(sc, b, "We rolled back.", NULL));	/* no words between */
+	assert_true(covers(sc, b, "I rolled the whole release straight back.", NULL));
+	assert_false(covers(sc, b, "I rolled the whole bad release out and then back.", NULL));
+	assert_false(covers(sc, b, "Back then we had to roll out slowly.", NULL));
+	assert_false(covers(sc, b, "roll", NULL));
+	assert_true(covers(sc, b, "I decided to revert.", NULL));
+	/* the latest first part counts: an early "roll" does not spoil a later one */
+	assert_true(covers(sc, b, "A roll call first. Much later I had to roll it back.", NULL));
+	scorer_free(sc);
+	bank_free(b);
+}
+
 static int
 setup(void **state)
 {
@@ -335,6 +404,7 @@ main(void)
 		cmocka_unit_test(test_deterministic_and_json_contract),
 		cmocka_unit_test(test_star_structure),
 		cmocka_unit_test(test_tip_is_valid_utf8),
+		cmocka_unit_test(test_gap_phrases),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
