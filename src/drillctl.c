@@ -1,11 +1,13 @@
 /*
  * drillctl.c - the admin tool: checks question banks, shows and lists
- * questions, scores an answer read from stdin, backs up the database,
- * prints a person's progress and asks a running drilld for its status.
+ * questions, imports questions from a spreadsheet's CSV export, scores an
+ * answer read from stdin, backs up the database, prints a person's progress
+ * and asks a running drilld for its status.
  *
- * It is thin: it parses arguments, calls the config, bank, scorer and store
- * modules, and prints what they return. The offline commands (lint, bank,
- * score) need no daemon and, given bank paths, no config either. drillctl
+ * It is thin: it parses arguments, calls the config, bank, csvimport, scorer
+ * and store modules, and prints what they return. The offline commands
+ * (lint, bank, import, score) need no daemon and, given bank paths, no
+ * config either. drillctl
  * never writes the database of a running daemon: it opens the store
  * read-only (stats, backup, whose copy goes to a new file), and whatever
  * concerns a running daemon goes through its control socket
@@ -34,6 +36,7 @@
 #include "drill/bank.h"
 #include "drill/common.h"
 #include "drill/config.h"
+#include "drill/csvimport.h"
 #include "drill/ctl.h"
 #include "drill/feedback.h"
 #include "drill/jsonv.h"
@@ -58,7 +61,10 @@ enum {
 	OPT_CONFIG = 1u << 0,
 	OPT_FORMAT = 1u << 1,
 	OPT_QUESTION = 1u << 2,
-	OPT_BANK = 1u << 3
+	OPT_BANK = 1u << 3,
+	OPT_FROM = 1u << 4,
+	OPT_OUTPUT = 1u << 5,
+	OPT_NAME = 1u << 6
 };
 
 struct opts {
@@ -67,6 +73,9 @@ struct opts {
 	const char *question;	/* --question ID */
 	const char **banks;	/* --bank PATH, then positional BANKs */
 	size_t nbanks;
+	const char *from;	/* --from FORMAT (import) */
+	const char *output;	/* --output FILE (import) */
+	const char *name;	/* --name NAME (import) */
 	const char **args;	/* positionals, the command words first */
 	size_t nargs;
 	unsigned seen;		/* OPT_* given */
@@ -89,6 +98,11 @@ static const char usage_text[] =
     "  bank list [--format text|json] [BANK...]\n"
     "                                       list the questions\n"
     "  bank show ID [BANK...]               show one question in full\n"
+    "  import --from csv FILE [--output OUT] [--name NAME]\n"
+    "                                       convert a spreadsheet's CSV export\n"
+    "                                       into a bank file (to stdout without\n"
+    "                                       --output); nothing is written unless\n"
+    "                                       the result passes lint\n"
     "  score --question ID [--format text|json] [--bank PATH]...\n"
     "                                       score an answer read from stdin\n"
     "  backup FILE                          copy the database (safe while\n"
@@ -107,6 +121,10 @@ static const char usage_text[] =
     "  --question ID       the question an answer is scored against\n"
     "  --bank PATH         a bank file or directory instead of the config's\n"
     "                      banks (repeatable; BANK arguments do the same)\n"
+    "  --from FORMAT       import: the input's format (csv)\n"
+    "  --output OUT        import: the bank file to write (replaced atomically)\n"
+    "  --name NAME         import: the bank's name (default: FILE's name\n"
+    "                      without its extension)\n"
     "  -h, --help          this help\n"
     "  --version           print the version\n"
     "\n"
@@ -198,6 +216,12 @@ parse_args(int argc, char **argv, struct opts *o)
 			opt = OPT_QUESTION;
 		else if (namelen == 6 && strncmp(name, "--bank", 6) == 0)
 			opt = OPT_BANK;
+		else if (namelen == 6 && strncmp(name, "--from", 6) == 0)
+			opt = OPT_FROM;
+		else if (namelen == 8 && strncmp(name, "--output", 8) == 0)
+			opt = OPT_OUTPUT;
+		else if (namelen == 6 && strncmp(name, "--name", 6) == 0)
+			opt = OPT_NAME;
 		else
 			return usage_error("unknown option %s", a);
 		if (val == NULL) {
@@ -224,6 +248,15 @@ parse_args(int argc, char **argv, struct opts *o)
 		case OPT_BANK:
 			o->banks[o->nbanks++] = val;
 			break;
+		case OPT_FROM:
+			o->from = val;
+			break;
+		case OPT_OUTPUT:
+			o->output = val;
+			break;
+		case OPT_NAME:
+			o->name = val;
+			break;
 		default:
 			break;
 		}
@@ -240,7 +273,8 @@ check_opts(const struct opts *o, unsigned allowed, const char *cmd)
 		const char *name;
 	} names[] = {
 		{OPT_CONFIG, "-c"}, {OPT_FORMAT, "--format"},
-		{OPT_QUESTION, "--question"}, {OPT_BANK, "--bank"}
+		{OPT_QUESTION, "--question"}, {OPT_BANK, "--bank"},
+		{OPT_FROM, "--from"}, {OPT_OUTPUT, "--output"}, {OPT_NAME, "--name"}
 	};
 	char msg[128];
 
@@ -757,6 +791,169 @@ cmd_bank(struct cli *c)
 	}
 	show_question(q);
 	return EXIT_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* import */
+
+/*
+ * Creates a temporary file in dir named prefix + "XXXXXX", writes s[0..len)
+ * to it with the given mode and syncs it. Returns the malloc'd path, or NULL
+ * after printing why (nothing is left behind).
+ */
+static char *
+write_temp(const char *dir, size_t dirlen, const char *prefix, const char *s,
+    size_t len, mode_t mode)
+{
+	size_t n = dirlen + strlen(prefix) + 16, off = 0;
+	char *path = malloc(n);
+	int fd;
+
+	if (path == NULL) {
+		oom();
+		return NULL;
+	}
+	snprintf(path, n, "%.*s%s%sXXXXXX", (int)dirlen, dir,
+	    dirlen > 0 && dir[dirlen - 1] != '/' ? "/" : "", prefix);
+	if ((fd = mkstemp(path)) < 0) {
+		fprintf(stderr, "drillctl: cannot create a temporary file %s: %s\n", path,
+		    strerror(errno));
+		free(path);
+		return NULL;
+	}
+	while (off < len) {
+		ssize_t w = write(fd, s + off, len - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			goto fail;
+		off += (size_t)w;
+	}
+	if (fchmod(fd, mode) != 0 || fsync(fd) != 0)
+		goto fail;
+	if (close(fd) != 0) {
+		fd = -1;
+		goto fail;
+	}
+	return path;
+fail:
+	fprintf(stderr, "drillctl: writing %s: %s\n", path, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	unlink(path);
+	free(path);
+	return NULL;
+}
+
+/*
+ * import --from csv FILE [--output OUT] [--name NAME]: converts the CSV
+ * (csvimport.h), writes the bank to a temporary file (next to OUT, so the
+ * final rename stays on one file system; else in $TMPDIR), loads it with
+ * bank_load as lint does, and only when neither step found a problem
+ * renames it to OUT or prints it. Every problem goes to stderr as
+ * "FILE:ROW: ...", and then nothing is written.
+ */
+static int
+cmd_import(struct cli *c)
+{
+	struct drill_errors errs = {0};
+	struct csvimport *ci = NULL;
+	const char *in, *out = c->o.output, *js = NULL, *slash, *tmpdir;
+	char *tmp = NULL, prefix[300];
+	size_t jslen = 0, dirlen;
+	mode_t mode = 0600;
+	struct stat sb;
+	int rc, conv;
+
+	if ((rc = check_opts(&c->o, OPT_FROM | OPT_OUTPUT | OPT_NAME, "import")) != 0)
+		return rc;
+	if (c->o.from == NULL)
+		return usage_error("%s", "import needs --from csv");
+	if (strcmp(c->o.from, "csv") != 0)
+		return usage_error("import --from: unknown format \"%s\" (only csv is "
+		    "supported for now)", c->o.from);
+	if (c->o.nargs != 2)
+		return usage_error("%s", "import needs exactly one FILE");
+	in = c->o.args[1];
+	if (out != NULL && (out[0] == '\0' || out[strlen(out) - 1] == '/'))
+		return usage_error("--output \"%s\" does not name a file", out);
+	if (out != NULL && stat(out, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+		fprintf(stderr, "drillctl: --output %s is a directory\n", out);
+		return EXIT_BAD;
+	}
+
+	conv = csvimport_load(in, c->o.name, &ci, &errs);
+	if (conv == DRILL_ENOMEM) {
+		drill_errors_free(&errs);
+		return oom();
+	}
+	rc = EXIT_BAD;
+	if (ci != NULL) {
+		js = json_object_to_json_string_length(csvimport_bank(ci),
+		    JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+		    JSON_C_TO_STRING_NOSLASHESCAPE, &jslen);
+		if (js == NULL) {
+			rc = oom();
+			goto done;
+		}
+		if (out != NULL) {
+			mode_t um = umask(0);
+
+			umask(um);
+			mode = stat(out, &sb) == 0 ? sb.st_mode & 07777 : 0666 & ~um;
+			slash = strrchr(out, '/');
+			dirlen = slash != NULL ? (size_t)(slash - out) + 1 : 0;
+			snprintf(prefix, sizeof(prefix), ".%.200s.", out + dirlen);
+			tmp = write_temp(dirlen > 0 ? out : ".", dirlen > 0 ? dirlen : 1,
+			    prefix, js, jslen, mode);
+		} else {
+			tmpdir = getenv("TMPDIR");
+			if (tmpdir == NULL || tmpdir[0] == '\0')
+				tmpdir = "/tmp";
+			tmp = write_temp(tmpdir, strlen(tmpdir), "drillctl-import.", js, jslen,
+			    mode);
+		}
+		if (tmp == NULL)
+			goto done;
+		if (csvimport_check(ci, tmp, &errs) == DRILL_ENOMEM) {
+			rc = oom();
+			goto done;
+		}
+	}
+	if (conv != 0 || errs.n > 0 || errs.nomem) {
+		for (size_t i = 0; i < errs.n; i++) {
+			put_str(stderr, errs.lines[i]);
+			fputc('\n', stderr);
+		}
+		if (errs.nomem)
+			fputs("drillctl: out of memory (some problems are not listed)\n", stderr);
+		if (errs.n > 0)
+			fprintf(stderr, "drillctl: %zu problem%s in %s; nothing written\n",
+			    errs.n, errs.n == 1 ? "" : "s", in);
+		goto done;
+	}
+	if (out != NULL) {
+		if (rename(tmp, out) != 0) {
+			fprintf(stderr, "drillctl: cannot write %s: %s\n", out, strerror(errno));
+			goto done;
+		}
+		free(tmp);
+		tmp = NULL;
+		printf("%zu question%s from %s written to %s\n", csvimport_count(ci),
+		    csvimport_count(ci) == 1 ? "" : "s", in, out);
+	} else {
+		fwrite(js, 1, jslen, stdout);
+		putchar('\n');
+	}
+	rc = EXIT_OK;
+done:
+	if (tmp != NULL) {
+		unlink(tmp);
+		free(tmp);
+	}
+	csvimport_free(ci);
+	drill_errors_free(&errs);
+	return rc;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1336,6 +1533,8 @@ run(struct cli *c)
 	}
 	if (strcmp(cmd, "bank") == 0)
 		return cmd_bank(c);
+	if (strcmp(cmd, "import") == 0)
+		return cmd_import(c);
 	if (strcmp(cmd, "score") == 0)
 		return cmd_score(c);
 	if (strcmp(cmd, "backup") == 0)
