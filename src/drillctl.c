@@ -64,7 +64,10 @@ enum {
 	OPT_BANK = 1u << 3,
 	OPT_FROM = 1u << 4,
 	OPT_OUTPUT = 1u << 5,
-	OPT_NAME = 1u << 6
+	OPT_NAME = 1u << 6,
+	OPT_SINCE = 1u << 7,
+	OPT_LIMIT = 1u << 8,
+	OPT_ANSWERS = 1u << 9
 };
 
 struct opts {
@@ -76,6 +79,9 @@ struct opts {
 	const char *from;	/* --from FORMAT (import) */
 	const char *output;	/* --output FILE (import) */
 	const char *name;	/* --name NAME (import) */
+	const char *since;	/* --since DATE|DURATION (disputes) */
+	const char *limit;	/* --limit N (disputes) */
+	bool answers;		/* --answers (disputes) */
 	const char **args;	/* positionals, the command words first */
 	size_t nargs;
 	unsigned seen;		/* OPT_* given */
@@ -112,6 +118,11 @@ static const char usage_text[] =
     "  status [--format text|json]          what the running drilld is doing\n"
     "  outbox failed [--format text|json]   messages drilld could not send\n"
     "  outbox retry ID                      queue a failed message again\n"
+    "  disputes [--since DATE|DAYSd] [--limit N] [--answers] [--format text|json]\n"
+    "                                       scores people said were wrong,\n"
+    "                                       newest first, for the banks'\n"
+    "                                       maintainers (--answers: with the\n"
+    "                                       answers, which are personal data)\n"
     "\n"
     "options (before or after the command):\n"
     "  -c, --config FILE   config file (default: $DRILLD_CONFIG if set,\n"
@@ -125,6 +136,10 @@ static const char usage_text[] =
     "  --output OUT        import: the bank file to write (replaced atomically)\n"
     "  --name NAME         import: the bank's name (default: FILE's name\n"
     "                      without its extension)\n"
+    "  --since WHEN        disputes: since a date (2026-11-01, UTC) or for\n"
+    "                      the last days (30d); default: all\n"
+    "  --limit N           disputes: at most N (default 50)\n"
+    "  --answers           disputes: include the disputed answers\n"
     "  -h, --help          this help\n"
     "  --version           print the version\n"
     "\n"
@@ -192,6 +207,11 @@ parse_args(int argc, char **argv, struct opts *o)
 			o->version = true;
 			continue;
 		}
+		if (strcmp(a, "--answers") == 0) {
+			o->answers = true;
+			o->seen |= OPT_ANSWERS;
+			continue;
+		}
 		if (strncmp(a, "-c", 2) == 0 && a[2] != '\0') {
 			o->config = a + 2;
 			o->seen |= OPT_CONFIG;
@@ -222,6 +242,10 @@ parse_args(int argc, char **argv, struct opts *o)
 			opt = OPT_OUTPUT;
 		else if (namelen == 6 && strncmp(name, "--name", 6) == 0)
 			opt = OPT_NAME;
+		else if (namelen == 7 && strncmp(name, "--since", 7) == 0)
+			opt = OPT_SINCE;
+		else if (namelen == 7 && strncmp(name, "--limit", 7) == 0)
+			opt = OPT_LIMIT;
 		else
 			return usage_error("unknown option %s", a);
 		if (val == NULL) {
@@ -257,6 +281,12 @@ parse_args(int argc, char **argv, struct opts *o)
 		case OPT_NAME:
 			o->name = val;
 			break;
+		case OPT_SINCE:
+			o->since = val;
+			break;
+		case OPT_LIMIT:
+			o->limit = val;
+			break;
 		default:
 			break;
 		}
@@ -274,7 +304,8 @@ check_opts(const struct opts *o, unsigned allowed, const char *cmd)
 	} names[] = {
 		{OPT_CONFIG, "-c"}, {OPT_FORMAT, "--format"},
 		{OPT_QUESTION, "--question"}, {OPT_BANK, "--bank"},
-		{OPT_FROM, "--from"}, {OPT_OUTPUT, "--output"}, {OPT_NAME, "--name"}
+		{OPT_FROM, "--from"}, {OPT_OUTPUT, "--output"}, {OPT_NAME, "--name"},
+		{OPT_SINCE, "--since"}, {OPT_LIMIT, "--limit"}, {OPT_ANSWERS, "--answers"}
 	};
 	char msg[128];
 
@@ -335,7 +366,7 @@ wants_config(const struct cli *c)
  * problem line and returns EXIT_BAD when they do not load cleanly.
  */
 static int
-load_banks(struct cli *c)
+load_banks_quietly(struct cli *c, bool quiet)
 {
 	struct drill_errors errs = {0};
 	const char *const *paths;
@@ -352,6 +383,11 @@ load_banks(struct cli *c)
 		npaths = c->cfg.nbanks;
 	}
 	rc = bank_load(paths, npaths, &c->bank, &errs);
+	if (rc != 0 && quiet) {
+		drill_errors_free(&errs);
+		c->bank = NULL;
+		return EXIT_BAD;
+	}
 	if (rc != 0) {
 		for (size_t i = 0; i < errs.n; i++)
 			fprintf(stderr, "%s\n", errs.lines[i]);
@@ -369,6 +405,12 @@ load_banks(struct cli *c)
 	}
 	drill_errors_free(&errs);
 	return 0;
+}
+
+static int
+load_banks(struct cli *c)
+{
+	return load_banks_quietly(c, false);
 }
 
 /* Opens state_dir/drilld.db read-only into *st; prints why not and returns EXIT_BAD. */
@@ -1465,6 +1507,181 @@ cmd_status(struct cli *c)
  * outbox retry ID: queue one of them again. Both through the daemon, which
  * stays the only writer of its database.
  */
+/* ------------------------------------------------------------------ */
+/* disputes */
+
+/*
+ * Parses --since: "YYYY-MM-DD" (midnight UTC) or "Nd" (N days before now).
+ * Returns 0 and *out (Unix seconds), or -1.
+ */
+static int
+parse_since(const char *v, int64_t *out)
+{
+	int y, m, d, n = 0;
+	char tail;
+
+	if (sscanf(v, "%4d-%2d-%2d%c", &y, &m, &d, &tail) == 3 && strlen(v) == 10 &&
+	    y >= 1970 && m >= 1 && m <= 12 && d >= 1 && d <= 31) {
+		/* days from civil (proleptic Gregorian), for a UTC midnight */
+		int yy = y - (m <= 2);
+		int era = (yy >= 0 ? yy : yy - 399) / 400;
+		int yoe = yy - era * 400;
+		int doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+		int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+
+		*out = ((int64_t)era * 146097 + doe - 719468) * 86400;
+		return 0;
+	}
+	if (sscanf(v, "%9dd%c", &n, &tail) == 1 && n >= 0 && v[strlen(v) - 1] == 'd') {
+		*out = (int64_t)time(NULL) - (int64_t)n * 86400;
+		return 0;
+	}
+	return -1;
+}
+
+static void
+utc_stamp(int64_t t, char *buf, size_t len)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (gmtime_r(&tt, &tm) == NULL || strftime(buf, len, "%Y-%m-%d %H:%M UTC", &tm) == 0)
+		snprintf(buf, len, "%lld", (long long)t);
+}
+
+/* Prints text indented by 4, wrapped at SHOW_WIDTH, on one logical paragraph. */
+static void
+print_wrapped(const char *label, const char *text)
+{
+	size_t col = 4 + strlen(label);
+	const char *p = text;
+
+	printf("    %s", label);
+	while (*p != '\0') {
+		size_t w = strcspn(p, " \n\t");
+
+		if (col + w + 1 > SHOW_WIDTH && col > 4 + strlen(label)) {
+			printf("\n      ");
+			col = 6;
+		} else if (p != text) {
+			putchar(' ');
+			col++;
+		}
+		fwrite(p, 1, w, stdout);
+		col += w;
+		p += w;
+		while (*p == ' ' || *p == '\n' || *p == '\t')
+			p++;
+	}
+	putchar('\n');
+}
+
+static int
+cmd_disputes(struct cli *c)
+{
+	struct store_dispute_row *rows = NULL;
+	struct store *st = NULL;
+	int64_t since = 0;
+	size_t n = 0, limit = 50;
+	bool banks_ok;
+	int rc;
+
+	if ((rc = check_opts(&c->o, OPT_CONFIG | OPT_FORMAT | OPT_BANK | OPT_SINCE |
+	    OPT_LIMIT | OPT_ANSWERS, "disputes")) != 0)
+		return rc;
+	if (c->o.nargs != 1)
+		return usage_error("%s", "disputes takes no arguments");
+	if (c->o.since != NULL && parse_since(c->o.since, &since) != 0)
+		return usage_error("--since wants a date like 2026-11-01 or days like 30d, not %s",
+		    c->o.since);
+	if (c->o.limit != NULL) {
+		char *end;
+		unsigned long long v;
+
+		errno = 0;
+		v = strtoull(c->o.limit, &end, 10);
+		if (*end != '\0' || errno != 0 || v == 0 || c->o.limit[0] == '-')
+			return usage_error("--limit wants a positive number, not %s", c->o.limit);
+		limit = (size_t)v;
+	}
+	if ((rc = open_store(c, &st)) != 0)
+		return rc;
+	rc = store_disputes_list(st, since, limit, &rows, &n);
+	store_close(st);
+	if (rc != 0) {
+		fprintf(stderr, "drillctl: reading the store: %s\n", drill_strerror(rc));
+		return EXIT_BAD;
+	}
+	/* The banks tell whether a rubric changed since the score; without
+	 * them the list is still shown. */
+	banks_ok = load_banks_quietly(c, true) == 0;
+
+	if (c->o.json) {
+		struct json_object *o = json_object_new_object(), *list = NULL;
+		bool ok = o != NULL && jsonv_put(o, "disputes", list = json_object_new_array());
+
+		for (size_t i = 0; ok && i < n; i++) {
+			const struct store_dispute_row *r = &rows[i];
+			const struct bank_question *q = banks_ok ? bank_find(c->bank, r->question_id) : NULL;
+			struct json_object *d = json_object_new_object();
+
+			ok = d != NULL && json_object_array_add(list, d) == 0;
+			ok = ok && jsonv_put_int(d, "id", r->id) &&
+			    jsonv_put_int(d, "created_at", r->created_at) &&
+			    jsonv_put_str(d, "reason", r->reason) &&
+			    jsonv_put_int(d, "answer_id", r->answer_id) &&
+			    jsonv_put_int(d, "answered_at", r->answered_at) &&
+			    jsonv_put_str(d, "person", r->person) &&
+			    jsonv_put_str(d, "question", r->question_id) &&
+			    jsonv_put_str(d, "rubric_version", r->rubric_version) &&
+			    jsonv_put_str(d, "current_rubric_version",
+			    q != NULL ? q->rubric_version : NULL) &&
+			    jsonv_put_int(d, "score", r->score) &&
+			    jsonv_put_str(d, "grade", r->grade) &&
+			    jsonv_put_int(d, "relevance", r->dims[0]) &&
+			    jsonv_put_int(d, "structure", r->dims[1]) &&
+			    jsonv_put_int(d, "clarity", r->dims[2]) &&
+			    jsonv_put_int(d, "impact", r->dims[3]);
+			if (ok && c->o.answers)
+				ok = jsonv_put_str(d, "answer", r->answer);
+		}
+		if (ok)
+			puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+			    JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(o);
+		store_dispute_rows_free(rows, n);
+		if (!ok)
+			return oom();
+		return EXIT_OK;
+	}
+
+	if (n == 0)
+		printf("No disputes%s.\n", c->o.since != NULL ? " in that time" : "");
+	for (size_t i = 0; i < n; i++) {
+		const struct store_dispute_row *r = &rows[i];
+		const struct bank_question *q = banks_ok ? bank_find(c->bank, r->question_id) : NULL;
+		char when[40];
+
+		utc_stamp(r->created_at, when, sizeof(when));
+		printf("#%lld  %s  %s  %s\n", (long long)r->id, when, r->person, r->question_id);
+		printf("    score %d (%s): relevance %d, structure %d, clarity %d, impact %d\n",
+		    r->score, r->grade, r->dims[0], r->dims[1], r->dims[2], r->dims[3]);
+		printf("    rubric %s%s\n", r->rubric_version,
+		    q == NULL ? (banks_ok ? " (the question is no longer in the banks)" : "") :
+		    strcmp(q->rubric_version, r->rubric_version) == 0 ? " (current)" :
+		    " (changed since: the score would differ now)");
+		print_wrapped("reason: ", r->reason != NULL && r->reason[0] != '\0' ?
+		    r->reason : "(none given)");
+		if (c->o.answers)
+			print_wrapped("answer: ", r->answer);
+	}
+	if (n > 0)
+		printf("%zu dispute%s%s\n", n, n == 1 ? "" : "s",
+		    n == limit ? " (the newest; --limit shows more)" : "");
+	store_dispute_rows_free(rows, n);
+	return EXIT_OK;
+}
+
 static int
 cmd_outbox(struct cli *c)
 {
@@ -1545,6 +1762,8 @@ run(struct cli *c)
 		return cmd_status(c);
 	if (strcmp(cmd, "outbox") == 0)
 		return cmd_outbox(c);
+	if (strcmp(cmd, "disputes") == 0)
+		return cmd_disputes(c);
 	return usage_error("unknown command \"%s\"", cmd);
 }
 

@@ -650,8 +650,8 @@ cmd_dispute(struct turn *t, const struct command *c)
 		say(t, "There is no score of yours to dispute yet.");
 		return 0;
 	}
-	if (rc != 0 || (rc = store_dispute_add(t->e->store, aid, c->arg,
-	    t->now, &did)) != 0) {
+	if (rc != 0 || (rc = store_dispute_add(t->e->store, aid,
+	    c->arg[0] != '\0' ? c->arg : NULL, t->now, &did)) != 0) {
 		say_store_error(t, "storing the dispute");
 		return rc;
 	}

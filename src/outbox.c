@@ -288,13 +288,18 @@ bucket_refill(struct outbox *ob, int64_t now)
 	ob->refilled_at = now;
 }
 
-/* True when a send may start now; else *when is when one may. */
+/*
+ * True when one more send may start now, reserved sends of this wake-up
+ * aside; else *when is when one may.
+ */
 static bool
-bucket_ready(const struct outbox *ob, int64_t now, int64_t *when)
+bucket_ready(const struct outbox *ob, size_t reserved, int64_t now, int64_t *when)
 {
-	if (ob->refill == 0 || ob->tokens >= TOKEN)
+	uint64_t need = (uint64_t)(reserved + 1) * TOKEN;
+
+	if (ob->refill == 0 || ob->tokens >= need)
 		return true;
-	*when = now + (int64_t)((TOKEN - ob->tokens + ob->refill - 1) / ob->refill);
+	*when = now + (int64_t)((need - ob->tokens + ob->refill - 1) / ob->refill);
 	return false;
 }
 
@@ -542,13 +547,6 @@ struct pick {
 	struct send *s;
 };
 
-static void
-bucket_refund(struct outbox *ob)
-{
-	if (ob->refill != 0 && ob->tokens + TOKEN <= ob->tokens_max)
-		ob->tokens += TOKEN;
-}
-
 /* Starts the send of a claimed row (its attempt count in attempts). */
 static void
 begin_send(struct outbox *ob, const struct pick *k, int attempts)
@@ -559,9 +557,15 @@ begin_send(struct outbox *ob, const struct pick *k, int attempts)
 	struct send *s = k->s;
 	struct outbox_msg m;
 
-	/* From the clock as the send starts, not as the wake-up began: the
-	 * claim, a committed write, took time. */
-	k->d->ready_at = now_ms(ob) + (int64_t)ob->o.min_interval_ms;
+	int64_t t = now_ms(ob);
+
+	/* Paced and counted from the clock as the send starts, not as the
+	 * wake-up began: the claim, a committed write, took time, and the
+	 * limits are about when messages go out. The wake-up reserved the
+	 * token; time only adds tokens since. */
+	k->d->ready_at = t + (int64_t)ob->o.min_interval_ms;
+	bucket_refill(ob, t);
+	bucket_take(ob);
 	s->ob = ob;
 	s->d = k->d;
 	s->p = k->p;
@@ -660,7 +664,7 @@ outbox_tick(struct outbox *ob)
 			park(ob, r, d, now);
 			continue;
 		}
-		if (!bucket_ready(ob, now, &at)) {
+		if (!bucket_ready(ob, npick, now, &at)) {
 			wake = min64(wake, at);
 			more = false;
 			break;
@@ -671,7 +675,6 @@ outbox_tick(struct outbox *ob)
 			more = false;
 			break;
 		}
-		bucket_take(ob);
 		d->in_flight = true;
 		picks[npick] = (struct pick){r, d, p, snd};
 		ids[npick++] = r->id;
@@ -688,7 +691,6 @@ outbox_tick(struct outbox *ob)
 	for (size_t i = 0; i < npick; i++) {
 		if (attempts[i] == 0) {	/* not claimed: taken, or the store failed */
 			picks[i].d->in_flight = false;
-			bucket_refund(ob);
 			free(picks[i].s);
 			continue;
 		}
