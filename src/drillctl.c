@@ -36,6 +36,7 @@
 #include "drill/bank.h"
 #include "drill/common.h"
 #include "drill/config.h"
+#include "drill/cron.h"
 #include "drill/csvimport.h"
 #include "drill/ctl.h"
 #include "drill/feedback.h"
@@ -44,6 +45,7 @@
 #include "drill/scorer.h"
 #include "drill/store.h"
 #include "drill/text.h"
+#include "drill/tz.h"
 #include "drill/vocab.h"
 
 #define EXIT_OK 0
@@ -67,7 +69,11 @@ enum {
 	OPT_NAME = 1u << 6,
 	OPT_SINCE = 1u << 7,
 	OPT_LIMIT = 1u << 8,
-	OPT_ANSWERS = 1u << 9
+	OPT_ANSWERS = 1u << 9,
+	OPT_CRON = 1u << 10,
+	OPT_TIMEZONE = 1u << 11,
+	OPT_AFTER = 1u << 12,
+	OPT_COUNT = 1u << 13
 };
 
 struct opts {
@@ -82,6 +88,10 @@ struct opts {
 	const char *since;	/* --since DATE|DURATION (disputes) */
 	const char *limit;	/* --limit N (disputes) */
 	bool answers;		/* --answers (disputes) */
+	const char *cron;	/* --cron EXPR (schedule next) */
+	const char *timezone;	/* --timezone ZONE (schedule next) */
+	const char *after;	/* --after RFC3339 (schedule next) */
+	const char *count;	/* --count N (schedule next) */
 	const char **args;	/* positionals, the command words first */
 	size_t nargs;
 	unsigned seen;		/* OPT_* given */
@@ -123,6 +133,9 @@ static const char usage_text[] =
     "                                       newest first, for the banks'\n"
     "                                       maintainers (--answers: with the\n"
     "                                       answers, which are personal data)\n"
+    "  schedule next --cron EXPR --timezone ZONE [--after RFC3339] [--count N]\n"
+    "                                       the next fire instants of a\n"
+    "                                       schedule, in UTC (no config needed)\n"
     "\n"
     "options (before or after the command):\n"
     "  -c, --config FILE   config file (default: $DRILLD_CONFIG if set,\n"
@@ -140,6 +153,11 @@ static const char usage_text[] =
     "                      the last days (30d); default: all\n"
     "  --limit N           disputes: at most N (default 50)\n"
     "  --answers           disputes: include the disputed answers\n"
+    "  --cron EXPR         schedule next: five fields, e.g. \"30 9 * * mon-fri\"\n"
+    "  --timezone ZONE     schedule next: an IANA zone, e.g. Europe/Berlin\n"
+    "  --after TIME        schedule next: start after this RFC 3339 instant\n"
+    "                      (default now)\n"
+    "  --count N           schedule next: how many (default 5, at most 1000)\n"
     "  -h, --help          this help\n"
     "  --version           print the version\n"
     "\n"
@@ -246,6 +264,14 @@ parse_args(int argc, char **argv, struct opts *o)
 			opt = OPT_SINCE;
 		else if (namelen == 7 && strncmp(name, "--limit", 7) == 0)
 			opt = OPT_LIMIT;
+		else if (namelen == 6 && strncmp(name, "--cron", 6) == 0)
+			opt = OPT_CRON;
+		else if (namelen == 10 && strncmp(name, "--timezone", 10) == 0)
+			opt = OPT_TIMEZONE;
+		else if (namelen == 7 && strncmp(name, "--after", 7) == 0)
+			opt = OPT_AFTER;
+		else if (namelen == 7 && strncmp(name, "--count", 7) == 0)
+			opt = OPT_COUNT;
 		else
 			return usage_error("unknown option %s", a);
 		if (val == NULL) {
@@ -287,6 +313,18 @@ parse_args(int argc, char **argv, struct opts *o)
 		case OPT_LIMIT:
 			o->limit = val;
 			break;
+		case OPT_CRON:
+			o->cron = val;
+			break;
+		case OPT_TIMEZONE:
+			o->timezone = val;
+			break;
+		case OPT_AFTER:
+			o->after = val;
+			break;
+		case OPT_COUNT:
+			o->count = val;
+			break;
 		default:
 			break;
 		}
@@ -305,7 +343,9 @@ check_opts(const struct opts *o, unsigned allowed, const char *cmd)
 		{OPT_CONFIG, "-c"}, {OPT_FORMAT, "--format"},
 		{OPT_QUESTION, "--question"}, {OPT_BANK, "--bank"},
 		{OPT_FROM, "--from"}, {OPT_OUTPUT, "--output"}, {OPT_NAME, "--name"},
-		{OPT_SINCE, "--since"}, {OPT_LIMIT, "--limit"}, {OPT_ANSWERS, "--answers"}
+		{OPT_SINCE, "--since"}, {OPT_LIMIT, "--limit"}, {OPT_ANSWERS, "--answers"},
+		{OPT_CRON, "--cron"}, {OPT_TIMEZONE, "--timezone"}, {OPT_AFTER, "--after"},
+		{OPT_COUNT, "--count"}
 	};
 	char msg[128];
 
@@ -1508,6 +1548,75 @@ cmd_status(struct cli *c)
  * stays the only writer of its database.
  */
 /* ------------------------------------------------------------------ */
+/* schedule next */
+
+/*
+ * `schedule next --cron EXPR --timezone ZONE [--after T] [--count N]`: the
+ * next fire instants, one RFC 3339 UTC line each. Needs no config file.
+ */
+static int
+cmd_schedule(struct cli *c)
+{
+	char err[DRILL_ERRLEN] = "", line[CRON_RFC3339_LEN];
+	struct cron cr;
+	struct tz *tz = NULL;
+	int64_t t = (int64_t)time(NULL);
+	unsigned long count = 5;
+	int rc;
+
+	if ((rc = check_opts(&c->o, OPT_CRON | OPT_TIMEZONE | OPT_AFTER | OPT_COUNT,
+	    "schedule next")) != 0)
+		return rc;
+	if (c->o.nargs != 2 || strcmp(c->o.args[1], "next") != 0)
+		return usage_error("%s", "schedule takes one subcommand: next");
+	if (c->o.cron == NULL || c->o.timezone == NULL)
+		return usage_error("%s", "schedule next needs --cron EXPR and --timezone ZONE");
+	if (c->o.count != NULL) {
+		char *end;
+
+		errno = 0;
+		count = strtoul(c->o.count, &end, 10);
+		if (*end != '\0' || errno != 0 || count == 0 || count > 1000 ||
+		    c->o.count[0] == '-')
+			return usage_error("--count wants a number from 1 to 1000, not %s",
+			    c->o.count);
+	}
+	if (cron_parse(c->o.cron, &cr, err) != 0) {
+		fprintf(stderr, "drillctl: --cron \"%s\": %s\n", c->o.cron, err);
+		return EXIT_BAD;
+	}
+	if (c->o.after != NULL && cron_parse_rfc3339(c->o.after, &t, err) != 0) {
+		fprintf(stderr, "drillctl: --after \"%s\": %s\n", c->o.after, err);
+		return EXIT_BAD;
+	}
+	if ((rc = tz_load(c->o.timezone, &tz, err)) != 0) {
+		fprintf(stderr, "drillctl: --timezone \"%s\": %s\n", c->o.timezone, err);
+		return EXIT_BAD;
+	}
+	for (unsigned long i = 0; i < count; i++) {
+		if ((rc = cron_next(&cr, tz, NULL, t, &t)) != 0)
+			break;
+		if (cron_format_utc(t, line) != 0) {
+			rc = DRILL_EINVAL;
+			break;
+		}
+		puts(line);
+	}
+	tz_free(tz);
+	if (rc == DRILL_ENOTFOUND) {
+		fprintf(stderr, "drillctl: --cron \"%s\" does not fire %sin the next %d years\n",
+		    c->o.cron, count > 1 ? "again " : "", CRON_HORIZON_DAYS / 366);
+		return EXIT_BAD;
+	}
+	if (rc != 0) {
+		fprintf(stderr, "drillctl: cannot compute the next fire time: %s\n",
+		    drill_strerror(rc));
+		return EXIT_BAD;
+	}
+	return EXIT_OK;
+}
+
+/* ------------------------------------------------------------------ */
 /* disputes */
 
 /*
@@ -1764,6 +1873,8 @@ run(struct cli *c)
 		return cmd_outbox(c);
 	if (strcmp(cmd, "disputes") == 0)
 		return cmd_disputes(c);
+	if (strcmp(cmd, "schedule") == 0)
+		return cmd_schedule(c);
 	return usage_error("unknown command \"%s\"", cmd);
 }
 
