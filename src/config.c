@@ -14,6 +14,9 @@
  * process, and errors would no longer name the file that was given.
  */
 #include "drill/config.h"
+#include "drill/cron.h"
+#include "drill/holiday.h"
+#include "drill/tz.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -53,6 +56,7 @@ struct loader {
 	struct config *cfg;		/* being filled */
 	struct drill_errors *errs;
 	const char *text;		/* the file, once read */
+	struct config_schedule *sched;	/* the schedule being checked */
 	bool nomem;
 };
 
@@ -887,6 +891,337 @@ opt_drain_timeout(struct loader *ld, const config_setting_t *s,
 	    &ld->cfg->outbox.drain_timeout_ms);
 }
 
+/* ---- schedules and admins ---------------------------------------------- */
+
+/* A string list of vocab names into a bit set (parse: vocab_*_parse). */
+static void
+get_name_set(struct loader *ld, const config_setting_t *s, const char *opt,
+    int (*parse)(const char *), const char *what, uint32_t *out)
+{
+	char q[QBUF], eopt[96];
+	int n;
+
+	if (!config_setting_is_array(s) && !config_setting_is_list(s)) {
+		problem(ld, s, opt, "expected a list of %s names, e.g. [ \"%s\" ] (got %s)",
+		    what, strcmp(what, "topic") == 0 ? "databases" : "technical", type_name(s));
+		return;
+	}
+	n = config_setting_length(s);
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+		const char *v;
+		int k;
+
+		snprintf(eopt, sizeof(eopt), "%s[%d]", opt, i);
+		if ((v = get_string(ld, e, eopt)) == NULL)
+			continue;
+		if ((k = parse(v)) < 0 || k >= 32) {
+			problem(ld, e, eopt, "unknown %s %s", what, quote(q, sizeof(q), v));
+			continue;
+		}
+		*out |= 1u << k;
+	}
+}
+
+static void
+sopt_conversation(struct loader *ld, const config_setting_t *s, const char *opt)
+{
+	char q[QBUF];
+	const char *v = get_string(ld, s, opt);
+
+	if (v == NULL)
+		return;
+	if (!valid_person(v)) {
+		problem(ld, s, opt, "invalid conversation %s: expected \"platform:id\", "
+		    "e.g. \"slack:C0123ABCD\"", quote(q, sizeof(q), v));
+		return;
+	}
+	free(ld->sched->conversation);
+	if ((ld->sched->conversation = strdup(v)) == NULL)
+		ld->nomem = true;
+}
+
+static void
+sopt_cron(struct loader *ld, const config_setting_t *s, const char *opt)
+{
+	char q[QBUF], err[DRILL_ERRLEN] = "";
+	const char *v = get_string(ld, s, opt);
+	struct cron c;
+
+	if (v == NULL)
+		return;
+	if (cron_parse(v, &c, err) != 0) {
+		problem(ld, s, opt, "invalid schedule %s: %s", quote(q, sizeof(q), v), err);
+		return;
+	}
+	free(ld->sched->cron);
+	if ((ld->sched->cron = strdup(v)) == NULL)
+		ld->nomem = true;
+}
+
+static void
+sopt_timezone(struct loader *ld, const config_setting_t *s, const char *opt)
+{
+	char err[DRILL_ERRLEN] = "";
+	const char *v = get_string(ld, s, opt);
+	struct tz *tz = NULL;
+	int rc;
+
+	if (v == NULL)
+		return;
+	if ((rc = tz_load(v, &tz, err)) != 0) {
+		if (rc == DRILL_ENOMEM)
+			ld->nomem = true;
+		else
+			problem(ld, s, opt, "%s", err);
+		return;
+	}
+	tz_free(tz);
+	free(ld->sched->timezone);
+	if ((ld->sched->timezone = strdup(v)) == NULL)
+		ld->nomem = true;
+}
+
+static void
+sopt_topics(struct loader *ld, const config_setting_t *s, const char *opt)
+{
+	get_name_set(ld, s, opt, vocab_topic_parse, "topic", &ld->sched->topics);
+}
+
+static void
+sopt_types(struct loader *ld, const config_setting_t *s, const char *opt)
+{
+	get_name_set(ld, s, opt, vocab_type_parse, "type", &ld->sched->types);
+}
+
+static void
+sopt_level(struct loader *ld, const config_setting_t *s, const char *opt)
+{
+	char q[QBUF];
+	const char *v = get_string(ld, s, opt);
+	int level;
+
+	if (v == NULL)
+		return;
+	if ((level = vocab_level_parse(v)) < 0) {
+		problem(ld, s, opt, "unknown level %s (%s, %s, %s)", quote(q, sizeof(q), v),
+		    vocab_level_name(VOCAB_JUNIOR), vocab_level_name(VOCAB_MID),
+		    vocab_level_name(VOCAB_SENIOR));
+		return;
+	}
+	ld->sched->level = level;
+}
+
+static void
+sopt_reveal_after(struct loader *ld, const config_setting_t *s, const char *opt)
+{
+	get_duration(ld, s, opt, MIN_MS, 7 * DAY_MS, "1m..7d", &ld->sched->reveal_after_ms);
+}
+
+static void
+sopt_grace(struct loader *ld, const config_setting_t *s, const char *opt)
+{
+	get_duration(ld, s, opt, 0, DAY_MS, "0s..1d", &ld->sched->grace_ms);
+}
+
+/* One of two words; *second is set when v is the second. */
+static void
+get_choice(struct loader *ld, const config_setting_t *s, const char *opt,
+    const char *first, const char *second, bool *is_second)
+{
+	char q[QBUF];
+	const char *v = get_string(ld, s, opt);
+
+	if (v == NULL)
+		return;
+	if (strcmp(v, first) == 0)
+		*is_second = false;
+	else if (strcmp(v, second) == 0)
+		*is_second = true;
+	else
+		problem(ld, s, opt, "unknown value %s (%s or %s)", quote(q, sizeof(q), v),
+		    first, second);
+}
+
+static void
+sopt_feedback(struct loader *ld, const config_setting_t *s, const char *opt)
+{
+	get_choice(ld, s, opt, "private", "thread", &ld->sched->feedback_thread);
+}
+
+static void
+sopt_answers(struct loader *ld, const config_setting_t *s, const char *opt)
+{
+	get_choice(ld, s, opt, "thread", "dm", &ld->sched->answers_dm);
+}
+
+/* Dates ("2026-12-25") and .ics files (paths relative to the config). */
+static void
+sopt_skip_dates(struct loader *ld, const config_setting_t *s, const char *opt)
+{
+	struct config_schedule *sc = ld->sched;
+	char eopt[96], err[DRILL_ERRLEN];
+	int n;
+
+	if (!config_setting_is_array(s) && !config_setting_is_list(s)) {
+		problem(ld, s, opt, "expected a list of dates and .ics files, e.g. "
+		    "[ \"2026-12-25\", \"holidays.ics\" ] (got %s)", type_name(s));
+		return;
+	}
+	n = config_setting_length(s);
+	if ((sc->skip_dates = calloc((size_t)n + 1, sizeof(char *))) == NULL) {
+		ld->nomem = true;
+		return;
+	}
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+		struct holiday_set *set;
+		const char *v;
+		char *path = NULL;
+		int rc;
+
+		snprintf(eopt, sizeof(eopt), "%s[%d]", opt, i);
+		if ((v = get_string(ld, e, eopt)) == NULL)
+			continue;
+		if (holiday_new(&set) != 0) {
+			ld->nomem = true;
+			return;
+		}
+		err[0] = '\0';
+		if (v[0] >= '0' && v[0] <= '9' && strchr(v, '/') == NULL) {
+			rc = holiday_add_date(set, v, err);
+		} else if ((path = resolve_path(ld->cfg->dir, v)) == NULL) {
+			rc = DRILL_ENOMEM;
+		} else {
+			rc = holiday_load_ics(set, path, err);
+		}
+		holiday_free(set);
+		if (rc == DRILL_ENOMEM) {
+			free(path);
+			ld->nomem = true;
+			return;
+		}
+		if (rc != 0) {
+			problem(ld, e, eopt, "%s", err[0] != '\0' ? err : "not a date or a calendar");
+			free(path);
+			continue;
+		}
+		if (path == NULL && (path = strdup(v)) == NULL) {
+			ld->nomem = true;
+			return;
+		}
+		sc->skip_dates[sc->nskip_dates++] = path;
+	}
+}
+
+static const struct option schedule_options[] = {
+	{"conversation", sopt_conversation, NULL, true},
+	{"cron", sopt_cron, NULL, true},
+	{"timezone", sopt_timezone, NULL, false},
+	{"topics", sopt_topics, NULL, false},
+	{"types", sopt_types, NULL, false},
+	{"level", sopt_level, NULL, false},
+	{"reveal_after", sopt_reveal_after, NULL, false},
+	{"feedback", sopt_feedback, NULL, false},
+	{"answers", sopt_answers, NULL, false},
+	{"skip_dates", sopt_skip_dates, NULL, false},
+	{"grace", sopt_grace, NULL, false},
+	{NULL, NULL, NULL, false}
+};
+
+static void check_group(struct loader *ld, const config_setting_t *g,
+    const char *prefix, const struct option *opts);
+
+static void
+opt_schedules(struct loader *ld, const config_setting_t *s, const char *opt)
+{
+	struct config *cfg = ld->cfg;
+	char eopt[48], q[QBUF];
+	int n;
+
+	if (!config_setting_is_list(s)) {
+		problem(ld, s, opt, "expected a list of groups, e.g. ( { conversation = "
+		    "\"slack:C0123ABCD\"; cron = \"30 9 * * mon-fri\"; } ) (got %s)",
+		    type_name(s));
+		return;
+	}
+	n = config_setting_length(s);
+	if (n == 0)
+		return;
+	if ((cfg->schedules = calloc((size_t)n, sizeof(*cfg->schedules))) == NULL) {
+		ld->nomem = true;
+		return;
+	}
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+		struct config_schedule *sc = &cfg->schedules[cfg->nschedules++];
+
+		snprintf(eopt, sizeof(eopt), "%s[%d]", opt, i);
+		sc->level = -1;
+		sc->reveal_after_ms = 4 * HOUR_MS;
+		sc->grace_ms = 2 * HOUR_MS;
+		sc->line = config_setting_source_line(e);
+		if (!config_setting_is_group(e)) {
+			problem(ld, e, eopt, "expected a group { conversation = ...; cron = ...; } "
+			    "(got %s)", type_name(e));
+			continue;
+		}
+		ld->sched = sc;
+		check_group(ld, e, eopt, schedule_options);
+		ld->sched = NULL;
+		if (sc->timezone == NULL && (sc->timezone = strdup("UTC")) == NULL) {
+			ld->nomem = true;
+			return;
+		}
+		for (int j = 0; j < i && sc->conversation != NULL; j++) {
+			if (cfg->schedules[j].conversation != NULL &&
+			    strcmp(cfg->schedules[j].conversation, sc->conversation) == 0) {
+				problem(ld, e, eopt, "a second schedule for %s (one per "
+				    "conversation; a cron list such as \"30 9 * * mon,thu\" "
+				    "covers several days)", quote(q, sizeof(q), sc->conversation));
+				break;
+			}
+		}
+	}
+}
+
+static void
+opt_admins(struct loader *ld, const config_setting_t *s, const char *opt)
+{
+	struct config *cfg = ld->cfg;
+	char eopt[48], q[QBUF];
+	int n;
+
+	if (!config_setting_is_array(s) && !config_setting_is_list(s)) {
+		problem(ld, s, opt, "expected a list of people, e.g. [ \"slack:U0123ABCD\" ] "
+		    "(got %s)", type_name(s));
+		return;
+	}
+	n = config_setting_length(s);
+	if ((cfg->admins = calloc((size_t)n + 1, sizeof(char *))) == NULL) {
+		ld->nomem = true;
+		return;
+	}
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+		const char *v;
+
+		snprintf(eopt, sizeof(eopt), "%s[%d]", opt, i);
+		if ((v = get_string(ld, e, eopt)) == NULL)
+			continue;
+		if (!valid_person(v)) {
+			problem(ld, e, eopt, "invalid person %s: expected \"platform:id\", "
+			    "e.g. \"slack:U0123ABCD\"", quote(q, sizeof(q), v));
+			continue;
+		}
+		if ((cfg->admins[cfg->nadmins] = strdup(v)) == NULL) {
+			ld->nomem = true;
+			return;
+		}
+		cfg->nadmins++;
+	}
+}
+
 static const struct option store_options[] = {
 	{"busy_timeout", opt_busy_timeout, NULL, false},
 	{NULL, NULL, NULL, false}
@@ -932,6 +1267,8 @@ static const struct option root_options[] = {
 	{"practice", NULL, practice_options, false},
 	{"http", NULL, http_options, false},
 	{"outbox", NULL, outbox_options, false},
+	{"schedules", opt_schedules, NULL, false},
+	{"admins", opt_admins, NULL, false},
 	{NULL, NULL, NULL, false}
 };
 
@@ -988,7 +1325,8 @@ check_group(struct loader *ld, const config_setting_t *g, const char *prefix,
 				ld->nomem = true;
 				return;
 			}
-			problem(ld, NULL, opt, "required option missing");
+			/* inside a group: at the group's line */
+			problem(ld, prefix != NULL ? g : NULL, opt, "required option missing");
 			free(opt);
 		}
 	}
@@ -1245,6 +1583,20 @@ config_free(struct config *cfg)
 	free(cfg->console.person);
 	free(cfg->http.listen);
 	free(cfg->http.addr);
+	for (size_t i = 0; i < cfg->nschedules; i++) {
+		struct config_schedule *sc = &cfg->schedules[i];
+
+		free(sc->conversation);
+		free(sc->cron);
+		free(sc->timezone);
+		for (size_t j = 0; j < sc->nskip_dates; j++)
+			free(sc->skip_dates[j]);
+		free(sc->skip_dates);
+	}
+	free(cfg->schedules);
+	for (size_t i = 0; i < cfg->nadmins; i++)
+		free(cfg->admins[i]);
+	free(cfg->admins);
 	memset(cfg, 0, sizeof(*cfg));
 }
 

@@ -39,6 +39,26 @@ enum config_color {
 	CONFIG_COLOR_NEVER
 };
 
+/*
+ * One channel schedule (config `schedules`): when a conversation gets its
+ * daily question and how the thread works. Strings are owned by the config.
+ */
+struct config_schedule {
+	char *conversation;	/* "slack:C0123ABCD" (required) */
+	char *cron;		/* five fields, as written (required; checked by cron_parse) */
+	char *timezone;		/* IANA name (checked by tz_load); default "UTC" */
+	uint32_t topics;	/* bit set of vocab topics; 0: any */
+	uint32_t types;		/* bit set of vocab types; 0: any */
+	int level;		/* vocab level, or -1: any (default) */
+	uint64_t reveal_after_ms;	/* model answer and summary after; default "4h", 1m..7d */
+	bool feedback_thread;	/* feedback = "thread"; default "private" (DM or ephemeral) */
+	bool answers_dm;	/* answers = "dm"; default "thread" */
+	char **skip_dates;	/* "YYYY-MM-DD" dates and absolute paths of .ics files */
+	size_t nskip_dates;
+	uint64_t grace_ms;	/* a fire missed while down is made up within; default "2h", 0s..1d */
+	int line;		/* where it is in the file, for messages */
+};
+
 struct config {
 	char *file;		/* the path as given */
 	char *dir;		/* absolute directory of the file */
@@ -96,6 +116,12 @@ struct config {
 						 * sends in flight may take to finish;
 						 * default "10s", 0s..5m */
 	} outbox;
+
+	/* Channel schedules (issue: daily questions) and who may change them. */
+	struct config_schedule *schedules;
+	size_t nschedules;
+	char **admins;		/* "platform:id" of each admin */
+	size_t nadmins;
 };
 
 /*

@@ -332,6 +332,101 @@ test_outbox_options(void **state)
 	assert_int_equal(f->cfg.outbox.backoff_cap_ms, 86400000);
 }
 
+/* Channel schedules and admins: every field, defaults, and every mistake. */
+static void
+test_schedules(void **state)
+{
+	struct fixture *f = *state;
+	const struct config_schedule *a, *b;
+	char ics[PATH_MAX + 16];
+
+	write_file(f, "holidays.ics", "BEGIN:VCALENDAR\r\nVERSION:2.0\r\n"
+	    "BEGIN:VEVENT\r\nUID:x1\r\nDTSTART;VALUE=DATE:20261224\r\n"
+	    "DTEND;VALUE=DATE:20261227\r\nSUMMARY:Holidays\r\nEND:VEVENT\r\n"
+	    "END:VCALENDAR\r\n");
+	assert_int_equal(load_text(f, "state_dir = \"s\";\nbanks = [ \"b\" ];\n"
+	    "admins = [ \"slack:U0123ABCD\", \"matrix:@alice:example.org\" ];\n"
+	    "schedules = (\n"
+	    "  { conversation = \"slack:C0123ABCD\"; cron = \"30 9 * * mon-fri\";\n"
+	    "    timezone = \"Europe/Berlin\"; topics = [ \"databases\", \"caching\" ];\n"
+	    "    types = [ \"technical\" ]; level = \"senior\"; reveal_after = \"2h\";\n"
+	    "    feedback = \"thread\"; answers = \"dm\"; grace = \"30m\";\n"
+	    "    skip_dates = [ \"2026-12-31\", \"holidays.ics\" ]; },\n"
+	    "  { conversation = \"matrix:!room:example.org\"; cron = \"0 10 * * 1\"; }\n"
+	    ");\n"), 0);
+	assert_int_equal(f->cfg.nadmins, 2);
+	assert_string_equal(f->cfg.admins[1], "matrix:@alice:example.org");
+	assert_int_equal(f->cfg.nschedules, 2);
+	a = &f->cfg.schedules[0];
+	b = &f->cfg.schedules[1];
+	assert_string_equal(a->conversation, "slack:C0123ABCD");
+	assert_string_equal(a->cron, "30 9 * * mon-fri");
+	assert_string_equal(a->timezone, "Europe/Berlin");
+	assert_int_equal(a->topics, 1u << vocab_topic_parse("databases") |
+	    1u << vocab_topic_parse("caching"));
+	assert_int_equal(a->types, 1u << VOCAB_TECHNICAL);
+	assert_int_equal(a->level, VOCAB_SENIOR);
+	assert_int_equal(a->reveal_after_ms, 2 * 3600000);
+	assert_true(a->feedback_thread);
+	assert_true(a->answers_dm);
+	assert_int_equal(a->grace_ms, 30 * 60000);
+	assert_int_equal(a->nskip_dates, 2);
+	assert_string_equal(a->skip_dates[0], "2026-12-31");
+	snprintf(ics, sizeof(ics), "%s/holidays.ics", f->dir);
+	assert_string_equal(a->skip_dates[1], ics);
+	assert_int_equal(a->line, 5);
+	/* the defaults */
+	assert_string_equal(b->timezone, "UTC");
+	assert_int_equal(b->topics, 0);
+	assert_int_equal(b->types, 0);
+	assert_int_equal(b->level, -1);
+	assert_int_equal(b->reveal_after_ms, 4 * 3600000);
+	assert_false(b->feedback_thread);
+	assert_false(b->answers_dm);
+	assert_int_equal(b->grace_ms, 2 * 3600000);
+	assert_int_equal(b->nskip_dates, 0);
+
+	write_file(f, "bad.ics", "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nDTSTART;VALUE=DATE:2026\r\n"
+	    "END:VEVENT\r\nEND:VCALENDAR\r\n");
+	assert_int_equal(load_text(f, "state_dir = \"s\";\nbanks = [ \"b\" ];\n"
+	    "admins = [ \"alice\" ];\n"
+	    "schedules = (\n"
+	    "  { conversation = \"slack:C1\"; cron = \"0 24 * * *\"; timezone = \"Mars/Olympus\";\n"
+	    "    topics = [ \"astrology\" ]; level = \"guru\"; feedback = \"public\";\n"
+	    "    reveal_after = \"10s\"; skip_dates = [ \"2026-02-30\", \"bad.ics\", \"none.ics\" ]; },\n"
+	    "  { cron = \"0 9 * * *\"; colour = \"red\"; },\n"
+	    "  { conversation = \"slack:C1\"; cron = \"0 9 * * *\"; }\n"
+	    ");\n"), DRILL_EINVAL);
+	if (f->errs.n != 13)
+		print_errors(&f->errs);
+	assert_int_equal(f->errs.n, 13);
+	assert_non_null(strstr(f->errs.lines[0], ":3: admins[0]: invalid person \"alice\""));
+	assert_non_null(strstr(f->errs.lines[1], ":5: schedules[0].cron: invalid schedule \"0 24 * * *\": hour: 24 is out of range (0-23)"));
+	assert_non_null(strstr(f->errs.lines[2], ":5: schedules[0].timezone: unknown time zone \"Mars/Olympus\""));
+	assert_non_null(strstr(f->errs.lines[3], ":6: schedules[0].topics[0]: unknown topic \"astrology\""));
+	assert_non_null(strstr(f->errs.lines[4], ":6: schedules[0].level: unknown level \"guru\""));
+	assert_non_null(strstr(f->errs.lines[5], ":6: schedules[0].feedback: unknown value \"public\" (private or thread)"));
+	assert_non_null(strstr(f->errs.lines[6], ":7: schedules[0].reveal_after: \"10s\" is out of range (1m..7d)"));
+	assert_non_null(strstr(f->errs.lines[7], ":7: schedules[0].skip_dates[0]:"));
+	assert_non_null(strstr(f->errs.lines[8], ":7: schedules[0].skip_dates[1]:"));
+	assert_non_null(strstr(f->errs.lines[9], ":7: schedules[0].skip_dates[2]:"));
+	assert_non_null(strstr(f->errs.lines[10], ":8: schedules[1].colour: unknown option"));
+	assert_non_null(strstr(f->errs.lines[11], ":8: schedules[1].conversation: required option missing"));
+	assert_non_null(strstr(f->errs.lines[12], ":9: schedules[2]: a second schedule for \"slack:C1\""));
+
+	assert_int_equal(load_text(f, "state_dir = \"s\";\nbanks = [ \"b\" ];\n"
+	    "schedules = (\n"
+	    "  { conversation = \"slack:C1\"; cron = \"0 9 * * *\"; },\n"
+	    "  { conversation = \"slack:C1\"; cron = \"0 9 * * *\"; }\n"
+	    ");\n"), DRILL_EINVAL);
+	EXPECT_ERRORS(f, ":5: schedules[1]: a second schedule for \"slack:C1\" (one per "
+	    "conversation; a cron list such as \"30 9 * * mon,thu\" covers several days)");
+
+	assert_int_equal(load_text(f, "state_dir = \"s\";\nbanks = [ \"b\" ];\n"
+	    "schedules = { conversation = \"slack:C1\"; };\nadmins = \"slack:U1\";\n"), DRILL_EINVAL);
+	assert_int_equal(f->errs.n, 2);
+}
+
 static void
 test_unknown_option(void **state)
 {
@@ -1009,6 +1104,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_http_listen, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_http_listen_bad, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_outbox_options, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_schedules, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_http_limits, setup, teardown),
 		cmocka_unit_test(test_parse_listen),
 		cmocka_unit_test(test_free_zeroed),
