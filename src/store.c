@@ -146,6 +146,20 @@ static const char *const migrations[] = {
 	"CREATE INDEX outbox_pending ON outbox (destination, id)"
 	"  WHERE state IN ('queued', 'sending');"
 	"CREATE INDEX outbox_state ON outbox (state, id);",
+
+	/* 2 -> 3: channel schedule state. A row per scheduled conversation:
+	 * the changes made in chat (they win over the config entry they were
+	 * made over, config_digest, until that entry changes) and the last
+	 * fire instant handled. */
+	"CREATE TABLE schedules ("
+	"  conversation TEXT PRIMARY KEY,"
+	"  cron TEXT,"
+	"  timezone TEXT,"
+	"  paused INTEGER NOT NULL DEFAULT 0 CHECK (paused IN (0, 1)),"
+	"  config_digest TEXT,"
+	"  last_fire INTEGER NOT NULL DEFAULT 0,"
+	"  updated_at INTEGER NOT NULL"
+	");",
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == STORE_SCHEMA_VERSION,
@@ -207,6 +221,8 @@ enum stmt_id {
 	S_PERSON_QSTATS,
 	S_DISPUTE_INSERT,
 	S_DISPUTES_LIST,
+	S_SCHEDULE_GET,
+	S_SCHEDULE_PUT,
 	S_OUTBOX_INSERT,
 	S_OUTBOX_GET,
 	S_OUTBOX_DUE,
@@ -321,6 +337,16 @@ static const struct {
 		" JOIN people p ON p.id = a.person_id"
 		" WHERE d.created_at >= ?1 ORDER BY d.created_at DESC, d.id DESC"
 		" LIMIT ?2", false},
+	[S_SCHEDULE_GET] = {
+		"SELECT conversation, cron, timezone, paused, config_digest, last_fire,"
+		" updated_at FROM schedules WHERE conversation = ?1", false},
+	[S_SCHEDULE_PUT] = {
+		"INSERT INTO schedules (conversation, cron, timezone, paused,"
+		" config_digest, last_fire, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+		" ON CONFLICT (conversation) DO UPDATE SET cron = excluded.cron,"
+		" timezone = excluded.timezone, paused = excluded.paused,"
+		" config_digest = excluded.config_digest, last_fire = excluded.last_fire,"
+		" updated_at = excluded.updated_at", true},
 	/* The key is 128 random bits from SQLite's generator (seeded by the
 	 * OS), so it stays unique across restores from a backup, where ids
 	 * are reused. */
@@ -1405,6 +1431,49 @@ static int64_t
 limit_arg(size_t limit)
 {
 	return (uint64_t)limit > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)limit;
+}
+
+int
+store_schedule_get(struct store *st, const char *conversation, struct store_schedule *out)
+{
+	sqlite3_stmt *s = stmt_get(st, S_SCHEDULE_GET);
+	int ret;
+
+	if (out == NULL || conversation == NULL)
+		return DRILL_EINVAL;
+	memset(out, 0, sizeof *out);
+	if ((ret = bind_args(s, "t", conversation)) != DRILL_OK)
+		return ret;
+	if ((ret = step_row(s)) != DRILL_OK)
+		return ret;
+	ret = read_row(s, "tttbtII", &out->conversation, &out->cron, &out->timezone,
+	    &out->paused, &out->config_digest, &out->last_fire, &out->updated_at);
+	done(s);
+	if (ret != DRILL_OK)
+		store_schedule_clear(out);
+	return ret;
+}
+
+int
+store_schedule_put(struct store *st, const struct store_schedule *sc)
+{
+	if (sc == NULL || sc->conversation == NULL)
+		return DRILL_EINVAL;
+	return exec_stmt(st, S_SCHEDULE_PUT, NULL, "tttbtII", sc->conversation,
+	    sc->cron, sc->timezone, sc->paused, sc->config_digest, sc->last_fire,
+	    sc->updated_at);
+}
+
+void
+store_schedule_clear(struct store_schedule *sc)
+{
+	if (sc == NULL)
+		return;
+	free(sc->conversation);
+	free(sc->cron);
+	free(sc->timezone);
+	free(sc->config_digest);
+	memset(sc, 0, sizeof *sc);
 }
 
 void

@@ -28,7 +28,7 @@
 #include "drill/common.h"
 
 /* The schema version this binary writes (PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 enum store_flags {
 	STORE_READONLY = 1u << 0	/* open read-only: no migrations, no writes */
@@ -190,6 +190,27 @@ struct store_dispute_row {
 int store_disputes_list(struct store *st, int64_t since, size_t limit,
     struct store_dispute_row **rows, size_t *n) DRILL_WUR;
 void store_dispute_rows_free(struct store_dispute_row *rows, size_t n);
+
+/*
+ * A channel schedule's state (sched.h): what chat changed, and the last
+ * fire instant handled, so that a restart neither repeats nor loses one.
+ */
+struct store_schedule {
+	char *conversation;	/* "slack:C0123ABCD" */
+	char *cron;		/* set in chat; NULL: the config's */
+	char *timezone;		/* set in chat; NULL: the config's */
+	bool paused;		/* paused in chat */
+	char *config_digest;	/* the config entry the chat changes were made over */
+	int64_t last_fire;	/* Unix seconds of the last fire handled; 0: none */
+	int64_t updated_at;
+};
+
+/* Reads conversation's schedule state into *out (store_schedule_clear); DRILL_ENOTFOUND. */
+int store_schedule_get(struct store *st, const char *conversation,
+    struct store_schedule *out) DRILL_WUR;
+/* Writes (inserts or replaces) s. Works inside store_begin. */
+int store_schedule_put(struct store *st, const struct store_schedule *s) DRILL_WUR;
+void store_schedule_clear(struct store_schedule *s);
 
 /*
  * The outbox: one row per outbound chat message, stored before it is sent

@@ -387,11 +387,12 @@ test_migrate_from_empty_v0_file(void **state)
 
 /*
  * A version 1 database with data (what drilld 0.1 wrote: this schema
- * without the outbox) migrates to version 2 in place: every row stays,
- * the outbox appears, and the migration runs once.
+ * without the outbox and the schedules) migrates to the current version in
+ * place: every row stays, the new tables appear, and the migrations run
+ * once.
  */
 static void
-test_migrate_v1_to_v2_keeps_data(void **state)
+test_migrate_v1_keeps_data(void **state)
 {
 	struct fx *fx = *state;
 	struct store *st = open_rw(fx->db);
@@ -399,19 +400,19 @@ test_migrate_v1_to_v2_keeps_data(void **state)
 	struct store_progress p;
 	int64_t person, conv, delivery, answer, id, found, cookie;
 
-	assert_int_equal(STORE_SCHEMA_VERSION, 2);
+	assert_int_equal(STORE_SCHEMA_VERSION, 3);
 	seed(st, "slack:U1", "q1", &person, &conv, &delivery);
 	a = answer_of(delivery, person, "q1", 77, 12);
 	assert_int_equal(store_answer_add(st, &a, &answer), 0);
 	assert_int_equal(store_dispute_add(st, answer, "unfair", 5, &id), 0);
 	store_close(st);
 	/* Back to version 1: migration 1 alone makes exactly this schema. */
-	raw_exec(fx->db, "DROP TABLE outbox; PRAGMA user_version = 1;");
+	raw_exec(fx->db, "DROP TABLE outbox; DROP TABLE schedules; PRAGMA user_version = 1;");
 	assert_int_equal(raw_int(fx->db, "SELECT count(*) FROM sqlite_master"
 	    " WHERE name LIKE 'outbox%'"), 0);
 
 	st = open_rw(fx->db);
-	assert_int_equal(store_schema_version(st), 2);
+	assert_int_equal(store_schema_version(st), 3);
 	assert_int_equal(store_person_find(st, "slack:U1", &found), 0);
 	assert_int_equal(found, person);
 	assert_int_equal(store_answer_get(st, answer, &out), 0);
@@ -425,7 +426,8 @@ test_migrate_v1_to_v2_keeps_data(void **state)
 	assert_int_equal(store_outbox_add(st, "slack", "slack:C1", "hi", 1000,
 	    &id, NULL), 0);
 	store_close(st);
-	assert_int_equal(raw_int(fx->db, "PRAGMA user_version"), 2);
+	assert_int_equal(raw_int(fx->db, "PRAGMA user_version"), 3);
+	assert_int_equal(raw_int(fx->db, "SELECT count(*) FROM schedules"), 0);
 	assert_int_equal(raw_int(fx->db, "SELECT count(*) FROM disputes"), 1);
 	assert_int_equal(raw_int(fx->db, "SELECT count(*) FROM outbox"), 1);
 	assert_int_equal(raw_int(fx->db, "SELECT count(*) FROM sqlite_master"
@@ -989,6 +991,47 @@ test_dispute_add(void **state)
 	    "SELECT count(*) FROM disputes WHERE reason IS NULL"), 1);
 }
 
+/* A schedule's state: absent, written, replaced, read back with NULLs. */
+static void
+test_schedule_state(void **state)
+{
+	struct fx *fx = *state;
+	struct store *st = open_rw(fx->db);
+	struct store_schedule in = {0}, out;
+
+	assert_int_equal(store_schedule_get(st, "slack:C1", &out), DRILL_ENOTFOUND);
+	in.conversation = (char *)"slack:C1";
+	in.last_fire = 1795000000;
+	in.updated_at = 1795000001;
+	assert_int_equal(store_schedule_put(st, &in), 0);
+	assert_int_equal(store_schedule_get(st, "slack:C1", &out), 0);
+	assert_string_equal(out.conversation, "slack:C1");
+	assert_null(out.cron);
+	assert_null(out.timezone);
+	assert_null(out.config_digest);
+	assert_false(out.paused);
+	assert_int_equal(out.last_fire, 1795000000);
+	store_schedule_clear(&out);
+
+	in.cron = (char *)"0 10 * * 1-5";
+	in.timezone = (char *)"Europe/London";
+	in.paused = true;
+	in.config_digest = (char *)"abc";
+	in.last_fire = 1795086400;
+	assert_int_equal(store_begin(st), 0);	/* works inside a transaction */
+	assert_int_equal(store_schedule_put(st, &in), 0);
+	assert_int_equal(store_commit(st), 0);
+	assert_int_equal(store_schedule_get(st, "slack:C1", &out), 0);
+	assert_string_equal(out.cron, "0 10 * * 1-5");
+	assert_string_equal(out.timezone, "Europe/London");
+	assert_true(out.paused);
+	assert_string_equal(out.config_digest, "abc");
+	assert_int_equal(out.last_fire, 1795086400);
+	store_schedule_clear(&out);
+	assert_int_equal(raw_int(fx->db, "SELECT count(*) FROM schedules"), 1);
+	store_close(st);
+}
+
 /* The maintainers' list: newest first, with the answer and its score. */
 static void
 test_disputes_list(void **state)
@@ -1528,7 +1571,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_reopen_keeps_data_and_migrates_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newer_schema_refused_and_untouched, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_from_empty_v0_file, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_migrate_v1_to_v2_keeps_data, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_v1_keeps_data, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_not_a_database, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_person_conversation_ensure_idempotent, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_delivery_add_get_set_help, setup, teardown),
@@ -1539,6 +1582,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_person_questions_and_stats, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dispute_add, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_disputes_list, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_schedule_state, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_outbox_add_get_due, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_outbox_lifecycle, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_outbox_claim_many, setup, teardown),
