@@ -21,6 +21,9 @@
 #include "drill/text.h"
 #include "drill/vocab.h"
 
+#define SEEN_KEEP_S 86400		/* a platform's repeats come within a day */
+#define SEEN_PRUNE_EVERY_S 3600
+
 struct engine {
 	struct store *store;
 	const struct bank *bank;
@@ -29,6 +32,7 @@ struct engine {
 	engine_clock_fn clock;
 	void *clock_arg;
 	uint64_t rng;
+	int64_t pruned_at;	/* when seen events were last pruned */
 };
 
 /* Per-event context: who, where, and how to reply. */
@@ -815,6 +819,29 @@ engine_handle(struct engine *e, const struct platform_event *ev,
 	size_t len = ev->text ? ev->text_len : 0;
 	int rc;
 
+	/* A platform's repeat of an event already handled is dropped. */
+	if (ev->event_id != NULL) {
+		bool first = true;
+
+		if (t.now - e->pruned_at >= SEEN_PRUNE_EVERY_S) {
+			if (store_events_prune(e->store, t.now - SEEN_KEEP_S, NULL) != 0)
+				log_warnx("cannot prune the events seen");
+			e->pruned_at = t.now;
+		}
+		if ((rc = store_event_seen(e->store, ev->event_id, t.now, &first)) != 0)
+			log_warnx("cannot note an event as seen (it is handled anyway): %s",
+			    drill_strerror(rc));
+		else if (!first) {
+			log_debug("event repeated by the platform, dropped event=%s",
+			    ev->event_id);
+			return 0;
+		}
+	}
+	/* Edits, deletions and joins matter in channel threads (answers
+	 * edited within minutes); elsewhere they change nothing. */
+	if (ev->kind == PLATFORM_EV_EDIT || ev->kind == PLATFORM_EV_DELETE ||
+	    ev->kind == PLATFORM_EV_JOIN)
+		return 0;
 	if (ev->conv_kind == PLATFORM_CHANNEL && !ev->addressed)
 		return 0;
 	/* bad input gets a reply and changes nothing, not even who we know */
@@ -847,12 +874,19 @@ engine_handle(struct engine *e, const struct platform_event *ev,
 		return hello(&t);
 
 	id = command_parse(text, len, &c);
+	/* A slash command or a button is a command, never an answer. */
+	if (ev->kind == PLATFORM_EV_COMMAND || ev->kind == PLATFORM_EV_BUTTON) {
+		if (id == CMD_NONE) {
+			say(&t, "I do not know that command; `help` lists the ones I do.");
+			return 0;
+		}
+	}
 	/*
 	 * While a question is open, only bare command words and "practice"
 	 * with a valid or one-word filter are commands: "Dispute resolution
 	 * matters because..." and "Practice makes perfect" are answers.
 	 */
-	if (id != CMD_NONE && ((c.bad && strchr(c.arg, ' ') != NULL) ||
+	else if (id != CMD_NONE && ((c.bad && strchr(c.arg, ' ') != NULL) ||
 	    (c.arg[0] != '\0' && id != CMD_PRACTICE))) {
 		int64_t did;
 		if (store_practice_get(e->store, t.person, t.conv, &did) == 0)

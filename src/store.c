@@ -159,7 +159,14 @@ static const char *const migrations[] = {
 	"  config_digest TEXT,"
 	"  last_fire INTEGER NOT NULL DEFAULT 0,"
 	"  updated_at INTEGER NOT NULL"
-	");",
+	");"
+	/* ... and the inbound events already handled (platform_event.event_id),
+	 * so that a platform's retries are dropped; pruned by age. */
+	"CREATE TABLE seen_events ("
+	"  event_id TEXT PRIMARY KEY,"
+	"  at INTEGER NOT NULL"
+	") WITHOUT ROWID;"
+	"CREATE INDEX seen_events_at ON seen_events (at);",
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == STORE_SCHEMA_VERSION,
@@ -223,6 +230,8 @@ enum stmt_id {
 	S_DISPUTES_LIST,
 	S_SCHEDULE_GET,
 	S_SCHEDULE_PUT,
+	S_EVENT_SEEN,
+	S_EVENTS_PRUNE,
 	S_OUTBOX_INSERT,
 	S_OUTBOX_GET,
 	S_OUTBOX_DUE,
@@ -347,6 +356,11 @@ static const struct {
 		" timezone = excluded.timezone, paused = excluded.paused,"
 		" config_digest = excluded.config_digest, last_fire = excluded.last_fire,"
 		" updated_at = excluded.updated_at", true},
+	[S_EVENT_SEEN] = {
+		"INSERT INTO seen_events (event_id, at) VALUES (?1, ?2)"
+		" ON CONFLICT (event_id) DO NOTHING", true},
+	[S_EVENTS_PRUNE] = {
+		"DELETE FROM seen_events WHERE at < ?1", true},
 	/* The key is 128 random bits from SQLite's generator (seeded by the
 	 * OS), so it stays unique across restores from a backup, where ids
 	 * are reused. */
@@ -1462,6 +1476,29 @@ store_schedule_put(struct store *st, const struct store_schedule *sc)
 	return exec_stmt(st, S_SCHEDULE_PUT, NULL, "tttbtII", sc->conversation,
 	    sc->cron, sc->timezone, sc->paused, sc->config_digest, sc->last_fire,
 	    sc->updated_at);
+}
+
+int
+store_event_seen(struct store *st, const char *event_id, int64_t now, bool *first)
+{
+	int ret;
+
+	if (event_id == NULL || first == NULL)
+		return DRILL_EINVAL;
+	if ((ret = exec_stmt(st, S_EVENT_SEEN, NULL, "tI", event_id, now)) != DRILL_OK)
+		return ret;
+	*first = sqlite3_changes(st->db) == 1;
+	return DRILL_OK;
+}
+
+int
+store_events_prune(struct store *st, int64_t before, int64_t *deleted)
+{
+	int ret = exec_stmt(st, S_EVENTS_PRUNE, NULL, "I", before);
+
+	if (ret == DRILL_OK && deleted != NULL)
+		*deleted = sqlite3_changes(st->db);
+	return ret;
 }
 
 void

@@ -4,8 +4,8 @@
  * callback through which the engine hands back abstract messages.
  *
  * Adapters include this header, never engine.h: a new platform touches
- * nothing else. (The daily-questions work extends the event kinds with edit,
- * delete, button and join, and adds delivery through the outbox.)
+ * nothing else. (Delivery through the outbox, with the platform's message
+ * id coming back for threads, arrives with the channel flow.)
  */
 #ifndef DRILL_PLATFORM_H
 #define DRILL_PLATFORM_H
@@ -23,12 +23,25 @@ enum platform_conv_kind {
 
 enum platform_event_kind {
 	PLATFORM_EV_MESSAGE = 0,	/* someone wrote text (a command or an answer) */
-	PLATFORM_EV_HELLO		/* a person opened a session (console start) */
+	PLATFORM_EV_HELLO,		/* a person opened a session (console start) */
+	PLATFORM_EV_EDIT,		/* message_id was edited; text is the new text */
+	PLATFORM_EV_DELETE,		/* message_id was deleted */
+	PLATFORM_EV_COMMAND,		/* a slash command: text is "practice databases" */
+	PLATFORM_EV_BUTTON,		/* a button: text is the command it carries */
+	PLATFORM_EV_JOIN		/* the bot was invited to or joined conversation */
 };
 
-/* A normalised inbound event. All strings are borrowed for the call. */
+/*
+ * A normalised inbound event. All strings are borrowed for the call.
+ *
+ * event_id de-duplicates: platforms deliver some events more than once
+ * (Slack retries a webhook it thinks failed; a Matrix /sync may repeat
+ * after a reconnect). The engine handles an event_id once and drops its
+ * repeats for a day; NULL: no de-duplication (the console).
+ */
 struct platform_event {
 	enum platform_event_kind kind;
+	const char *event_id;		/* "slack:Ev0123", "matrix:$abc"; or NULL */
 	const char *conversation;	/* "console:local", "slack:C0123ABCD" */
 	enum platform_conv_kind conv_kind;
 	const char *user;		/* "console:local", "slack:U0123ABCD" */
@@ -36,8 +49,10 @@ struct platform_event {
 	size_t text_len;
 	const char *message_id;		/* platform id of this message, or NULL */
 	const char *thread_id;		/* thread root, or NULL */
+	const char *reply_to;		/* the message this one replies to, or NULL */
 	int64_t ts;			/* Unix seconds */
-	bool addressed;			/* the bot was addressed (mention, prefix, DM) */
+	bool addressed;			/* the bot was addressed (mention, prefix, DM,
+					 * slash command, button) */
 };
 
 /*

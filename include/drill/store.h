@@ -213,6 +213,15 @@ int store_schedule_put(struct store *st, const struct store_schedule *s) DRILL_W
 void store_schedule_clear(struct store_schedule *s);
 
 /*
+ * Notes inbound event event_id as handled at now: *first is true the first
+ * time, false for a repeat (then nothing changes).
+ */
+int store_event_seen(struct store *st, const char *event_id, int64_t now,
+    bool *first) DRILL_WUR;
+/* Forgets the events noted before before; *deleted (may be NULL) counts them. */
+int store_events_prune(struct store *st, int64_t before, int64_t *deleted) DRILL_WUR;
+
+/*
  * The outbox: one row per outbound chat message, stored before it is sent
  * (design.md, "outbox"). The payload is the platform-rendered message,
  * opaque here. A row goes queued -> sending -> sent, or back to queued

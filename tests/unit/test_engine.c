@@ -69,6 +69,22 @@ say(struct fixture *f, const char *text)
 	return send_text(f, text, strlen(text));
 }
 
+/* Sends an event of kind with an event id (NULL: none). */
+static int
+send_event(struct fixture *f, enum platform_event_kind kind, const char *event_id,
+    const char *text)
+{
+	struct platform_event ev = {
+		.kind = kind, .event_id = event_id, .conversation = "slack:D1",
+		.conv_kind = PLATFORM_DM, .user = "slack:U1", .text = text,
+		.text_len = text != NULL ? strlen(text) : 0, .ts = f->now, .addressed = true,
+	};
+	f->outlen = 0;
+	f->out[0] = '\0';
+	f->nreplies = 0;
+	return engine_handle(f->engine, &ev, capture, f);
+}
+
 static int
 setup(void **state)
 {
@@ -303,6 +319,49 @@ test_channel_messages_need_addressing(void **state)
 	assert_int_equal(f->nreplies, 0);
 }
 
+/*
+ * The platform interface: a repeated event id is handled once (a Slack
+ * retry does not ask two questions); slash commands and buttons are
+ * commands even while a question is open, and an unknown one says so;
+ * edits, deletions and joins change nothing outside channel threads.
+ */
+static void
+test_platform_events(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(send_event(f, PLATFORM_EV_COMMAND, "slack:Ev1", "practice databases"), 0);
+	assert_int_equal(f->nreplies, 1);
+	assert_non_null(strstr(f->out, "Question"));
+	assert_int_equal(send_event(f, PLATFORM_EV_COMMAND, "slack:Ev1", "practice databases"), 0);
+	assert_int_equal(f->nreplies, 0);	/* the retry is dropped */
+
+	/* a button while the question is open: a command, not an answer */
+	assert_int_equal(send_event(f, PLATFORM_EV_BUTTON, "slack:Ev2", "hint"), 0);
+	assert_non_null(strstr(f->out, "Hint 1 of"));
+	assert_null(strstr(f->out, "Score"));
+	assert_int_equal(send_event(f, PLATFORM_EV_COMMAND, "slack:Ev3", "dance"), 0);
+	assert_non_null(strstr(f->out, "I do not know that command"));
+
+	/* an edit or a join says nothing; the question is still open */
+	assert_int_equal(send_event(f, PLATFORM_EV_EDIT, "slack:Ev4", "changed"), 0);
+	assert_int_equal(f->nreplies, 0);
+	assert_int_equal(send_event(f, PLATFORM_EV_JOIN, "slack:Ev5", NULL), 0);
+	assert_int_equal(f->nreplies, 0);
+	assert_int_equal(send_event(f, PLATFORM_EV_MESSAGE, "slack:Ev6",
+	    "I would run EXPLAIN ANALYZE and add an index."), 0);
+	assert_non_null(strstr(f->out, "Score"));
+
+	/* a day later the same id is forgotten and handled again */
+	f->now += 2 * 86400;
+	assert_int_equal(send_event(f, PLATFORM_EV_COMMAND, "slack:Ev1", "topics"), 0);
+	assert_int_equal(f->nreplies, 1);
+	/* events without an id are never dropped */
+	assert_int_equal(send_event(f, PLATFORM_EV_COMMAND, NULL, "topics"), 0);
+	assert_int_equal(send_event(f, PLATFORM_EV_COMMAND, NULL, "topics"), 0);
+	assert_int_equal(f->nreplies, 1);
+}
+
 static void
 test_local_day(void **state)
 {
@@ -328,6 +387,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_skip_and_next_keep_the_filter, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hello_resumes_open_question, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_channel_messages_need_addressing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_platform_events, setup, teardown),
 		cmocka_unit_test(test_local_day),
 	};
 	setenv("TZ", "UTC", 1);

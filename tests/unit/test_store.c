@@ -407,7 +407,8 @@ test_migrate_v1_keeps_data(void **state)
 	assert_int_equal(store_dispute_add(st, answer, "unfair", 5, &id), 0);
 	store_close(st);
 	/* Back to version 1: migration 1 alone makes exactly this schema. */
-	raw_exec(fx->db, "DROP TABLE outbox; DROP TABLE schedules; PRAGMA user_version = 1;");
+	raw_exec(fx->db, "DROP TABLE outbox; DROP TABLE schedules; DROP TABLE seen_events;"
+	    " PRAGMA user_version = 1;");
 	assert_int_equal(raw_int(fx->db, "SELECT count(*) FROM sqlite_master"
 	    " WHERE name LIKE 'outbox%'"), 0);
 
@@ -1032,6 +1033,30 @@ test_schedule_state(void **state)
 	store_close(st);
 }
 
+/* Inbound events: the first time is first, a repeat is not; pruned by age. */
+static void
+test_events_seen(void **state)
+{
+	struct fx *fx = *state;
+	struct store *st = open_rw(fx->db);
+	int64_t n = -1;
+	bool first = false;
+
+	assert_int_equal(store_event_seen(st, "slack:Ev1", 1000, &first), 0);
+	assert_true(first);
+	assert_int_equal(store_event_seen(st, "slack:Ev1", 1005, &first), 0);
+	assert_false(first);
+	assert_int_equal(store_event_seen(st, "matrix:$ev1", 2000, &first), 0);
+	assert_true(first);
+	assert_int_equal(store_events_prune(st, 1500, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(store_event_seen(st, "slack:Ev1", 3000, &first), 0);
+	assert_true(first);	/* forgotten after the prune */
+	assert_int_equal(store_event_seen(st, "matrix:$ev1", 3000, &first), 0);
+	assert_false(first);
+	store_close(st);
+}
+
 /* The maintainers' list: newest first, with the answer and its score. */
 static void
 test_disputes_list(void **state)
@@ -1583,6 +1608,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_dispute_add, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_disputes_list, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_schedule_state, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_events_seen, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_outbox_add_get_due, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_outbox_lifecycle, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_outbox_claim_many, setup, teardown),
