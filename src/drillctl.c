@@ -1630,15 +1630,8 @@ parse_since(const char *v, int64_t *out)
 	char tail;
 
 	if (sscanf(v, "%4d-%2d-%2d%c", &y, &m, &d, &tail) == 3 && strlen(v) == 10 &&
-	    y >= 1970 && m >= 1 && m <= 12 && d >= 1 && d <= 31) {
-		/* days from civil (proleptic Gregorian), for a UTC midnight */
-		int yy = y - (m <= 2);
-		int era = (yy >= 0 ? yy : yy - 399) / 400;
-		int yoe = yy - era * 400;
-		int doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-		int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-
-		*out = ((int64_t)era * 146097 + doe - 719468) * 86400;
+	    y >= 1970 && m >= 1 && m <= 12 && d >= 1 && d <= tz_days_in_month(y, m)) {
+		*out = tz_days_from_civil(y, m, d) * 86400;	/* midnight UTC */
 		return 0;
 	}
 	if (sscanf(v, "%9dd%c", &n, &tail) == 1 && n >= 0 && v[strlen(v) - 1] == 'd') {
