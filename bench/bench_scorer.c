@@ -141,9 +141,22 @@ main(int argc, char **argv)
 	    rate(b, bank_find(b, "backend.slow-query"), secs));
 	bank_free(b);
 
-	b = load(1000, false, &ms);
-	printf("load_1000_questions: %.1f ms\n", ms);
-	bank_free(b);
+	{
+		double t[5];
+
+		for (int i = 0; i < 5; i++) {	/* the median of five loads */
+			b = load(1000, false, &t[i]);
+			bank_free(b);
+		}
+		for (int i = 1; i < 5; i++)
+			for (int j = i; j > 0 && t[j - 1] > t[j]; j--) {
+				double x = t[j];
+				t[j] = t[j - 1];
+				t[j - 1] = x;
+			}
+		printf("load_1000_questions: %.1f ms (median of 5; %.1f to %.1f)\n",
+		    t[2], t[0], t[4]);
+	}
 
 	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		b = load(sizes[i], true, &ms);
