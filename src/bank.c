@@ -33,7 +33,21 @@
 #define MAX_FOLLOW_UP 1000
 #define MAX_PHRASE 200
 
+/*
+ * The bank's strings (ids, prompts, phrases...) live in blocks freed with
+ * the bank: a bank of 1,000 questions holds some 50,000 of them, and one
+ * malloc each made loading allocator- and page-fault-bound.
+ */
+struct arena_block {
+	struct arena_block *next;
+	size_t used, cap;
+	char data[];
+};
+
+#define ARENA_BLOCK (64u * 1024u)
+
 struct bank {
+	struct arena_block *arena;
 	struct bank_question *questions;
 	size_t n, cap;
 	char **files;
@@ -71,6 +85,30 @@ bank_step_parse(const char *s)
 	return -1;
 }
 
+/* A copy of s[0..len) and a NUL in b's arena; NULL when out of memory. */
+static char *
+arena_strndup(struct bank *b, const char *s, size_t len)
+{
+	struct arena_block *a = b->arena;
+	char *p;
+
+	if (a == NULL || a->cap - a->used < len + 1) {
+		size_t cap = len + 1 > ARENA_BLOCK ? len + 1 : ARENA_BLOCK;
+
+		if ((a = malloc(sizeof(*a) + cap)) == NULL)
+			return NULL;
+		a->used = 0;
+		a->cap = cap;
+		a->next = b->arena;
+		b->arena = a;
+	}
+	p = a->data + a->used;
+	memcpy(p, s, len);
+	p[len] = '\0';
+	a->used += len + 1;
+	return p;
+}
+
 static void
 free_strv(char **v, size_t n)
 {
@@ -81,21 +119,14 @@ free_strv(char **v, size_t n)
 	free(v);
 }
 
+/* Frees q's arrays; its strings are in the bank's arena. */
 static void
 question_clear(struct bank_question *q)
 {
-	free(q->id);
-	free(q->prompt);
-	free(q->assesses);
-	free(q->how_to_answer);
-	for (size_t i = 0; i < q->nconcepts; i++) {
-		free(q->concepts[i].name);
-		free(q->concepts[i].hint);
-		free_strv(q->concepts[i].phrases, q->concepts[i].nphrases);
-	}
+	for (size_t i = 0; i < q->nconcepts; i++)
+		free(q->concepts[i].phrases);
 	free(q->concepts);
-	free(q->model_answer);
-	free_strv(q->follow_ups, q->nfollow_ups);
+	free(q->follow_ups);
 	memset(q, 0, sizeof(*q));
 }
 
@@ -110,11 +141,18 @@ bank_free(struct bank *b)
 	free_strv(b->files, b->nfiles);
 	free(b->by_id);
 	matcher_free(b->matcher);
+	while (b->arena != NULL) {
+		struct arena_block *next = b->arena->next;
+
+		free(b->arena);
+		b->arena = next;
+	}
 	free(b);
 }
 
 /* A validation context: where we are, for error lines. */
 struct ctx {
+	struct bank *b;		/* whose arena copies go to */
 	struct drill_errors *errs;
 	const char *file;
 	char where[160];	/* question id or "questions[3]" */
@@ -165,7 +203,7 @@ copy_text(struct ctx *c, json_object *v, const char *what, size_t max)
 		qerr(c, "%s: must not be empty", what);
 		return NULL;
 	}
-	if ((copy = strndup(s, len)) == NULL) {
+	if ((copy = arena_strndup(c->b, s, len)) == NULL) {
 		qerr(c, "%s: out of memory", what);
 		c->nomem = 1;
 	}
@@ -285,10 +323,19 @@ parse_concept(struct ctx *c, json_object *o, size_t idx, struct bank_concept *bc
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
+		json_object *p = json_object_array_get_idx(v, i);
 		char w[96];
-		snprintf(w, sizeof(w), "%s: phrases[%zu]", what, i);
-		if ((bc->phrases[bc->nphrases] = copy_text(c,
-		    json_object_array_get_idx(v, i), w, MAX_PHRASE)) != NULL)
+
+		/* the label only when it will be needed: 35,000 snprintf calls
+		 * for a 1,000-question bank otherwise */
+		if (json_object_is_type(p, json_type_string) &&
+		    (size_t)json_object_get_string_len(p) <= MAX_PHRASE &&
+		    !text_is_blank(json_object_get_string(p), (size_t)json_object_get_string_len(p)) &&
+		    memchr(json_object_get_string(p), '\0', (size_t)json_object_get_string_len(p)) == NULL)
+			w[0] = '\0';
+		else
+			snprintf(w, sizeof(w), "%s: phrases[%zu]", what, i);
+		if ((bc->phrases[bc->nphrases] = copy_text(c, p, w, MAX_PHRASE)) != NULL)
 			bc->nphrases++;
 	}
 }
@@ -418,13 +465,11 @@ parse_question(struct ctx *c, json_object *q, struct bank_question *bq)
 	if ((s = get_text(c, q, "type", 1, MAX_TEXT)) != NULL) {
 		if ((bq->type = vocab_type_parse(s)) < 0)
 			qerr(c, "type: unknown type \"%.40s\"", s);
-		free(s);
 	} else
 		bq->type = -1;
 	if ((s = get_text(c, q, "level", 1, MAX_TEXT)) != NULL) {
 		if ((bq->level = vocab_level_parse(s)) < 0)
 			qerr(c, "level: unknown level \"%.40s\" (junior, mid, senior)", s);
-		free(s);
 	}
 	if (!json_object_object_get_ex(q, "topics", &v) ||
 	    !json_object_is_type(v, json_type_array) || json_object_array_length(v) == 0) {
@@ -558,7 +603,7 @@ load_file(struct bank *b, const char *path, struct drill_errors *errs)
 {
 	struct jsonv_error je;
 	json_object *root = NULL, *v, *qs;
-	struct ctx c = {.errs = errs, .file = path};
+	struct ctx c = {.b = b, .errs = errs, .file = path};
 	size_t len = 0, nq, bom;
 	char *buf, *file;
 	char **files;
