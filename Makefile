@@ -46,12 +46,14 @@ FAKEOBJS = $(FAKESRCS:tests/fakes/%.c=$(B)/obj/fakes/%.o)
 UNITSRCS = $(wildcard tests/unit/test_*.c)
 UNITS   = $(UNITSRCS:tests/unit/%.c=$(B)/tests/%)
 
-.PHONY: all deps run test check unit integration install uninstall clean banned bench eval
+.PHONY: all deps fuzz-deps run test check unit integration install uninstall clean banned bench eval fuzz
 
 all: $(B)/drilld $(B)/drillctl
 
-deps:
-	@missing=""; for p in $(DEBS); do \
+# Installs the Debian packages in $(1) that are missing: as root with
+# apt-get, otherwise it prints the line to run and fails.
+define install_debs
+missing=""; for p in $(1); do \
 	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
@@ -65,6 +67,15 @@ deps:
 	    exit 1; \
 	  fi; \
 	fi
+endef
+
+deps:
+	@$(call install_debs,$(DEBS))
+
+# The fuzzers need clang and its libFuzzer runtime; make test does not.
+FUZZDEBS = clang libclang-rt-14-dev
+fuzz-deps: deps
+	@$(call install_debs,$(FUZZDEBS))
 
 $(B)/obj/%.o: src/%.c $(wildcard include/drill/*.h) | $(B)/obj
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
@@ -112,6 +123,45 @@ eval: deps
 	$(MAKE) all $(B)/eval
 	./$(B)/eval questions tests/eval/answers-*.json
 
+# Fuzzing (not part of test): every input drilld takes from outside, each
+# for FUZZ_SECONDS, clang's libFuzzer with ASan+UBSan, corpora in
+# build-fuzz/corpus/ seeded from the repository's own files.
+FUZZ_SECONDS ?= 30
+FUZZSRCS = $(wildcard fuzz/fuzz_*.c)
+FUZZERS = $(FUZZSRCS:fuzz/%.c=build-fuzz/%)
+FUZZ_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -g -O1 -Iinclude \
+          -fsanitize=address,undefined -fno-sanitize-recover=all \
+          $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+FUZZOBJS = $(LIBSRCS:src/%.c=build-fuzz/obj/%.o)
+
+build-fuzz/obj/%.o: src/%.c $(wildcard include/drill/*.h)
+	@mkdir -p build-fuzz/obj
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+build-fuzz/libdrill.a: $(FUZZOBJS)
+	rm -f $@ && ar rcs $@ $^
+
+build-fuzz/fuzz_%: fuzz/fuzz_%.c build-fuzz/libdrill.a
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< build-fuzz/libdrill.a $(LIBS)
+
+fuzz: fuzz-deps
+	$(MAKE) $(FUZZERS)
+	@set -e; for f in $(FUZZERS); do \
+	  n=$$(basename $$f); c=build-fuzz/corpus/$$n; mkdir -p $$c; \
+	  case $$n in \
+	  fuzz_json|fuzz_bank) cp tests/data/mini.json questions/*.json $$c/ ;; \
+	  fuzz_csv) cp tests/data/import-*.csv $$c/ ;; \
+	  fuzz_tz) for z in Europe/Berlin America/New_York Asia/Kolkata Australia/Lord_Howe; do \
+	    cp /usr/share/zoneinfo/$$z $$c/$$(echo $$z | tr / _); done ;; \
+	  fuzz_ics) cp tests/data/holiday-*.ics $$c/ ;; \
+	  fuzz_cron) printf '30 9 * * mon-fri' > $$c/a; printf '*/15 0-6,22-23 1,15 jan-mar 0' > $$c/b; \
+	    printf '2026-03-27T09:30:00+01:00' > $$c/c ;; \
+	  fuzz_score) printf 'I would run EXPLAIN ANALYZE first, because\nthe plan shows a seq scan; p95 fell 80 %%.' > $$c/a ;; \
+	  esac; \
+	  echo "== $$n ($(FUZZ_SECONDS) s)"; \
+	  ./$$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -print_final_stats=1 $$c 2>&1 | tail -4; \
+	done
+
 banned:
 	@sh tests/banned.sh src include
 
@@ -154,4 +204,4 @@ uninstall:
 	rm -rf $(DESTDIR)$(DATADIR)
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz
