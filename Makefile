@@ -181,11 +181,12 @@ run: deps
 install:
 	$(MAKE) all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/questions \
-	    $(DESTDIR)$(SYSCONFDIR)/drilld
+	    $(DESTDIR)$(DATADIR)/questions/general $(DESTDIR)$(SYSCONFDIR)/drilld
 	install -m 0755 $(B)/drilld $(DESTDIR)$(SBINDIR)/drilld
 	install -m 0755 $(B)/drillctl $(DESTDIR)$(BINDIR)/drillctl
 	install -m 0644 questions/*.json $(DESTDIR)$(DATADIR)/questions/
 	install -m 0644 questions/README.md $(DESTDIR)$(DATADIR)/questions/README.md
+	install -m 0644 questions/general/*.json $(DESTDIR)$(DATADIR)/questions/general/
 	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(PREFIX)/lib/sysusers.d $(DESTDIR)$(PREFIX)/lib/tmpfiles.d
 	sed -e 's|/usr/local/sbin/drilld|$(SBINDIR)/drilld|g' \
 	    -e 's|/etc/drilld/|$(SYSCONFDIR)/drilld/|g' \
@@ -195,6 +196,7 @@ install:
 	test -e $(DESTDIR)$(SYSCONFDIR)/drilld/drilld.conf || \
 	  sed -e 's|^state_dir = .*|state_dir = "/var/lib/drilld";|' \
 	      -e 's|^banks = .*|banks = [ "$(DATADIR)/questions" ];|' \
+	      -e 's|"\.\./questions/general"|"$(DATADIR)/questions/general"|' \
 	      config/drilld.conf > $(DESTDIR)$(SYSCONFDIR)/drilld/drilld.conf
 
 uninstall:
