@@ -248,6 +248,52 @@ choose(struct turn *t, int topic, int type, int level, int level_explicit,
 	return pick;
 }
 
+static bool
+matches_sets(const struct bank_question *q, uint32_t topics, uint32_t types, int level)
+{
+	return (topics == 0 || (q->topics & topics) != 0) &&
+	    (types == 0 || (q->type >= 0 && (types & (1u << q->type)) != 0)) &&
+	    (level < 0 || q->level == level);
+}
+
+const struct bank_question *
+engine_next_for_conversation(struct engine *e, const char *conversation,
+    uint32_t topics, uint32_t types, int level, int64_t now, bool *repeat)
+{
+	const struct bank *b = e->bank;
+	size_t n = bank_count(b), nfresh = 0, nany = 0, k;
+	struct seen seen = {b, NULL};
+	const struct bank_question *pick = NULL;
+	int64_t conv;
+
+	*repeat = false;
+	if (store_conversation_ensure(e->store, conversation, STORE_CONV_CHANNEL, now,
+	    &conv) != 0 || (seen.mark = calloc(n ? n : 1, 1)) == NULL)
+		return NULL;
+	if (store_conversation_questions(e->store, conv, on_seen, &seen) != 0)
+		log_warnx("could not read the questions posted conversation=%s", conversation);
+	for (size_t i = 0; i < n; i++) {
+		if (!matches_sets(bank_get(b, i), topics, types, level))
+			continue;
+		nany++;
+		nfresh += !seen.mark[i];
+	}
+	if (nany > 0) {
+		/* a fresh one while any is left; when the pool is used up, any */
+		k = (size_t)(rnd(e) % (nfresh ? nfresh : nany));
+		for (size_t i = 0; i < n && pick == NULL; i++) {
+			if (!matches_sets(bank_get(b, i), topics, types, level) ||
+			    (nfresh && seen.mark[i]))
+				continue;
+			if (k-- == 0)
+				pick = bank_get(b, i);
+		}
+		*repeat = nfresh == 0;
+	}
+	free(seen.mark);
+	return pick;
+}
+
 static int
 person_level(struct turn *t)
 {

@@ -225,6 +225,7 @@ enum stmt_id {
 	S_PRACTICE_SET,
 	S_PRACTICE_CLEAR,
 	S_PERSON_QUESTIONS,
+	S_CONV_QUESTIONS,
 	S_PERSON_QSTATS,
 	S_DISPUTE_INSERT,
 	S_DISPUTES_LIST,
@@ -332,6 +333,9 @@ static const struct {
 	[S_PERSON_QUESTIONS] = {
 		"SELECT DISTINCT question_id FROM deliveries WHERE person_id = ?1",
 		false},
+	[S_CONV_QUESTIONS] = {
+		"SELECT DISTINCT question_id FROM deliveries"
+		" WHERE conversation_id = ?1 AND person_id IS NULL", false},
 	[S_PERSON_QSTATS] = {
 		"SELECT question_id, count(*), avg(score) FROM answers"
 		" WHERE person_id = ?1 GROUP BY question_id", false},
@@ -1348,6 +1352,14 @@ store_person_questions(struct store *st, int64_t person, store_question_cb cb,
     void *arg)
 {
 	return each_question(st, S_PERSON_QUESTIONS, person, cb, NULL, arg);
+}
+
+/* Same reentrancy rule as store_person_questions. */
+int
+store_conversation_questions(struct store *st, int64_t conversation,
+    store_question_cb cb, void *arg)
+{
+	return each_question(st, S_CONV_QUESTIONS, conversation, cb, NULL, arg);
 }
 
 /* Same reentrancy rule as store_person_questions. */

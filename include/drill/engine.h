@@ -11,6 +11,7 @@
 #ifndef DRILL_ENGINE_H
 #define DRILL_ENGINE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "drill/bank.h"
@@ -50,5 +51,19 @@ int engine_set_bank(struct engine *e, const struct bank *bank) DRILL_WUR;
  */
 int engine_handle(struct engine *e, const struct platform_event *ev,
     platform_reply_fn reply, void *arg) DRILL_WUR;
+
+/*
+ * The question a conversation gets next from a channel schedule: one that
+ * matches the filters (topics and types as bit sets of vocab numbers, 0
+ * any; level a vocab level, -1 any) and was not yet posted to the whole
+ * conversation while any such is left; when the pool is used up it starts
+ * over (*repeat true). Chosen with the engine's seeded generator, so the
+ * same seed and history give the same question. Records the conversation
+ * (now is its first-seen time). NULL when nothing matches or the store
+ * failed.
+ */
+const struct bank_question *engine_next_for_conversation(struct engine *e,
+    const char *conversation, uint32_t topics, uint32_t types, int level,
+    int64_t now, bool *repeat);
 
 #endif

@@ -155,6 +155,11 @@ typedef void (*store_question_cb)(void *arg, const char *question_id);
 int store_person_questions(struct store *st, int64_t person,
     store_question_cb cb, void *arg) DRILL_WUR;
 
+/* Calls cb once per question posted to a whole conversation (channel
+ * questions: deliveries without a person), any order. */
+int store_conversation_questions(struct store *st, int64_t conversation,
+    store_question_cb cb, void *arg) DRILL_WUR;
+
 /* Calls cb once per question the person answered: count and mean score. */
 typedef void (*store_qstat_cb)(void *arg, const char *question_id,
     int64_t count, double mean);

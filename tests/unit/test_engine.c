@@ -17,6 +17,7 @@
 #include "drill/engine.h"
 #include "drill/render.h"
 #include "drill/store.h"
+#include "drill/vocab.h"
 
 struct fixture {
 	char dir[64];
@@ -362,6 +363,119 @@ test_platform_events(void **state)
 	assert_int_equal(f->nreplies, 1);
 }
 
+/* Posts question id to the whole conversation, as a channel schedule will. */
+static void
+post_to(struct fixture *f, const char *conv, const char *qid)
+{
+	struct store_delivery d = {0};
+	int64_t cid, did;
+
+	assert_int_equal(store_conversation_ensure(f->store, conv, STORE_CONV_CHANNEL,
+	    f->now, &cid), 0);
+	d.conversation_id = cid;
+	d.question_id = (char *)qid;
+	d.kind = (char *)"scheduled";
+	d.created_at = f->now;
+	assert_int_equal(store_delivery_add(f->store, &d, &did), 0);
+}
+
+/*
+ * Rotation per conversation: no question comes twice until the filtered
+ * pool is used up; each channel has its own history; practice questions
+ * asked by a person there do not count; filters hold; the same seed and
+ * history give the same choice.
+ */
+static void
+test_conversation_rotation(void **state)
+{
+	struct fixture *f = *state;
+	const struct bank_question *q;
+	const char *got[3];
+	bool repeat = true;
+
+	for (int i = 0; i < 3; i++) {
+		q = engine_next_for_conversation(f->engine, "slack:C1", 0, 0, -1, f->now, &repeat);
+		assert_non_null(q);
+		assert_false(repeat);
+		for (int j = 0; j < i; j++)
+			assert_string_not_equal(got[j], q->id);
+		got[i] = q->id;
+		post_to(f, "slack:C1", q->id);
+	}
+	q = engine_next_for_conversation(f->engine, "slack:C1", 0, 0, -1, f->now, &repeat);
+	assert_non_null(q);
+	assert_true(repeat);	/* all three used: the pool starts over */
+
+	/* another channel has its own history */
+	q = engine_next_for_conversation(f->engine, "slack:C2", 0, 0, -1, f->now, &repeat);
+	assert_non_null(q);
+	assert_false(repeat);
+
+	/* filters: the caching topic has one question; a type it lacks, none */
+	q = engine_next_for_conversation(f->engine, "slack:C3",
+	    1u << vocab_topic_parse("caching"), 0, -1, f->now, &repeat);
+	assert_non_null(q);
+	assert_string_equal(q->id, "mini.cache-ttl");
+	post_to(f, "slack:C3", q->id);
+	q = engine_next_for_conversation(f->engine, "slack:C3",
+	    1u << vocab_topic_parse("caching"), 0, -1, f->now, &repeat);
+	assert_string_equal(q->id, "mini.cache-ttl");
+	assert_true(repeat);
+	assert_null(engine_next_for_conversation(f->engine, "slack:C3", 0,
+	    1u << vocab_type_parse("system-design"), -1, f->now, &repeat));
+	q = engine_next_for_conversation(f->engine, "slack:C4", 0,
+	    1u << vocab_type_parse("behavioral"), vocab_level_parse("junior"), f->now, &repeat);
+	assert_non_null(q);
+	assert_string_equal(q->id, "mini.conflict");
+
+	/* a person's practice in the channel is not the channel's history */
+	{
+		struct store_delivery d = {0};
+		int64_t cid, pid, did;
+
+		assert_int_equal(store_conversation_ensure(f->store, "slack:C5",
+		    STORE_CONV_CHANNEL, f->now, &cid), 0);
+		assert_int_equal(store_person_ensure(f->store, "slack:U5", f->now, &pid), 0);
+		d.conversation_id = cid;
+		d.person_id = pid;
+		d.question_id = (char *)"mini.cache-ttl";
+		d.kind = (char *)"practice";
+		d.created_at = f->now;
+		assert_int_equal(store_delivery_add(f->store, &d, &did), 0);
+	}
+	q = engine_next_for_conversation(f->engine, "slack:C5",
+	    1u << vocab_topic_parse("caching"), 0, -1, f->now, &repeat);
+	assert_string_equal(q->id, "mini.cache-ttl");
+	assert_false(repeat);
+}
+
+/* The same seed and history give the same sequence of channel questions. */
+static void
+test_conversation_rotation_seeded(void **state)
+{
+	struct fixture *f = *state;
+	struct engine_deps deps = {0};
+	struct engine *other;
+	const struct bank_question *a, *b;
+	bool repeat;
+
+	deps.store = f->store;
+	deps.bank = f->bank;
+	deps.cfg = &f->cfg;
+	deps.clock = fake_clock;
+	deps.clock_arg = f;
+	deps.seed = 42;		/* the fixture's seed */
+	assert_non_null(other = engine_new(&deps));
+	for (int i = 0; i < 5; i++) {
+		a = engine_next_for_conversation(f->engine, "slack:C9", 0, 0, -1, f->now, &repeat);
+		b = engine_next_for_conversation(other, "slack:C9", 0, 0, -1, f->now, &repeat);
+		assert_non_null(a);
+		assert_ptr_equal(a, b);
+		post_to(f, "slack:C9", a->id);
+	}
+	engine_free(other);
+}
+
 static void
 test_local_day(void **state)
 {
@@ -388,6 +502,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_hello_resumes_open_question, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_channel_messages_need_addressing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_platform_events, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_conversation_rotation, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_conversation_rotation_seeded, setup, teardown),
 		cmocka_unit_test(test_local_day),
 	};
 	setenv("TZ", "UTC", 1);
