@@ -21,6 +21,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -188,6 +189,31 @@ oom(void)
 }
 
 /*
+ * The options that take a value: the name, the OPT_ bit, and for all but
+ * --format and --bank (handled apart) the struct opts field it sets.
+ */
+static const struct {
+	const char *name;
+	unsigned opt;
+	size_t field;
+} valued[] = {
+	{"-c", OPT_CONFIG, offsetof(struct opts, config)},
+	{"--config", OPT_CONFIG, offsetof(struct opts, config)},
+	{"--format", OPT_FORMAT, 0},
+	{"--question", OPT_QUESTION, offsetof(struct opts, question)},
+	{"--bank", OPT_BANK, 0},
+	{"--from", OPT_FROM, offsetof(struct opts, from)},
+	{"--output", OPT_OUTPUT, offsetof(struct opts, output)},
+	{"--name", OPT_NAME, offsetof(struct opts, name)},
+	{"--since", OPT_SINCE, offsetof(struct opts, since)},
+	{"--limit", OPT_LIMIT, offsetof(struct opts, limit)},
+	{"--cron", OPT_CRON, offsetof(struct opts, cron)},
+	{"--timezone", OPT_TIMEZONE, offsetof(struct opts, timezone)},
+	{"--after", OPT_AFTER, offsetof(struct opts, after)},
+	{"--count", OPT_COUNT, offsetof(struct opts, count)},
+};
+
+/*
  * Parses every argument: options may come before or after the command words.
  * "-c FILE", "-cFILE", "--config FILE", "--config=FILE" (and the same for the
  * other long options); "--" ends the options. Returns 0, or EXIT_USAGE after
@@ -206,7 +232,7 @@ parse_args(int argc, char **argv, struct opts *o)
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		const char *val = NULL, *name;
-		size_t namelen;
+		size_t namelen, field = 0;
 		unsigned opt;
 
 		if (dashdash || a[0] != '-' || a[1] == '\0') {
@@ -244,35 +270,16 @@ parse_args(int argc, char **argv, struct opts *o)
 				val = eq + 1;
 			}
 		}
-		if (namelen == 2 && strncmp(name, "-c", 2) == 0)
-			opt = OPT_CONFIG;
-		else if (namelen == 8 && strncmp(name, "--config", 8) == 0)
-			opt = OPT_CONFIG;
-		else if (namelen == 8 && strncmp(name, "--format", 8) == 0)
-			opt = OPT_FORMAT;
-		else if (namelen == 10 && strncmp(name, "--question", 10) == 0)
-			opt = OPT_QUESTION;
-		else if (namelen == 6 && strncmp(name, "--bank", 6) == 0)
-			opt = OPT_BANK;
-		else if (namelen == 6 && strncmp(name, "--from", 6) == 0)
-			opt = OPT_FROM;
-		else if (namelen == 8 && strncmp(name, "--output", 8) == 0)
-			opt = OPT_OUTPUT;
-		else if (namelen == 6 && strncmp(name, "--name", 6) == 0)
-			opt = OPT_NAME;
-		else if (namelen == 7 && strncmp(name, "--since", 7) == 0)
-			opt = OPT_SINCE;
-		else if (namelen == 7 && strncmp(name, "--limit", 7) == 0)
-			opt = OPT_LIMIT;
-		else if (namelen == 6 && strncmp(name, "--cron", 6) == 0)
-			opt = OPT_CRON;
-		else if (namelen == 10 && strncmp(name, "--timezone", 10) == 0)
-			opt = OPT_TIMEZONE;
-		else if (namelen == 7 && strncmp(name, "--after", 7) == 0)
-			opt = OPT_AFTER;
-		else if (namelen == 7 && strncmp(name, "--count", 7) == 0)
-			opt = OPT_COUNT;
-		else
+		opt = 0;
+		for (size_t k = 0; k < sizeof(valued) / sizeof(valued[0]); k++) {
+			if (strlen(valued[k].name) == namelen &&
+			    strncmp(name, valued[k].name, namelen) == 0) {
+				opt = valued[k].opt;
+				field = valued[k].field;
+				break;
+			}
+		}
+		if (opt == 0)
 			return usage_error("unknown option %s", a);
 		if (val == NULL) {
 			if (i + 1 >= argc)
@@ -280,53 +287,17 @@ parse_args(int argc, char **argv, struct opts *o)
 			val = argv[++i];
 		}
 		o->seen |= opt;
-		switch (opt) {
-		case OPT_CONFIG:
-			o->config = val;
-			break;
-		case OPT_FORMAT:
+		if (opt == OPT_FORMAT) {
 			if (strcmp(val, "json") == 0)
 				o->json = true;
 			else if (strcmp(val, "text") == 0)
 				o->json = false;
 			else
 				return usage_error("unknown format \"%s\" (text or json)", val);
-			break;
-		case OPT_QUESTION:
-			o->question = val;
-			break;
-		case OPT_BANK:
+		} else if (opt == OPT_BANK) {
 			o->banks[o->nbanks++] = val;
-			break;
-		case OPT_FROM:
-			o->from = val;
-			break;
-		case OPT_OUTPUT:
-			o->output = val;
-			break;
-		case OPT_NAME:
-			o->name = val;
-			break;
-		case OPT_SINCE:
-			o->since = val;
-			break;
-		case OPT_LIMIT:
-			o->limit = val;
-			break;
-		case OPT_CRON:
-			o->cron = val;
-			break;
-		case OPT_TIMEZONE:
-			o->timezone = val;
-			break;
-		case OPT_AFTER:
-			o->after = val;
-			break;
-		case OPT_COUNT:
-			o->count = val;
-			break;
-		default:
-			break;
+		} else {
+			*(const char **)(void *)((char *)o + field) = val;
 		}
 	}
 	return 0;
@@ -336,25 +307,15 @@ parse_args(int argc, char **argv, struct opts *o)
 static int
 check_opts(const struct opts *o, unsigned allowed, const char *cmd)
 {
-	static const struct {
-		unsigned opt;
-		const char *name;
-	} names[] = {
-		{OPT_CONFIG, "-c"}, {OPT_FORMAT, "--format"},
-		{OPT_QUESTION, "--question"}, {OPT_BANK, "--bank"},
-		{OPT_FROM, "--from"}, {OPT_OUTPUT, "--output"}, {OPT_NAME, "--name"},
-		{OPT_SINCE, "--since"}, {OPT_LIMIT, "--limit"}, {OPT_ANSWERS, "--answers"},
-		{OPT_CRON, "--cron"}, {OPT_TIMEZONE, "--timezone"}, {OPT_AFTER, "--after"},
-		{OPT_COUNT, "--count"}
-	};
-	char msg[128];
+	unsigned bad = o->seen & ~allowed;
 
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		if ((o->seen & names[i].opt) && !(allowed & names[i].opt)) {
-			snprintf(msg, sizeof(msg), "%s does not take %s", cmd, names[i].name);
-			return usage_error("%s", msg);
-		}
-	}
+	if (bad == 0)
+		return 0;
+	if (bad & OPT_ANSWERS)
+		return usage_error("%s does not take --answers", cmd);
+	for (size_t k = 0; k < sizeof(valued) / sizeof(valued[0]); k++)
+		if (bad & valued[k].opt)	/* the first name of each: "-c" for config */
+			return usage_error("%s does not take %s", cmd, valued[k].name);
 	return 0;
 }
 
