@@ -1789,11 +1789,32 @@ cmd_outbox(struct cli *c)
 
 /* ------------------------------------------------------------------ */
 
+
+static int
+cmd_lint_checked(struct cli *c)
+{
+	int rc;
+
+	if ((rc = check_opts(&c->o, OPT_CONFIG | OPT_BANK, "lint")) != 0)
+		return rc;
+	return cmd_lint(c);
+}
+
+/* The commands, by their first word. */
+static const struct {
+	const char *name;
+	int (*run)(struct cli *c);
+} commands[] = {
+	{"lint", cmd_lint_checked}, {"bank", cmd_bank}, {"import", cmd_import},
+	{"score", cmd_score}, {"backup", cmd_backup}, {"stats", cmd_stats},
+	{"status", cmd_status}, {"outbox", cmd_outbox}, {"disputes", cmd_disputes},
+	{"schedule", cmd_schedule},
+};
+
 static int
 run(struct cli *c)
 {
 	const char *cmd;
-	int rc;
 
 	if (c->o.version) {
 		printf("drillctl %s\n", DRILL_VERSION);
@@ -1806,29 +1827,9 @@ run(struct cli *c)
 	if (c->o.nargs == 0)
 		return usage_error("%s", "no command given");
 	cmd = c->o.args[0];
-	if (strcmp(cmd, "lint") == 0) {
-		if ((rc = check_opts(&c->o, OPT_CONFIG | OPT_BANK, "lint")) != 0)
-			return rc;
-		return cmd_lint(c);
-	}
-	if (strcmp(cmd, "bank") == 0)
-		return cmd_bank(c);
-	if (strcmp(cmd, "import") == 0)
-		return cmd_import(c);
-	if (strcmp(cmd, "score") == 0)
-		return cmd_score(c);
-	if (strcmp(cmd, "backup") == 0)
-		return cmd_backup(c);
-	if (strcmp(cmd, "stats") == 0)
-		return cmd_stats(c);
-	if (strcmp(cmd, "status") == 0)
-		return cmd_status(c);
-	if (strcmp(cmd, "outbox") == 0)
-		return cmd_outbox(c);
-	if (strcmp(cmd, "disputes") == 0)
-		return cmd_disputes(c);
-	if (strcmp(cmd, "schedule") == 0)
-		return cmd_schedule(c);
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(cmd, commands[i].name) == 0)
+			return commands[i].run(c);
 	return usage_error("unknown command \"%s\"", cmd);
 }
 
