@@ -23,6 +23,7 @@
 
 #define SEEN_KEEP_S 86400		/* a platform's repeats come within a day */
 #define SEEN_PRUNE_EVERY_S 3600
+#define EVENT_ID_MAX 255		/* bytes; Slack and Matrix ids are far shorter */
 
 struct engine {
 	struct store *store;
@@ -865,8 +866,12 @@ engine_handle(struct engine *e, const struct platform_event *ev,
 	size_t len = ev->text ? ev->text_len : 0;
 	int rc;
 
-	/* A platform's repeat of an event already handled is dropped. */
-	if (ev->event_id != NULL) {
+	/* A platform's repeat of an event already handled is dropped. Ids
+	 * come from outside: one longer than any platform's is not kept. */
+	if (ev->event_id != NULL && strnlen(ev->event_id, EVENT_ID_MAX + 1) > EVENT_ID_MAX) {
+		log_warnx("an event id over %d bytes: handled without de-duplication",
+		    EVENT_ID_MAX);
+	} else if (ev->event_id != NULL) {
 		bool first = true;
 
 		if (t.now - e->pruned_at >= SEEN_PRUNE_EVERY_S) {
@@ -878,7 +883,7 @@ engine_handle(struct engine *e, const struct platform_event *ev,
 			log_warnx("cannot note an event as seen (it is handled anyway): %s",
 			    drill_strerror(rc));
 		else if (!first) {
-			log_debug("event repeated by the platform, dropped event=%s",
+			log_debug("event repeated by the platform, dropped event=%.80s",
 			    ev->event_id);
 			return 0;
 		}

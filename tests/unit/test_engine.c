@@ -357,6 +357,16 @@ test_platform_events(void **state)
 	f->now += 2 * 86400;
 	assert_int_equal(send_event(f, PLATFORM_EV_COMMAND, "slack:Ev1", "topics"), 0);
 	assert_int_equal(f->nreplies, 1);
+	/* an id longer than any platform's is not kept: no de-duplication */
+	{
+		char longid[1000];
+
+		memset(longid, 'x', sizeof(longid) - 1);
+		longid[sizeof(longid) - 1] = '\0';
+		assert_int_equal(send_event(f, PLATFORM_EV_COMMAND, longid, "topics"), 0);
+		assert_int_equal(send_event(f, PLATFORM_EV_COMMAND, longid, "topics"), 0);
+		assert_int_equal(f->nreplies, 1);
+	}
 	/* events without an id are never dropped */
 	assert_int_equal(send_event(f, PLATFORM_EV_COMMAND, NULL, "topics"), 0);
 	assert_int_equal(send_event(f, PLATFORM_EV_COMMAND, NULL, "topics"), 0);
