@@ -167,6 +167,32 @@ static const char *const migrations[] = {
 	"  at INTEGER NOT NULL"
 	") WITHOUT ROWID;"
 	"CREATE INDEX seen_events_at ON seen_events (at);",
+
+	/* 3 -> 4: channel questions. A scheduled delivery keeps the outbox
+	 * row that posts it (its thread is the platform id that row gets),
+	 * the thread's options and its reveal; an answer keeps its message
+	 * (edits) and whether it came after the reveal; an outbox row may be
+	 * a reply in the thread of an earlier row. */
+	"ALTER TABLE deliveries ADD COLUMN root_row INTEGER;"
+	"ALTER TABLE deliveries ADD COLUMN answers_dm INTEGER NOT NULL DEFAULT 0"
+	"  CHECK (answers_dm IN (0, 1));"
+	"ALTER TABLE deliveries ADD COLUMN feedback_thread INTEGER NOT NULL"
+	"  DEFAULT 0 CHECK (feedback_thread IN (0, 1));"
+	"ALTER TABLE deliveries ADD COLUMN reveal_at INTEGER;"
+	"ALTER TABLE deliveries ADD COLUMN revealed_at INTEGER;"
+	"CREATE INDEX deliveries_root ON deliveries (root_row)"
+	"  WHERE root_row IS NOT NULL;"
+	"CREATE INDEX deliveries_reveal ON deliveries (reveal_at)"
+	"  WHERE reveal_at IS NOT NULL AND revealed_at IS NULL;"
+	"ALTER TABLE answers ADD COLUMN message_id TEXT;"
+	"ALTER TABLE answers ADD COLUMN late INTEGER NOT NULL DEFAULT 0"
+	"  CHECK (late IN (0, 1));"
+	"CREATE INDEX answers_message ON answers (person_id, message_id)"
+	"  WHERE message_id IS NOT NULL;"
+	"ALTER TABLE outbox ADD COLUMN thread_row INTEGER;"
+	"ALTER TABLE outbox ADD COLUMN thread_id TEXT;"
+	"CREATE INDEX outbox_message ON outbox (destination, platform_message_id)"
+	"  WHERE platform_message_id IS NOT NULL;",
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == STORE_SCHEMA_VERSION,
@@ -187,7 +213,9 @@ _Static_assert(sizeof migrations / sizeof migrations[0] == STORE_SCHEMA_VERSION,
 	"o.id, o.platform, o.destination, o.idem_key, o.payload," \
 	" CASE o.state WHEN 'queued' THEN 0 WHEN 'sending' THEN 1" \
 	" WHEN 'sent' THEN 2 ELSE 3 END, o.attempts, o.next_at, o.created_at," \
-	" o.sent_at, o.platform_message_id, o.last_error"
+	" o.sent_at, o.platform_message_id, o.last_error, o.thread_row," \
+	" coalesce(o.thread_id, (SELECT t.platform_message_id FROM outbox t" \
+	"  WHERE t.id = o.thread_row))"
 #define OUTBOX_BY_PENDING "outbox INDEXED BY outbox_pending WHERE " OUTBOX_PENDING
 #define OUTBOX_HEADS \
 	"WITH RECURSIVE heads (dst) AS (" \
@@ -197,6 +225,14 @@ _Static_assert(sizeof migrations / sizeof migrations[0] == STORE_SCHEMA_VERSION,
 	"  AND destination > heads.dst) FROM heads WHERE heads.dst IS NOT NULL) "
 #define OUTBOX_HEAD_ID \
 	"(SELECT min(id) FROM " OUTBOX_BY_PENDING " AND destination = heads.dst)"
+
+/* A whole answer, in the order read_answer reads it. */
+#define ANSWER_COLS \
+	"id, delivery_id, person_id, question_id, text, created_at, day, score," \
+	" relevance, structure, clarity, impact, grade, rubric_version," \
+	" breakdown, hints_used, model_seen, message_id, late"
+
+#define ANSWER_TYPES "IIIttIIiiiiitttibtb"
 
 /* Every statement the store runs after open; prepared once. */
 enum stmt_id {
@@ -216,6 +252,16 @@ enum stmt_id {
 	S_DELIVERY_INSERT,
 	S_DELIVERY_GET,
 	S_DELIVERY_SET_HELP,
+	S_DELIVERY_BY_THREAD,
+	S_DELIVERY_REVEALED,
+	S_REVEAL_NEXT,
+	S_REVEAL_NEXT_CONV,
+	S_ANSWER_REPLACE,
+	S_PROGRESS_ADJUST,
+	S_ANSWER_FIND,
+	S_ANSWER_BY_MESSAGE,
+	S_DELIVERY_ANSWERS,
+	S_PRACTICE_CHANNEL,
 	S_ANSWER_INSERT,
 	S_PROGRESS_UPSERT,
 	S_ANSWER_GET,
@@ -274,21 +320,62 @@ static const struct {
 	[S_DELIVERY_INSERT] = {
 		"INSERT INTO deliveries (conversation_id, person_id, question_id,"
 		" kind, message_id, thread_id, created_at, hints_used, model_shown,"
-		" filter)"
-		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) RETURNING id", true},
+		" filter, root_row, answers_dm, feedback_thread, reveal_at)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
+		" RETURNING id", true},
 	[S_DELIVERY_GET] = {
 		"SELECT id, conversation_id, person_id, question_id, kind,"
-		" message_id, thread_id, created_at, hints_used, model_shown, filter"
+		" message_id, thread_id, created_at, hints_used, model_shown, filter,"
+		" root_row, answers_dm, feedback_thread, reveal_at, revealed_at"
 		" FROM deliveries WHERE id = ?1", false},
 	[S_DELIVERY_SET_HELP] = {
 		"UPDATE deliveries SET hints_used = ?2, model_shown = ?3"
 		" WHERE id = ?1", true},
+	[S_DELIVERY_BY_THREAD] = {
+		"SELECT d.id FROM outbox o JOIN deliveries d ON d.root_row = o.id"
+		" WHERE o.destination = ?1 AND o.platform_message_id = ?2"
+		" ORDER BY d.id LIMIT 1", false},
+	[S_DELIVERY_REVEALED] = {
+		"UPDATE deliveries SET revealed_at = ?2"
+		" WHERE id = ?1 AND reveal_at IS NOT NULL AND revealed_at IS NULL",
+		true},
+	[S_REVEAL_NEXT] = {
+		"SELECT id, reveal_at FROM deliveries INDEXED BY deliveries_reveal"
+		" WHERE reveal_at IS NOT NULL AND revealed_at IS NULL"
+		" ORDER BY reveal_at, id LIMIT 1", false},
+	[S_REVEAL_NEXT_CONV] = {
+		"SELECT id, reveal_at FROM deliveries INDEXED BY deliveries_reveal"
+		" WHERE reveal_at IS NOT NULL AND revealed_at IS NULL"
+		" AND conversation_id = ?1 ORDER BY reveal_at, id LIMIT 1", false},
+	[S_ANSWER_REPLACE] = {
+		"UPDATE answers SET text = ?2, score = ?3, relevance = ?4,"
+		" structure = ?5, clarity = ?6, impact = ?7, grade = ?8,"
+		" rubric_version = ?9, breakdown = ?10, message_id = ?11"
+		" WHERE id = ?1", true},
+	[S_PROGRESS_ADJUST] = {
+		"UPDATE progress SET score_sum = score_sum + ?2 WHERE person_id = ?1",
+		true},
+	[S_ANSWER_FIND] = {
+		"SELECT id FROM answers WHERE delivery_id = ?1 AND person_id = ?2"
+		" ORDER BY id LIMIT 1", false},
+	[S_ANSWER_BY_MESSAGE] = {
+		"SELECT id FROM answers WHERE person_id = ?1 AND message_id = ?2"
+		" ORDER BY id LIMIT 1", false},
+	[S_DELIVERY_ANSWERS] = {
+		"SELECT " ANSWER_COLS " FROM answers WHERE delivery_id = ?1"
+		" ORDER BY created_at, id", false},
+	[S_PRACTICE_CHANNEL] = {
+		"SELECT p.delivery_id, p.conversation_id FROM practice p"
+		" JOIN deliveries d ON d.id = p.delivery_id"
+		" WHERE p.person_id = ?1 AND d.kind = 'scheduled'"
+		" ORDER BY d.created_at DESC, d.id DESC LIMIT 1", false},
 	[S_ANSWER_INSERT] = {
 		"INSERT INTO answers (delivery_id, person_id, question_id, text,"
 		" created_at, day, score, relevance, structure, clarity, impact,"
-		" grade, rubric_version, breakdown, hints_used, model_seen)"
+		" grade, rubric_version, breakdown, hints_used, model_seen,"
+		" message_id, late)"
 		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
-		" ?14, ?15, ?16) RETURNING id", true},
+		" ?14, ?15, ?16, ?17, ?18) RETURNING id", true},
 	/*
 	 * The streak rules of store.h, in one statement. SET expressions see
 	 * the row as it was before the update. An answer dated before
@@ -310,10 +397,7 @@ static const struct {
 		"   ELSE 1 END),"
 		" last_day = max(last_day, excluded.last_day)", true},
 	[S_ANSWER_GET] = {
-		"SELECT id, delivery_id, person_id, question_id, text, created_at,"
-		" day, score, relevance, structure, clarity, impact, grade,"
-		" rubric_version, breakdown, hints_used, model_seen"
-		" FROM answers WHERE id = ?1", false},
+		"SELECT " ANSWER_COLS " FROM answers WHERE id = ?1", false},
 	[S_ANSWER_LAST] = {
 		"SELECT id FROM answers WHERE person_id = ?1"
 		" ORDER BY created_at DESC, id DESC LIMIT 1", false},
@@ -370,8 +454,10 @@ static const struct {
 	 * are reused. */
 	[S_OUTBOX_INSERT] = {
 		"INSERT INTO outbox (platform, destination, idem_key, payload,"
-		" next_at, created_at)"
-		" VALUES (?1, ?2, lower(hex(randomblob(16))), ?3, ?4, ?4)"
+		" next_at, created_at, thread_id, thread_row)"
+		" SELECT ?1, ?2, lower(hex(randomblob(16))), ?3, ?4, ?4, ?5, ?6"
+		" WHERE ?6 IS NULL OR EXISTS (SELECT 1 FROM outbox t"
+		"  WHERE t.id = ?6 AND t.destination = ?2)"
 		" RETURNING id, idem_key", true},
 	[S_OUTBOX_GET] = {
 		"SELECT " OUTBOX_COLS " FROM outbox o WHERE id = ?1", false},
@@ -1133,10 +1219,11 @@ store_delivery_add(struct store *st, const struct store_delivery *d, int64_t *id
 	if (d == NULL || id == NULL || d->question_id == NULL ||
 	    d->kind == NULL || d->hints_used < 0)
 		return DRILL_EINVAL;
-	return exec_stmt(st, S_DELIVERY_INSERT, id, "IrttttIibt",
+	return exec_stmt(st, S_DELIVERY_INSERT, id, "IrttttIibtrbbr",
 	    d->conversation_id, d->person_id, d->question_id, d->kind,
 	    d->message_id, d->thread_id, d->created_at, d->hints_used,
-	    d->model_shown, d->filter);
+	    d->model_shown, d->filter, d->root_row, d->answers_dm,
+	    d->feedback_thread, d->reveal_at);
 }
 
 /* A channel delivery's NULL person_id reads as 0. */
@@ -1148,10 +1235,12 @@ store_delivery_get(struct store *st, int64_t id, struct store_delivery *out)
 	if (out == NULL)
 		return DRILL_EINVAL;
 	memset(out, 0, sizeof *out);
-	ret = get_row(st, S_DELIVERY_GET, id, "IIIttttIibt", &out->id,
+	ret = get_row(st, S_DELIVERY_GET, id, "IIIttttIibtIbbII", &out->id,
 	    &out->conversation_id, &out->person_id, &out->question_id,
 	    &out->kind, &out->message_id, &out->thread_id, &out->created_at,
-	    &out->hints_used, &out->model_shown, &out->filter);
+	    &out->hints_used, &out->model_shown, &out->filter, &out->root_row,
+	    &out->answers_dm, &out->feedback_thread, &out->reveal_at,
+	    &out->revealed_at);
 	if (ret != DRILL_OK)
 		store_delivery_clear(out);
 	return ret;
@@ -1165,6 +1254,39 @@ store_delivery_set_help(struct store *st, int64_t id, int hints_used,
 		return DRILL_EINVAL;
 	return update_one(st, S_DELIVERY_SET_HELP, "Iib", id, hints_used,
 	    model_shown);
+}
+
+int
+store_delivery_by_thread(struct store *st, const char *conversation,
+    const char *thread_id, int64_t *id)
+{
+	if (conversation == NULL || thread_id == NULL)
+		return DRILL_EINVAL;
+	return query_id(st, S_DELIVERY_BY_THREAD, id, "tt", conversation, thread_id);
+}
+
+int
+store_delivery_revealed(struct store *st, int64_t id, int64_t now)
+{
+	return update_one(st, S_DELIVERY_REVEALED, "II", id, now);
+}
+
+int
+store_reveal_next(struct store *st, int64_t conversation, int64_t *id,
+    int64_t *at)
+{
+	sqlite3_stmt *s = stmt_get(st, conversation ? S_REVEAL_NEXT_CONV : S_REVEAL_NEXT);
+	int ret;
+
+	if (id == NULL || at == NULL)
+		return DRILL_EINVAL;
+	ret = conversation ? bind_args(s, "I", conversation) : bind_args(s, "");
+	if (ret != DRILL_OK || (ret = step_row(s)) != DRILL_OK)
+		return ret;
+	*id = sqlite3_column_int64(s, 0);
+	*at = sqlite3_column_int64(s, 1);
+	done(s);
+	return DRILL_OK;
 }
 
 void
@@ -1192,11 +1314,11 @@ answer_insert(struct store *st, const struct store_answer *a, int64_t *id)
 {
 	int ret;
 
-	ret = exec_stmt(st, S_ANSWER_INSERT, id, "IIttIIiiiiitttib",
+	ret = exec_stmt(st, S_ANSWER_INSERT, id, "IIttIIiiiiitttibtb",
 	    a->delivery_id, a->person_id, a->question_id, a->text,
 	    a->created_at, a->day, a->score, a->relevance, a->structure,
 	    a->clarity, a->impact, a->grade, a->rubric_version, a->breakdown,
-	    a->hints_used, a->model_seen);
+	    a->hints_used, a->model_seen, a->message_id, a->late);
 	if (ret != DRILL_OK)
 		return ret;
 	return exec_stmt(st, S_PROGRESS_UPSERT, NULL, "IiI", a->person_id,
@@ -1247,15 +1369,78 @@ store_answer_get(struct store *st, int64_t id, struct store_answer *out)
 	if (out == NULL)
 		return DRILL_EINVAL;
 	memset(out, 0, sizeof *out);
-	ret = get_row(st, S_ANSWER_GET, id, "IIIttIIiiiiitttib", &out->id,
+	ret = get_row(st, S_ANSWER_GET, id, ANSWER_TYPES, &out->id,
 	    &out->delivery_id, &out->person_id, &out->question_id, &out->text,
 	    &out->created_at, &out->day, &out->score, &out->relevance,
 	    &out->structure, &out->clarity, &out->impact, &out->grade,
 	    &out->rubric_version, &out->breakdown, &out->hints_used,
-	    &out->model_seen);
+	    &out->model_seen, &out->message_id, &out->late);
 	if (ret != DRILL_OK)
 		store_answer_clear(out);
 	return ret;
+}
+
+/* The statements of store_answer_replace, inside the caller's transaction. */
+static int
+answer_replace(struct store *st, int64_t id, const struct store_answer *a)
+{
+	struct store_answer old;
+	int ret;
+
+	if ((ret = store_answer_get(st, id, &old)) != DRILL_OK)
+		return ret;
+	ret = update_one(st, S_ANSWER_REPLACE, "Itiiiiitttt", id, a->text, a->score, a->relevance,
+	    a->structure, a->clarity, a->impact, a->grade, a->rubric_version,
+	    a->breakdown, a->message_id);
+	if (ret == DRILL_OK && a->score != old.score)
+		ret = update_one(st, S_PROGRESS_ADJUST, "Ii", old.person_id,
+		    a->score - old.score);
+	store_answer_clear(&old);
+	return ret;
+}
+
+int
+store_answer_replace(struct store *st, int64_t id, const struct store_answer *a)
+{
+	bool nested;
+	int ret;
+
+	if (st->readonly || a == NULL || a->text == NULL || a->grade == NULL ||
+	    a->rubric_version == NULL || !valid_score(a->score) ||
+	    !valid_score(a->relevance) || !valid_score(a->structure) ||
+	    !valid_score(a->clarity) || !valid_score(a->impact))
+		return DRILL_EINVAL;
+	nested = st->in_tx;
+	if ((ret = run(st, nested ? S_SAVEPOINT : S_BEGIN)) != DRILL_OK)
+		return ret;
+	if ((ret = answer_replace(st, id, a)) != DRILL_OK)
+		goto fail;
+	if ((ret = run(st, nested ? S_RELEASE : S_COMMIT)) != DRILL_OK)
+		goto fail;
+	return DRILL_OK;
+fail:
+	if (nested) {
+		(void)run(st, S_ROLLBACK_TO);
+		(void)run(st, S_RELEASE);
+	} else if (!sqlite3_get_autocommit(st->db)) {
+		(void)run(st, S_ROLLBACK);
+	}
+	return ret;
+}
+
+int
+store_answer_find(struct store *st, int64_t delivery, int64_t person, int64_t *id)
+{
+	return query_id(st, S_ANSWER_FIND, id, "II", delivery, person);
+}
+
+int
+store_answer_by_message(struct store *st, int64_t person, const char *message_id,
+    int64_t *id)
+{
+	if (message_id == NULL)
+		return DRILL_EINVAL;
+	return query_id(st, S_ANSWER_BY_MESSAGE, id, "It", person, message_id);
 }
 
 int
@@ -1274,6 +1459,7 @@ store_answer_clear(struct store_answer *a)
 	free(a->grade);
 	free(a->rubric_version);
 	free(a->breakdown);
+	free(a->message_id);
 	memset(a, 0, sizeof *a);
 }
 
@@ -1401,10 +1587,10 @@ read_outbox_row(sqlite3_stmt *s, struct store_outbox_row *r)
 	int state, ret;
 
 	memset(r, 0, sizeof *r);
-	ret = read_row(s, "IttttiiIIItt", &r->id, &r->platform, &r->destination,
+	ret = read_row(s, "IttttiiIIIttIt", &r->id, &r->platform, &r->destination,
 	    &r->idem_key, &r->payload, &state, &r->attempts, &r->next_at,
 	    &r->created_at, &r->sent_at, &r->platform_message_id,
-	    &r->last_error);
+	    &r->last_error, &r->thread_row, &r->thread_id);
 	if (ret == DRILL_OK && (r->platform == NULL || r->destination == NULL ||
 	    r->idem_key == NULL || r->payload == NULL))
 		ret = DRILL_ENOMEM;	/* NOT NULL columns: a conversion failed */
@@ -1586,7 +1772,65 @@ store_disputes_list(struct store *st, int64_t since, size_t limit,
 }
 
 int
+store_delivery_answers(struct store *st, int64_t delivery, store_answer_cb cb,
+    void *arg)
+{
+	sqlite3_stmt *s = stmt_get(st, S_DELIVERY_ANSWERS);
+	struct store_answer a;
+	int ret, rc;
+
+	if (cb == NULL)
+		return DRILL_EINVAL;
+	if ((ret = bind_args(s, "I", delivery)) != DRILL_OK)
+		return ret;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		memset(&a, 0, sizeof a);
+		ret = read_row(s, ANSWER_TYPES, &a.id, &a.delivery_id, &a.person_id,
+		    &a.question_id, &a.text, &a.created_at, &a.day, &a.score,
+		    &a.relevance, &a.structure, &a.clarity, &a.impact, &a.grade,
+		    &a.rubric_version, &a.breakdown, &a.hints_used, &a.model_seen,
+		    &a.message_id, &a.late);
+		if (ret == DRILL_OK)
+			cb(arg, &a);
+		store_answer_clear(&a);
+		if (ret != DRILL_OK) {
+			done(s);
+			return ret;
+		}
+	}
+	done(s);
+	return rc == SQLITE_DONE ? DRILL_OK : map_rc(rc);
+}
+
+int
+store_practice_channel(struct store *st, int64_t person, int64_t *delivery_id,
+    int64_t *conversation)
+{
+	sqlite3_stmt *s = stmt_get(st, S_PRACTICE_CHANNEL);
+	int ret;
+
+	if (delivery_id == NULL || conversation == NULL)
+		return DRILL_EINVAL;
+	if ((ret = bind_args(s, "I", person)) != DRILL_OK ||
+	    (ret = step_row(s)) != DRILL_OK)
+		return ret;
+	*delivery_id = sqlite3_column_int64(s, 0);
+	*conversation = sqlite3_column_int64(s, 1);
+	done(s);
+	return DRILL_OK;
+}
+
+int
 store_outbox_add(struct store *st, const char *platform, const char *destination,
+    const char *payload, int64_t now_ms, int64_t *id, char *key)
+{
+	return store_outbox_add_reply(st, platform, destination, NULL, 0, payload,
+	    now_ms, id, key);
+}
+
+int
+store_outbox_add_reply(struct store *st, const char *platform,
+    const char *destination, const char *thread_id, int64_t thread_row,
     const char *payload, int64_t now_ms, int64_t *id, char *key)
 {
 	sqlite3_stmt *s = stmt_get(st, S_OUTBOX_INSERT);
@@ -1594,14 +1838,15 @@ store_outbox_add(struct store *st, const char *platform, const char *destination
 	int ret, rc;
 
 	if (s == NULL || platform == NULL || destination == NULL ||
-	    payload == NULL || id == NULL)
+	    payload == NULL || id == NULL || thread_row < 0)
 		return DRILL_EINVAL;
-	if ((ret = bind_args(s, "tttI", platform, destination, payload,
-	    now_ms)) != DRILL_OK)
+	if ((ret = bind_args(s, "tttItr", platform, destination, payload,
+	    now_ms, thread_id, thread_row)) != DRILL_OK)
 		return ret;
 	if ((rc = sqlite3_step(s)) != SQLITE_ROW) {
 		done(s);
-		return map_rc(rc);
+		/* no row: thread_row is not a row of this destination */
+		return rc == SQLITE_DONE ? DRILL_EINVAL : map_rc(rc);
 	}
 	*id = sqlite3_column_int64(s, 0);
 	k = sqlite3_column_text(s, 1);
@@ -1819,6 +2064,7 @@ store_outbox_row_clear(struct store_outbox_row *r)
 	free(r->payload);
 	free(r->platform_message_id);
 	free(r->last_error);
+	free(r->thread_id);
 	memset(r, 0, sizeof *r);
 }
 

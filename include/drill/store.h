@@ -28,7 +28,7 @@
 #include "drill/common.h"
 
 /* The schema version this binary writes (PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 
 enum store_flags {
 	STORE_READONLY = 1u << 0	/* open read-only: no migrations, no writes */
@@ -41,19 +41,30 @@ enum store_conv_kind {
 
 struct store;
 
-/* A question sent to a conversation (practice or scheduled). */
+/*
+ * A question sent to a conversation: "practice" (a person's own) or
+ * "scheduled" (a channel's question; person_id 0). A scheduled delivery
+ * keeps the outbox row that posts it (root_row: its thread hangs off the
+ * platform id that row gets), how the thread works, and when the model
+ * answer is revealed.
+ */
 struct store_delivery {
 	int64_t id;
 	int64_t conversation_id;
 	int64_t person_id;	/* who asked for it (practice); 0 for a channel delivery */
 	char *question_id;	/* bank question id */
-	char *kind;		/* "practice" (later: "scheduled", "screening") */
+	char *kind;		/* "practice" or "scheduled" (later "screening") */
 	char *message_id;	/* platform message id of the posted question, or NULL */
 	char *thread_id;	/* platform thread root, or NULL */
 	char *filter;		/* practice filter it was chosen with ("behavioral senior"), or NULL */
 	int64_t created_at;
 	int hints_used;		/* hints revealed for this delivery */
 	bool model_shown;	/* the model answer was shown before an answer */
+	int64_t root_row;	/* scheduled: the outbox row of the question; 0 none */
+	bool answers_dm;	/* scheduled: answers come in DMs, not in the thread */
+	bool feedback_thread;	/* scheduled: feedback in the thread, not privately */
+	int64_t reveal_at;	/* scheduled: when the model answer is due; 0 never */
+	int64_t revealed_at;	/* when it was revealed; 0 not yet */
 };
 
 /* One scored answer. breakdown is the scorer's JSON (covered, missed, tip). */
@@ -72,6 +83,8 @@ struct store_answer {
 	char *breakdown;	/* JSON text */
 	int hints_used;
 	bool model_seen;
+	char *message_id;	/* the platform id of the answer's message (edits), or NULL */
+	bool late;		/* given after the model answer was revealed to all */
 };
 
 /* Per-person counters, updated in the same transaction as each answer. */
@@ -120,6 +133,22 @@ int store_delivery_add(struct store *st, const struct store_delivery *d,
     int64_t *id) DRILL_WUR;
 /* Reads delivery id into *out (caller clears). */
 int store_delivery_get(struct store *st, int64_t id, struct store_delivery *out) DRILL_WUR;
+/*
+ * The scheduled delivery whose question is the message thread_id in
+ * conversation (a platform message id, matched against what its root row
+ * was given when sent); DRILL_ENOTFOUND when thread_id is no question's.
+ */
+int store_delivery_by_thread(struct store *st, const char *conversation,
+    const char *thread_id, int64_t *id) DRILL_WUR;
+/* Marks a scheduled delivery revealed at now; DRILL_ENOTFOUND when it already was. */
+int store_delivery_revealed(struct store *st, int64_t id, int64_t now) DRILL_WUR;
+/*
+ * The unrevealed scheduled delivery with the earliest reveal_at: *id and
+ * *at, limited to conversation when conversation is not 0;
+ * DRILL_ENOTFOUND when none waits.
+ */
+int store_reveal_next(struct store *st, int64_t conversation, int64_t *id,
+    int64_t *at) DRILL_WUR;
 /* Records hints used and whether the model answer was shown. */
 int store_delivery_set_help(struct store *st, int64_t id, int hints_used,
     bool model_shown) DRILL_WUR;
@@ -134,6 +163,24 @@ int store_answer_add(struct store *st, const struct store_answer *a,
     int64_t *id) DRILL_WUR;
 /* Reads answer id into *out (caller clears). */
 int store_answer_get(struct store *st, int64_t id, struct store_answer *out) DRILL_WUR;
+/*
+ * Replaces answer id's text, scores, grade, rubric version, breakdown and
+ * message id with a's (an edit re-scored) and moves the person's score sum
+ * by the difference, in one transaction (a savepoint inside store_begin).
+ * The answer keeps its time, day and late mark.
+ */
+int store_answer_replace(struct store *st, int64_t id,
+    const struct store_answer *a) DRILL_WUR;
+/* The answer person gave to delivery (the first); DRILL_ENOTFOUND if none. */
+int store_answer_find(struct store *st, int64_t delivery, int64_t person,
+    int64_t *id) DRILL_WUR;
+/* The answer person gave in the message message_id; DRILL_ENOTFOUND if none. */
+int store_answer_by_message(struct store *st, int64_t person,
+    const char *message_id, int64_t *id) DRILL_WUR;
+/* Calls cb once per answer to delivery, oldest first; a is borrowed for the call. */
+typedef void (*store_answer_cb)(void *arg, const struct store_answer *a);
+int store_delivery_answers(struct store *st, int64_t delivery,
+    store_answer_cb cb, void *arg) DRILL_WUR;
 /* The id of a person's most recent answer; DRILL_ENOTFOUND if none. */
 int store_answer_last(struct store *st, int64_t person, int64_t *id) DRILL_WUR;
 void store_answer_clear(struct store_answer *a);
@@ -149,6 +196,13 @@ int store_practice_get(struct store *st, int64_t person, int64_t conversation,
     int64_t *delivery_id) DRILL_WUR;
 int store_practice_set(struct store *st, int64_t person, int64_t conversation,
     int64_t delivery_id) DRILL_WUR;
+/*
+ * The newest scheduled delivery a person asked to answer privately (a
+ * practice row held in the channel's conversation, kept by the engine for
+ * answers = "dm"): *delivery_id and its *conversation; DRILL_ENOTFOUND.
+ */
+int store_practice_channel(struct store *st, int64_t person,
+    int64_t *delivery_id, int64_t *conversation) DRILL_WUR;
 
 /* Calls cb once per question delivered to person (practice), any order. */
 typedef void (*store_question_cb)(void *arg, const char *question_id);
@@ -259,6 +313,8 @@ struct store_outbox_row {
 	int64_t sent_at;	/* 0 until sent */
 	char *platform_message_id;	/* the platform's id once sent, or NULL */
 	char *last_error;	/* the latest failure, or NULL */
+	int64_t thread_row;	/* a reply in the thread of this row; 0 none */
+	char *thread_id;	/* the thread: given, or thread_row's platform id; NULL */
 };
 
 struct store_outbox_counts {
@@ -274,6 +330,17 @@ struct store_outbox_counts {
 int store_outbox_add(struct store *st, const char *platform,
     const char *destination, const char *payload, int64_t now_ms,
     int64_t *id, char *key) DRILL_WUR;
+/*
+ * store_outbox_add for a reply in a thread: thread_id, a platform message
+ * id known now, or thread_row, an earlier row to the same destination
+ * whose platform id (once it is sent) is the thread; rows read back carry
+ * the resolved id in thread_id. The destination's order means thread_row
+ * is sent or failed before this row is due. DRILL_EINVAL when thread_row
+ * is not a row of destination.
+ */
+int store_outbox_add_reply(struct store *st, const char *platform,
+    const char *destination, const char *thread_id, int64_t thread_row,
+    const char *payload, int64_t now_ms, int64_t *id, char *key) DRILL_WUR;
 /* Reads row id into *out (caller clears); DRILL_ENOTFOUND if absent. */
 int store_outbox_get(struct store *st, int64_t id,
     struct store_outbox_row *out) DRILL_WUR;

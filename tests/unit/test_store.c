@@ -400,24 +400,35 @@ test_migrate_v1_keeps_data(void **state)
 	struct store_progress p;
 	int64_t person, conv, delivery, answer, id, found, cookie;
 
-	assert_int_equal(STORE_SCHEMA_VERSION, 3);
+	assert_int_equal(STORE_SCHEMA_VERSION, 4);
 	seed(st, "slack:U1", "q1", &person, &conv, &delivery);
 	a = answer_of(delivery, person, "q1", 77, 12);
 	assert_int_equal(store_answer_add(st, &a, &answer), 0);
 	assert_int_equal(store_dispute_add(st, answer, "unfair", 5, &id), 0);
 	store_close(st);
 	/* Back to version 1: migration 1 alone makes exactly this schema. */
-	raw_exec(fx->db, "DROP TABLE outbox; DROP TABLE schedules; DROP TABLE seen_events;"
+	raw_exec(fx->db, "DROP INDEX deliveries_root; DROP INDEX deliveries_reveal;"
+	    " DROP INDEX answers_message;"
+	    " ALTER TABLE deliveries DROP COLUMN root_row;"
+	    " ALTER TABLE deliveries DROP COLUMN answers_dm;"
+	    " ALTER TABLE deliveries DROP COLUMN feedback_thread;"
+	    " ALTER TABLE deliveries DROP COLUMN reveal_at;"
+	    " ALTER TABLE deliveries DROP COLUMN revealed_at;"
+	    " ALTER TABLE answers DROP COLUMN message_id;"
+	    " ALTER TABLE answers DROP COLUMN late;"
+	    " DROP TABLE outbox; DROP TABLE schedules; DROP TABLE seen_events;"
 	    " PRAGMA user_version = 1;");
 	assert_int_equal(raw_int(fx->db, "SELECT count(*) FROM sqlite_master"
 	    " WHERE name LIKE 'outbox%'"), 0);
 
 	st = open_rw(fx->db);
-	assert_int_equal(store_schema_version(st), 3);
+	assert_int_equal(store_schema_version(st), 4);
 	assert_int_equal(store_person_find(st, "slack:U1", &found), 0);
 	assert_int_equal(found, person);
 	assert_int_equal(store_answer_get(st, answer, &out), 0);
 	assert_int_equal(out.score, 77);
+	assert_false(out.late);
+	assert_null(out.message_id);
 	assert_string_equal(out.text, "an answer");
 	store_answer_clear(&out);
 	assert_int_equal(store_progress_get(st, person, &p), 0);
@@ -427,7 +438,7 @@ test_migrate_v1_keeps_data(void **state)
 	assert_int_equal(store_outbox_add(st, "slack", "slack:C1", "hi", 1000,
 	    &id, NULL), 0);
 	store_close(st);
-	assert_int_equal(raw_int(fx->db, "PRAGMA user_version"), 3);
+	assert_int_equal(raw_int(fx->db, "PRAGMA user_version"), 4);
 	assert_int_equal(raw_int(fx->db, "SELECT count(*) FROM schedules"), 0);
 	assert_int_equal(raw_int(fx->db, "SELECT count(*) FROM disputes"), 1);
 	assert_int_equal(raw_int(fx->db, "SELECT count(*) FROM outbox"), 1);
@@ -439,6 +450,120 @@ test_migrate_v1_keeps_data(void **state)
 	st = open_rw(fx->db);
 	store_close(st);
 	assert_int_equal(raw_int(fx->db, "PRAGMA schema_version"), cookie);
+}
+
+/*
+ * A channel question: its thread is found by the platform id its root row
+ * got when sent, replies queued before that carry the id once it exists,
+ * reveals come earliest first and once, an edit moves the score sum.
+ */
+static void
+test_channel_delivery(void **state)
+{
+	struct fx *fx = *state;
+	struct store *st = open_rw(fx->db);
+	struct store_delivery d = {0}, out;
+	struct store_outbox_row *rows = NULL, row;
+	struct store_answer a, got;
+	struct store_progress p;
+	int64_t conv, person, root, reply, other, d1, d2, id, at, aid;
+	int attempts;
+	size_t n;
+
+	assert_int_equal(store_conversation_ensure(st, "slack:C1",
+	    STORE_CONV_CHANNEL, 1000, &conv), 0);
+	assert_int_equal(store_person_ensure(st, "slack:U1", 1000, &person), 0);
+	assert_int_equal(store_outbox_add(st, "slack", "slack:C1", "question",
+	    1000, &root, NULL), 0);
+	assert_int_equal(store_outbox_add_reply(st, "slack", "slack:C1", NULL, root,
+	    "reveal", 1000, &reply, NULL), 0);
+	/* a thread in another conversation is refused */
+	assert_int_equal(store_outbox_add_reply(st, "slack", "slack:C2", NULL, root,
+	    "x", 1000, &other, NULL), DRILL_EINVAL);
+	d.conversation_id = conv;
+	d.question_id = (char *)"q1";
+	d.kind = (char *)"scheduled";
+	d.created_at = 1000;
+	d.root_row = root;
+	d.answers_dm = true;
+	d.reveal_at = 5000;
+	assert_int_equal(store_delivery_add(st, &d, &d1), 0);
+	d.root_row = 0;
+	d.answers_dm = false;
+	d.feedback_thread = true;
+	d.reveal_at = 3000;
+	assert_int_equal(store_delivery_add(st, &d, &d2), 0);
+	assert_int_equal(store_delivery_get(st, d1, &out), 0);
+	assert_int_equal(out.root_row, root);
+	assert_true(out.answers_dm);
+	assert_false(out.feedback_thread);
+	assert_int_equal(out.reveal_at, 5000);
+	assert_int_equal(out.revealed_at, 0);
+	store_delivery_clear(&out);
+
+	/* not sent yet: no thread, and the reply has no thread id */
+	assert_int_equal(store_delivery_by_thread(st, "slack:C1", "1700.01", &id),
+	    DRILL_ENOTFOUND);
+	assert_int_equal(store_outbox_claim(st, &root, 1, 1000, 9000, &attempts), 0);
+	assert_int_equal(store_outbox_mark_sent(st, root, 1100, "1700.01"), 0);
+	assert_int_equal(store_delivery_by_thread(st, "slack:C1", "1700.01", &id), 0);
+	assert_int_equal(id, d1);
+	assert_int_equal(store_delivery_by_thread(st, "slack:C9", "1700.01", &id),
+	    DRILL_ENOTFOUND);
+	assert_int_equal(store_outbox_due(st, 2000, 10, &rows, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(rows[0].id, reply);
+	assert_int_equal(rows[0].thread_row, root);
+	assert_string_equal(rows[0].thread_id, "1700.01");
+	store_outbox_rows_free(rows, n);
+	assert_int_equal(store_outbox_get(st, root, &row), 0);
+	assert_null(row.thread_id);
+	store_outbox_row_clear(&row);
+
+	/* reveals: earliest first, per conversation, once */
+	assert_int_equal(store_reveal_next(st, 0, &id, &at), 0);
+	assert_int_equal(id, d2);
+	assert_int_equal(at, 3000);
+	assert_int_equal(store_delivery_revealed(st, d2, 3001), 0);
+	assert_int_equal(store_delivery_revealed(st, d2, 3002), DRILL_ENOTFOUND);
+	assert_int_equal(store_reveal_next(st, conv, &id, &at), 0);
+	assert_int_equal(id, d1);
+	assert_int_equal(store_reveal_next(st, conv + 1, &id, &at), DRILL_ENOTFOUND);
+	assert_int_equal(store_delivery_revealed(st, d1, 5000), 0);
+	assert_int_equal(store_reveal_next(st, 0, &id, &at), DRILL_ENOTFOUND);
+
+	/* an answer, found by delivery and by message; an edit re-scores it */
+	a = answer_of(d1, person, "q1", 40, 3);
+	a.message_id = (char *)"1700.05";
+	a.late = true;
+	assert_int_equal(store_answer_add(st, &a, &aid), 0);
+	assert_int_equal(store_answer_find(st, d1, person, &id), 0);
+	assert_int_equal(id, aid);
+	assert_int_equal(store_answer_find(st, d2, person, &id), DRILL_ENOTFOUND);
+	assert_int_equal(store_answer_by_message(st, person, "1700.05", &id), 0);
+	assert_int_equal(id, aid);
+	a.text = (char *)"a better answer";
+	a.score = 70;
+	a.message_id = (char *)"1700.05";
+	assert_int_equal(store_answer_replace(st, aid, &a), 0);
+	assert_int_equal(store_answer_get(st, aid, &got), 0);
+	assert_string_equal(got.text, "a better answer");
+	assert_int_equal(got.score, 70);
+	assert_true(got.late);
+	assert_string_equal(got.message_id, "1700.05");
+	store_answer_clear(&got);
+	assert_int_equal(store_progress_get(st, person, &p), 0);
+	assert_int_equal(p.answered, 1);
+	assert_int_equal(p.score_sum, 70);
+
+	/* a private answer asked for: the channel's question, newest first */
+	assert_int_equal(store_practice_channel(st, person, &id, &at),
+	    DRILL_ENOTFOUND);
+	assert_int_equal(store_practice_set(st, person, conv, d1), 0);
+	assert_int_equal(store_practice_channel(st, person, &id, &at), 0);
+	assert_int_equal(id, d1);
+	assert_int_equal(at, conv);
+	store_close(st);
 }
 
 static void
@@ -1606,6 +1731,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_practice_get_set_clear, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_person_questions_and_stats, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dispute_add, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_channel_delivery, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_disputes_list, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_schedule_state, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_events_seen, setup, teardown),
