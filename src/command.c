@@ -7,12 +7,13 @@
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "drill/vocab.h"
 
 static const char *const names[CMD_NCOMMANDS] = {
 	"help", "topics", "practice", "hint", "model", "skip", "next", "stats",
-	"dispute", "quit"
+	"dispute", "quit", "schedule", "ask", "answer"
 };
 
 const char *
@@ -97,6 +98,17 @@ command_parse(const char *text, size_t len, struct command *out)
 			}
 			break;
 		case CMD_DISPUTE:
+			break;
+		case CMD_SCHEDULE:
+			/* "schedule the interview for..." is an answer */
+			if (out->arg[0] != '\0' && strcasecmp(out->arg, "pause") != 0 &&
+			    strcasecmp(out->arg, "resume") != 0 &&
+			    strncasecmp(out->arg, "set ", 4) != 0)
+				out->id = CMD_NONE;
+			break;
+		case CMD_ASK:
+			if (strcasecmp(out->arg, "now") != 0)
+				out->id = CMD_NONE;
 			break;
 		default:
 			if (out->arg[0] != '\0')

@@ -20,6 +20,7 @@ drill_strerror(int err)
 	case DRILL_EPROTO: return "protocol error";
 	case DRILL_ENOTFOUND: return "not found";
 	case DRILL_EEXIST: return "already exists";
+	case DRILL_ENOTSUP: return "not supported";
 	case DRILL_ETOOBIG: return "too big";
 	case DRILL_ESCHEMA: return "database schema is newer than this drilld";
 	default: return "unknown error";

@@ -2,9 +2,10 @@
  * engine.c - the practice loop and the commands, for every platform.
  *
  * It turns one normalised event into store writes and reply messages. It
- * does not render (render.c), does not send (adapters and, later, the
- * outbox), does not schedule (scheduler), and never trusts the event's text:
- * length, emptiness and UTF-8 are checked before anything is stored.
+ * does not render (render.c), does not send (the console's reply function,
+ * or the router and the outbox), does not schedule (sched.c decides when;
+ * the engine posts what), and never trusts the event's text: length,
+ * emptiness and UTF-8 are checked before anything is stored.
  */
 #include "drill/engine.h"
 
@@ -14,11 +15,15 @@
 #include <string.h>
 #include <time.h>
 
+#include <json-c/json.h>
+
 #include "drill/command.h"
+#include "drill/cron.h"
 #include "drill/feedback.h"
 #include "drill/log.h"
 #include "drill/scorer.h"
 #include "drill/text.h"
+#include "drill/tz.h"
 #include "drill/vocab.h"
 
 #define SEEN_KEEP_S 86400		/* a platform's repeats come within a day */
@@ -34,6 +39,9 @@ struct engine {
 	void *clock_arg;
 	uint64_t rng;
 	int64_t pruned_at;	/* when seen events were last pruned */
+	platform_post_fn post;
+	void *post_arg;
+	struct sched *sched;
 };
 
 /* Per-event context: who, where, and how to reply. */
@@ -45,6 +53,8 @@ struct turn {
 	int64_t now;
 	int64_t person;
 	int64_t conv;
+	bool privately;		/* posted replies go to the person alone */
+	int64_t thread_delivery;	/* the channel question whose thread this is, or 0 */
 };
 
 static int64_t
@@ -65,6 +75,9 @@ engine_new(const struct engine_deps *deps)
 	e->cfg = deps->cfg;
 	e->clock = deps->clock;
 	e->clock_arg = deps->clock_arg;
+	e->post = deps->post;
+	e->post_arg = deps->post_arg;
+	e->sched = deps->sched;
 	e->rng = deps->seed ? deps->seed : 0x9e3779b97f4a7c15ULL;
 	if ((e->scorer = scorer_new(deps->bank)) == NULL) {
 		free(e);
@@ -95,6 +108,13 @@ engine_set_bank(struct engine *e, const struct bank *bank)
 	return 0;
 }
 
+void
+engine_set_config(struct engine *e, const struct config *cfg, struct sched *sched)
+{
+	e->cfg = cfg;
+	e->sched = sched;
+}
+
 static uint64_t
 rnd(struct engine *e)
 {
@@ -105,16 +125,58 @@ rnd(struct engine *e)
 	return e->rng * 0x2545f4914f6cdd1dULL;
 }
 
+/* Stores m for d in the outbox (deps.post). */
+static int
+post(struct engine *e, const struct platform_dest *d, const struct msg *m,
+    int64_t *row)
+{
+	if (m == NULL || m->oom)
+		return DRILL_ENOMEM;
+	if (e->post == NULL)
+		return DRILL_EINVAL;
+	return e->post(e->post_arg, d, m, row);
+}
+
+/*
+ * m for person alone: in conversation (and its thread) where the platform
+ * can show a message to one person, else in a direct message.
+ */
+static int
+post_private(struct engine *e, const char *conversation, const char *person,
+    const char *thread_id, int64_t thread_row, const struct msg *m)
+{
+	struct platform_dest d = {conversation, person, thread_id, thread_row};
+	int rc = conversation != NULL ? post(e, &d, m, NULL) : DRILL_ENOTSUP;
+
+	if (rc == DRILL_ENOTSUP) {
+		d = (struct platform_dest){NULL, person, NULL, 0};
+		rc = post(e, &d, m, NULL);
+	}
+	return rc;
+}
+
 /* Sends m (if complete) and frees it. */
 static void
 send(struct turn *t, struct msg *m)
 {
+	const struct platform_event *ev = t->ev;
+	int rc = 0;
+
 	if (m == NULL)
 		return;
-	if (!m->oom)
-		t->reply(t->arg, t->ev, m);
-	else
+	if (m->oom) {
 		log_warnx("reply dropped: out of memory");
+	} else if (t->reply != NULL) {
+		t->reply(t->arg, ev, m);
+	} else if (t->privately && ev->conv_kind == PLATFORM_CHANNEL) {
+		rc = post_private(t->e, ev->conversation, ev->user, ev->thread_id, 0, m);
+	} else {
+		struct platform_dest d = {ev->conversation, NULL, ev->thread_id, 0};
+		rc = post(t->e, &d, m, NULL);
+	}
+	if (rc != 0)
+		log_warnx("a reply could not be queued conversation=%s: %s",
+		    ev->conversation, drill_strerror(rc));
 	msg_free(m);
 }
 
@@ -409,6 +471,12 @@ open_question(struct turn *t, struct store_delivery *d, int *rc)
 	}
 	if (*rc != 0 || (*rc = store_delivery_get(t->e->store, did, d)) != 0)
 		return NULL;
+	if (strcmp(d->kind, "practice") != 0) {
+		/* a channel question kept for a private answer: no hints or
+		 * model answer for it here */
+		store_delivery_clear(d);
+		return NULL;
+	}
 	if ((q = bank_find(t->e->bank, d->question_id)) == NULL) {
 		/* the question left the bank since it was asked */
 		store_delivery_clear(d);
@@ -712,6 +780,34 @@ cmd_dispute(struct turn *t, const struct command *c)
 	return 0;
 }
 
+/* At debug level only: answers are personal data. */
+static void
+log_answer_text(const struct turn *t, const char *text, size_t len)
+{
+	if (log_get_level() <= LOGL_DEBUG) {
+		/* quoted, newlines escaped, cut at a character: one log line */
+		char esc[512];
+		size_t o = 0;
+		for (size_t i = 0, n; i < len; i += n) {
+			n = text_utf8_seqlen(text + i, len - i);
+			if (o + 2 * (n ? n : 1) + 1 >= sizeof(esc))
+				break;
+			if (n == 1 && (text[i] == '\n' || text[i] == '\r' || text[i] == '\t' ||
+			    text[i] == '"' || text[i] == '\\')) {
+				esc[o++] = '\\';
+				esc[o++] = text[i] == '\n' ? 'n' : text[i] == '\r' ? 'r' :
+				    text[i] == '\t' ? 't' : text[i];
+			} else {
+				memcpy(esc + o, text + i, n ? n : 1);
+				o += n ? n : 1;
+			}
+			n = n ? n : 1;
+		}
+		esc[o] = '\0';
+		log_debug("answer text person=%s text=\"%s\"", t->ev->user, esc);
+	}
+}
+
 /* Scores text as the answer to the open question, stores it, replies. */
 static int
 answer(struct turn *t, const char *text, size_t len)
@@ -749,6 +845,7 @@ answer(struct turn *t, const char *text, size_t len)
 	a.breakdown = json;
 	a.hints_used = d.hints_used;
 	a.model_seen = d.model_shown;
+	a.message_id = (char *)t->ev->message_id;
 	if ((rc = store_begin(t->e->store)) != 0)
 		goto store_fail;
 	if ((rc = store_answer_add(t->e->store, &a, &aid)) != 0 ||
@@ -759,28 +856,7 @@ answer(struct turn *t, const char *text, size_t len)
 	}
 	log_info("answer scored person=%s question=%s score=%d rubric=%s",
 	    t->ev->user, q->id, r.score, q->rubric_version);
-	if (log_get_level() <= LOGL_DEBUG) {
-		/* quoted, newlines escaped, cut at a character: one log line */
-		char esc[512];
-		size_t o = 0;
-		for (size_t i = 0, n; i < len; i += n) {
-			n = text_utf8_seqlen(text + i, len - i);
-			if (o + 2 * (n ? n : 1) + 1 >= sizeof(esc))
-				break;
-			if (n == 1 && (text[i] == '\n' || text[i] == '\r' || text[i] == '\t' ||
-			    text[i] == '"' || text[i] == '\\')) {
-				esc[o++] = '\\';
-				esc[o++] = text[i] == '\n' ? 'n' : text[i] == '\r' ? 'r' :
-				    text[i] == '\t' ? 't' : text[i];
-			} else {
-				memcpy(esc + o, text + i, n ? n : 1);
-				o += n ? n : 1;
-			}
-			n = n ? n : 1;
-		}
-		esc[o] = '\0';
-		log_debug("answer text person=%s text=\"%s\"", t->ev->user, esc);
-	}
+	log_answer_text(t, text, len);
 
 	if ((m = feedback_score_msg(&r, d.hints_used, d.model_shown)) == NULL) {
 		rc = DRILL_ENOMEM;
@@ -855,15 +931,824 @@ has_controls(const char *text, size_t len)
 	return false;
 }
 
+/* What is wrong with a text from outside, or NULL when nothing is. */
+static const char *
+problem_of(const struct engine *e, const char *text, size_t len)
+{
+	if (len > e->cfg->practice.max_answer)
+		return "That message is over the size limit, so I did not keep "
+		    "it. Please shorten it and send it again.";
+	if (!text_utf8_valid(text, len))
+		return "That message is not valid UTF-8 text, so I cannot read "
+		    "it. Please send it again as plain text.";
+	if (has_controls(text, len))
+		return "That message holds control characters, so I did not "
+		    "keep it. Please send it again as plain text.";
+	if (text_is_blank(text, len))
+		return "That answer is empty. Write your answer, or type `help`.";
+	return NULL;
+}
+
+/* ---- channel questions ---- */
+
+static const struct config_schedule *
+schedule_of(const struct engine *e, const char *conversation)
+{
+	for (size_t i = 0; i < e->cfg->nschedules; i++)
+		if (strcmp(e->cfg->schedules[i].conversation, conversation) == 0)
+			return &e->cfg->schedules[i];
+	return NULL;
+}
+
+static bool
+is_admin(const struct engine *e, const char *person)
+{
+	for (size_t i = 0; i < e->cfg->nadmins; i++)
+		if (strcmp(e->cfg->admins[i], person) == 0)
+			return true;
+	return false;
+}
+
+/* "4 h", "90 min", "2 days": a duration as people say it. */
+static void
+duration_words(uint64_t ms, char *buf, size_t sz)
+{
+	uint64_t min = ms / 60000;
+
+	if (min % (24 * 60) == 0 && min >= 24 * 60)
+		snprintf(buf, sz, "%llu day%s", (unsigned long long)(min / (24 * 60)),
+		    min == 24 * 60 ? "" : "s");
+	else if (min % 60 == 0 && min >= 60)
+		snprintf(buf, sz, "%llu h", (unsigned long long)(min / 60));
+	else
+		snprintf(buf, sz, "%llu min", (unsigned long long)(min ? min : 1));
+}
+
+/* The thread root of a channel question. */
+static struct msg *
+question_msg(const struct bank_question *q, const struct config_schedule *cs,
+    bool late, bool repeat)
+{
+	struct msg *m = msg_new();
+	char topics[256], after[32];
+
+	if (m == NULL)
+		return NULL;
+	topics_line(q->topics, topics, sizeof(topics));
+	duration_words(cs->reveal_after_ms, after, sizeof(after));
+	msg_add(m, MSG_TITLE, "Question of the day · %s · %s · %s", topics,
+	    vocab_type_name(q->type), vocab_level_name(q->level));
+	if (late)
+		msg_add(m, MSG_TEXT, "(Posted late: drilld was not running at the "
+		    "scheduled time.)");
+	if (repeat)
+		msg_add(m, MSG_TEXT, "(Every question of this kind has been asked here; "
+		    "they start over.)");
+	msg_add(m, MSG_TEXT, "%s", q->prompt);
+	if (cs->answers_dm) {
+		msg_add(m, MSG_TEXT, "To answer, press Answer privately (or write "
+		    "`answer` to me in this thread) and reply to my direct message: "
+		    "this thread only shows who has answered. The model answer and a "
+		    "summary follow here in %s.", after);
+		msg_add(m, MSG_BUTTONS, "%s", "");
+		msg_add_item(m, "Answer privately", "answer");
+	} else {
+		msg_add(m, MSG_TEXT, "To answer, reply in this thread: your first reply "
+		    "is your answer (edits within %d minutes count). %s The model "
+		    "answer and a summary follow here in %s.", ENGINE_EDIT_S / 60,
+		    cs->feedback_thread ? "Feedback is posted here." :
+		    "Your feedback comes to you privately.", after);
+	}
+	return m;
+}
+
+/* A summary of the answers to one question. */
+struct tally {
+	const struct bank_question *q;	/* NULL: no longer in the bank */
+	int64_t n, sum;
+	int64_t missed[BANK_MAX_CONCEPTS];
+};
+
+static void
+on_tally(void *arg, const struct store_answer *a)
+{
+	struct tally *t = arg;
+	json_tokener *tok;
+	json_object *o, *missed, *c, *name;
+
+	t->n++;
+	t->sum += a->score;
+	if (t->q == NULL || a->breakdown == NULL || (tok = json_tokener_new()) == NULL)
+		return;
+	/* the scorer's own JSON, read back: what it missed, by name */
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	o = json_tokener_parse_ex(tok, a->breakdown, (int)strlen(a->breakdown));
+	json_tokener_free(tok);
+	if (o != NULL && json_object_object_get_ex(o, "missed", &missed) &&
+	    json_object_is_type(missed, json_type_array)) {
+		for (size_t i = 0; i < json_object_array_length(missed); i++) {
+			c = json_object_array_get_idx(missed, i);
+			if (!json_object_object_get_ex(c, "concept", &name) ||
+			    !json_object_is_type(name, json_type_string))
+				continue;
+			for (size_t k = 0; k < t->q->nconcepts; k++)
+				if (strcmp(t->q->concepts[k].name, json_object_get_string(name)) == 0)
+					t->missed[k]++;
+		}
+	}
+	json_object_put(o);
+}
+
+/*
+ * Posts delivery did's model answer and summary in its thread and marks
+ * it revealed. In the caller's transaction.
+ */
+static int
+reveal(struct engine *e, int64_t did, int64_t now)
+{
+	struct store_delivery d = {0};
+	struct tally tally;
+	struct platform_dest dest = {0};
+	struct msg *m = NULL;
+	char *conv = NULL;
+	int rc, worst = -1;
+
+	memset(&tally, 0, sizeof(tally));
+	if ((rc = store_delivery_get(e->store, did, &d)) != 0 ||
+	    (rc = store_conversation_name(e->store, d.conversation_id, &conv)) != 0)
+		goto out;
+	tally.q = bank_find(e->bank, d.question_id);
+	if ((rc = store_delivery_answers(e->store, did, on_tally, &tally)) != 0)
+		goto out;
+	dest.conversation = conv;
+	dest.thread_row = d.root_row;
+	rc = DRILL_ENOMEM;
+	if ((m = msg_new()) == NULL)
+		goto out;
+	if (tally.q != NULL) {
+		msg_add(m, MSG_QUOTE, "Model answer");
+		msg_add_item(m, tally.q->model_answer, NULL);
+		if (tally.q->nfollow_ups > 0)
+			msg_add(m, MSG_TEXT, "Follow-up to think about: %s",
+			    tally.q->follow_ups[rnd(e) % tally.q->nfollow_ups]);
+	} else {
+		msg_add(m, MSG_TEXT, "This question has left the bank since it was "
+		    "asked, so its model answer is no longer available.");
+	}
+	if ((rc = post(e, &dest, m, NULL)) != 0)
+		goto out;
+	msg_free(m);
+	if ((m = msg_new()) == NULL) {
+		rc = DRILL_ENOMEM;
+		goto out;
+	}
+	msg_add(m, MSG_TITLE, "Summary");
+	if (tally.n == 0) {
+		msg_add(m, MSG_TEXT, "Nobody answered this one.");
+	} else {
+		for (size_t k = 0; tally.q != NULL && k < tally.q->nconcepts; k++)
+			if (tally.missed[k] > 0 && (worst < 0 || tally.missed[k] > tally.missed[worst]))
+				worst = (int)k;
+		msg_add(m, MSG_TEXT, "%lld answered; average score %.0f/100.",
+		    (long long)tally.n, (double)tally.sum / (double)tally.n);
+		if (worst >= 0)
+			msg_add(m, MSG_TEXT, "Most often missed: %s (%lld of %lld). %s",
+			    tally.q->concepts[worst].name, (long long)tally.missed[worst],
+			    (long long)tally.n, tally.q->concepts[worst].hint);
+		else if (tally.q != NULL)
+			msg_add(m, MSG_TEXT, "Every answer covered every concept.");
+	}
+	if ((rc = post(e, &dest, m, NULL)) != 0)
+		goto out;
+	if ((rc = store_delivery_revealed(e->store, did, now)) != 0)
+		goto out;
+	log_info("channel question revealed conversation=%s question=%s answers=%lld",
+	    conv, d.question_id, (long long)tally.n);
+out:
+	msg_free(m);
+	free(conv);
+	store_delivery_clear(&d);
+	return rc;
+}
+
+int
+engine_post_question(struct engine *e, const struct config_schedule *cs,
+    const char *conversation, int64_t now, bool late)
+{
+	const struct bank_question *q;
+	struct store_delivery d = {0};
+	struct platform_dest dest = {conversation, NULL, NULL, 0};
+	struct msg *m;
+	int64_t conv, did, at, row;
+	bool repeat;
+	int rc;
+
+	if (e->post == NULL || cs == NULL || conversation == NULL)
+		return DRILL_EINVAL;
+	if ((rc = store_conversation_ensure(e->store, conversation,
+	    STORE_CONV_CHANNEL, now, &conv)) != 0)
+		return rc;
+	/* the question before is revealed when the next goes out */
+	while ((rc = store_reveal_next(e->store, conv, &did, &at)) == 0)
+		if ((rc = reveal(e, did, now)) != 0)
+			return rc;
+	if (rc != DRILL_ENOTFOUND)
+		return rc;
+	q = engine_next_for_conversation(e, conversation, cs->topics, cs->types,
+	    cs->level, now, &repeat);
+	if (q == NULL)
+		return DRILL_ENOTFOUND;
+	if ((m = question_msg(q, cs, late, repeat)) == NULL)
+		return DRILL_ENOMEM;
+	rc = post(e, &dest, m, &row);
+	msg_free(m);
+	if (rc != 0)
+		return rc;
+	d.conversation_id = conv;
+	d.question_id = q->id;
+	d.kind = "scheduled";
+	d.created_at = now;
+	d.root_row = row;
+	d.answers_dm = cs->answers_dm;
+	d.feedback_thread = cs->feedback_thread;
+	d.reveal_at = now + (int64_t)(cs->reveal_after_ms / 1000);
+	if ((rc = store_delivery_add(e->store, &d, &did)) != 0)
+		return rc;
+	log_info("channel question posted conversation=%s question=%s%s",
+	    conversation, q->id, late ? " late=1" : "");
+	return 0;
+}
+
+int
+engine_fire(void *arg, const struct sched_fire *f)
+{
+	struct engine *e = arg;
+	int rc = engine_post_question(e, f->cfg, f->conversation, now_of(e), f->late);
+
+	if (rc == DRILL_ENOTFOUND)
+		log_warnx("no question matches the schedule of conversation=%s "
+		    "(topics, types, level): nothing posted", f->conversation);
+	else if (rc != 0)
+		log_error("cannot post the question of conversation=%s: %s",
+		    f->conversation, drill_strerror(rc));
+	/* nothing matching is not worth retrying every minute */
+	return rc == DRILL_ENOTFOUND ? 0 : rc;
+}
+
+/* engine_post_question in its own transaction. */
+static int
+ask_now(struct engine *e, const struct config_schedule *cs,
+    const char *conversation, int64_t now)
+{
+	int rc;
+
+	if ((rc = store_begin(e->store)) != 0)
+		return rc;
+	if ((rc = engine_post_question(e, cs, conversation, now, false)) != 0 ||
+	    (rc = store_commit(e->store)) != 0) {
+		store_rollback(e->store);
+		return rc;
+	}
+	return 0;
+}
+
+int
+engine_ask_now(struct engine *e, const char *conversation, char err[DRILL_ERRLEN])
+{
+	const struct config_schedule *cs = schedule_of(e, conversation);
+	int rc;
+
+	if (cs == NULL) {
+		drill_seterr(err, "%s has no schedule in the config", conversation);
+		return DRILL_ENOTFOUND;
+	}
+	if ((rc = ask_now(e, cs, conversation, now_of(e))) == DRILL_ENOTFOUND)
+		drill_seterr(err, "no question matches the schedule of %s (its topics, "
+		    "types and level)", conversation);
+	else if (rc == DRILL_EINVAL)
+		drill_seterr(err, "no chat platform is set up to post to %s", conversation);
+	else if (rc != 0)
+		drill_seterr(err, "cannot post to %s: %s", conversation, drill_strerror(rc));
+	return rc;
+}
+
+size_t
+engine_reveal_due(struct engine *e, int64_t now)
+{
+	int64_t did, at;
+	size_t n = 0;
+	int rc;
+
+	while (store_reveal_next(e->store, 0, &did, &at) == 0 && at <= now) {
+		if ((rc = store_begin(e->store)) != 0)
+			break;
+		if ((rc = reveal(e, did, now)) == 0 && (rc = store_commit(e->store)) == 0) {
+			n++;
+			continue;
+		}
+		store_rollback(e->store);
+		log_error("cannot reveal a channel question delivery=%lld: %s",
+		    (long long)did, drill_strerror(rc));
+		break;	/* tried again at the next timer */
+	}
+	return n;
+}
+
+int64_t
+engine_next_reveal_at(struct engine *e)
+{
+	int64_t did, at;
+
+	return store_reveal_next(e->store, 0, &did, &at) == 0 ? at : INT64_MAX;
+}
+
+/* The feedback on a channel answer, without the model answer before the reveal. */
+static struct msg *
+channel_feedback(struct engine *e, const struct scorer_result *r,
+    const struct bank_question *q, bool late, bool edited)
+{
+	struct msg *m = feedback_score_msg(r, 0, false);
+
+	(void)e;
+	if (m == NULL)
+		return NULL;
+	if (edited)
+		msg_add(m, MSG_TEXT, "(Your edited answer, scored again.)");
+	if (late) {
+		msg_add(m, MSG_TEXT, "You answered after the reveal: the answer is "
+		    "scored and marked late.");
+		msg_add(m, MSG_QUOTE, "Model answer");
+		msg_add_item(m, q->model_answer, NULL);
+	} else {
+		msg_add(m, MSG_TEXT, "The model answer and how everyone did follow in "
+		    "the thread at the reveal.");
+	}
+	return m;
+}
+
+/* Where the feedback on an answer to channel question d goes. */
+static int
+post_feedback(struct turn *t, const struct store_delivery *d, const char *conv,
+    const struct msg *m)
+{
+	struct platform_dest dest = {conv, NULL, NULL, d->root_row};
+
+	if (strcmp(d->kind, "scheduled") != 0 || d->answers_dm) {
+		/* where the answer was given: a DM, or the practice conversation */
+		dest = (struct platform_dest){t->ev->conversation, NULL, NULL, 0};
+		if (t->reply != NULL) {
+			t->reply(t->arg, t->ev, m);
+			return 0;
+		}
+		return post(t->e, &dest, m, NULL);
+	}
+	if (d->feedback_thread)
+		return post(t->e, &dest, m, NULL);
+	return post_private(t->e, conv, t->ev->user, NULL, d->root_row, m);
+}
+
+struct count { int64_t n; };
+
+static void
+on_count(void *arg, const struct store_answer *a)
+{
+	(void)a;
+	((struct count *)arg)->n++;
+}
+
+/*
+ * Scores text as person's answer to channel question d (in its thread, or
+ * in a DM when via_dm), stores it with its feedback (and, for private
+ * answers, the thread's note of who answered) in one transaction.
+ */
+static int
+channel_answer(struct turn *t, const struct store_delivery *d,
+    const struct bank_question *q, const char *text, size_t len, bool via_dm)
+{
+	struct store_answer a = {0};
+	struct scorer_result r;
+	struct msg *m = NULL;
+	char *json = NULL, *conv = NULL;
+	bool late = d->revealed_at != 0;
+	int64_t aid;
+	int rc;
+
+	if ((rc = scorer_score(t->e->scorer, q, text, len, &r)) != 0 ||
+	    (json = scorer_result_json(&r, false)) == NULL) {
+		say(t, "Sorry, I could not score that (out of memory). Please try again.");
+		return rc ? rc : DRILL_ENOMEM;
+	}
+	a.delivery_id = d->id;
+	a.person_id = t->person;
+	a.question_id = q->id;
+	a.text = (char *)text;
+	a.created_at = t->now;
+	a.day = drill_local_day(t->now);
+	a.score = r.score;
+	a.relevance = r.dims[SCORER_RELEVANCE];
+	a.structure = r.dims[SCORER_STRUCTURE];
+	a.clarity = r.dims[SCORER_CLARITY];
+	a.impact = r.dims[SCORER_IMPACT];
+	a.grade = (char *)r.grade;
+	a.rubric_version = (char *)q->rubric_version;
+	a.breakdown = json;
+	a.message_id = (char *)t->ev->message_id;
+	a.late = late;
+	if ((m = channel_feedback(t->e, &r, q, late, false)) == NULL) {
+		rc = DRILL_ENOMEM;
+		goto out;
+	}
+	if ((rc = store_conversation_name(t->e->store, d->conversation_id, &conv)) != 0 ||
+	    (rc = store_begin(t->e->store)) != 0)
+		goto fail;
+	if ((rc = store_answer_add(t->e->store, &a, &aid)) != 0 ||
+	    (rc = post_feedback(t, d, conv, m)) != 0)
+		goto rollback;
+	if (via_dm) {
+		struct count c = {0};
+		struct platform_dest dest = {conv, NULL, NULL, d->root_row};
+		if ((rc = store_practice_set(t->e->store, t->person, d->conversation_id, 0)) != 0 ||
+		    (rc = store_delivery_answers(t->e->store, d->id, on_count, &c)) != 0)
+			goto rollback;
+		msg_free(m);
+		if ((m = msg_new()) == NULL) {
+			rc = DRILL_ENOMEM;
+			goto rollback;
+		}
+		msg_add(m, MSG_PEOPLE, "has answered%s (%lld so far).",
+		    late ? ", late" : "", (long long)c.n);
+		msg_add_item(m, t->ev->user, NULL);
+		if ((rc = post(t->e, &dest, m, NULL)) != 0)
+			goto rollback;
+	}
+	if ((rc = store_commit(t->e->store)) != 0)
+		goto rollback;
+	log_info("channel answer scored person=%s conversation=%s question=%s score=%d%s",
+	    t->ev->user, conv, q->id, r.score, late ? " late=1" : "");
+	log_answer_text(t, text, len);
+	goto out;
+rollback:
+	store_rollback(t->e->store);
+fail:
+	t->privately = true;
+	say_store_error(t, "saving an answer");
+out:
+	msg_free(m);
+	free(conv);
+	free(json);
+	return rc;
+}
+
+/*
+ * An edit: when it is of an answer given less than ENGINE_EDIT_S ago, the
+ * answer is replaced by the new text and scored again. Anything else
+ * edited is conversation.
+ */
+static int
+edit(struct turn *t)
+{
+	const struct platform_event *ev = t->ev;
+	struct store_answer old = {0}, a = {0};
+	struct store_delivery d = {0};
+	const struct bank_question *q;
+	struct scorer_result r;
+	struct msg *m = NULL;
+	char *json = NULL, *conv = NULL;
+	const char *problem;
+	int64_t aid;
+	int rc;
+
+	if (ev->message_id == NULL ||
+	    store_person_find(t->e->store, ev->user, &t->person) != 0 ||
+	    store_answer_by_message(t->e->store, t->person, ev->message_id, &aid) != 0)
+		return 0;
+	if ((rc = store_answer_get(t->e->store, aid, &old)) != 0 ||
+	    (rc = store_delivery_get(t->e->store, old.delivery_id, &d)) != 0)
+		goto out;
+	if (t->now - old.created_at > ENGINE_EDIT_S ||
+	    (q = bank_find(t->e->bank, old.question_id)) == NULL) {
+		log_debug("edit of an answer not re-scored (too late) person=%s", ev->user);
+		goto out;
+	}
+	t->privately = true;
+	if ((problem = problem_of(t->e, ev->text ? ev->text : "", ev->text ? ev->text_len : 0))
+	    != NULL) {
+		say(t, problem);
+		say(t, "I kept your answer as it was before the edit.");
+		goto out;
+	}
+	if ((rc = scorer_score(t->e->scorer, q, ev->text, ev->text_len, &r)) != 0 ||
+	    (json = scorer_result_json(&r, false)) == NULL) {
+		rc = rc ? rc : DRILL_ENOMEM;
+		goto out;
+	}
+	a.text = (char *)ev->text;
+	a.score = r.score;
+	a.relevance = r.dims[SCORER_RELEVANCE];
+	a.structure = r.dims[SCORER_STRUCTURE];
+	a.clarity = r.dims[SCORER_CLARITY];
+	a.impact = r.dims[SCORER_IMPACT];
+	a.grade = (char *)r.grade;
+	a.rubric_version = (char *)q->rubric_version;
+	a.breakdown = json;
+	a.message_id = (char *)ev->message_id;
+	if (strcmp(d.kind, "scheduled") == 0)
+		m = channel_feedback(t->e, &r, q, old.late, true);
+	else if ((m = feedback_score_msg(&r, old.hints_used, old.model_seen)) != NULL)
+		msg_add(m, MSG_TEXT, "(Your edited answer, scored again.)");
+	if (m == NULL) {
+		rc = DRILL_ENOMEM;
+		goto out;
+	}
+	if ((rc = store_conversation_name(t->e->store, d.conversation_id, &conv)) != 0 ||
+	    (rc = store_begin(t->e->store)) != 0)
+		goto fail;
+	if ((rc = store_answer_replace(t->e->store, aid, &a)) != 0 ||
+	    (rc = post_feedback(t, &d, conv, m)) != 0 ||
+	    (rc = store_commit(t->e->store)) != 0) {
+		store_rollback(t->e->store);
+		goto fail;
+	}
+	log_info("answer edited and scored again person=%s question=%s score=%d (was %d)",
+	    ev->user, q->id, r.score, old.score);
+	log_answer_text(t, ev->text, ev->text_len);
+	goto out;
+fail:
+	say_store_error(t, "saving an edited answer");
+out:
+	msg_free(m);
+	free(conv);
+	free(json);
+	store_answer_clear(&old);
+	store_delivery_clear(&d);
+	return rc;
+}
+
+/* `answer`: a channel question answered privately, in a DM. */
+static int
+cmd_answer(struct turn *t)
+{
+	struct store_delivery d = {0};
+	const struct bank_question *q;
+	struct platform_dest dest = {NULL, t->ev->user, NULL, 0};
+	struct msg *m;
+	int64_t aid;
+	int rc;
+
+	t->privately = true;
+	if (t->thread_delivery == 0) {
+		say(t, "To answer a question of the day privately, press Answer "
+		    "privately under it, or write `answer` to me in its thread.");
+		return 0;
+	}
+	if ((rc = store_delivery_get(t->e->store, t->thread_delivery, &d)) != 0) {
+		say_store_error(t, "reading the question");
+		return rc;
+	}
+	if (!d.answers_dm) {
+		say(t, "This question is answered in its thread: reply there.");
+	} else if (store_answer_find(t->e->store, d.id, t->person, &aid) == 0) {
+		say(t, "You have answered this one already; your feedback is in our "
+		    "direct messages.");
+	} else if ((q = bank_find(t->e->bank, d.question_id)) == NULL) {
+		say(t, "This question has left the bank since it was asked, so it can "
+		    "no longer be answered.");
+	} else if ((m = msg_new()) != NULL) {
+		msg_add(m, MSG_TITLE, "Your private answer");
+		msg_add(m, MSG_TEXT, "%s", q->prompt);
+		msg_add(m, MSG_TEXT, "Reply here with your answer: only you and I see it. "
+		    "You get your feedback at once; the model answer comes in the "
+		    "channel's thread at the reveal.");
+		if ((rc = store_begin(t->e->store)) == 0) {
+			if ((rc = store_practice_set(t->e->store, t->person, d.conversation_id,
+			    d.id)) != 0 || (rc = post(t->e, &dest, m, NULL)) != 0 ||
+			    (rc = store_commit(t->e->store)) != 0)
+				store_rollback(t->e->store);
+		}
+		msg_free(m);
+		if (rc != 0)
+			say_store_error(t, "sending you the question");
+	}
+	store_delivery_clear(&d);
+	return rc;
+}
+
+/* A polite no for whoever is not an admin; true when refused. */
+static bool
+refuse_non_admin(struct turn *t, const char *what)
+{
+	char buf[300];
+
+	if (is_admin(t->e, t->ev->user))
+		return false;
+	t->privately = true;
+	snprintf(buf, sizeof(buf), "Sorry, only drilld's admins can %s. If you "
+	    "think this channel's question should change, ask one of them.", what);
+	say(t, buf);
+	return true;
+}
+
+/* "2026-03-27 09:30 CET (08:30 UTC)" for instant at in zone. */
+static void
+when_words(int64_t at, const char *zone, char *buf, size_t sz)
+{
+	struct tz *tz = NULL;
+	struct tz_local l;
+	char err[DRILL_ERRLEN], utc[CRON_RFC3339_LEN];
+
+	if (at == INT64_MAX) {
+		snprintf(buf, sz, "none");
+		return;
+	}
+	if (cron_format_utc(at, utc) != 0)
+		utc[0] = '\0';
+	if (tz_load(zone, &tz, err) == 0 && tz_localtime(tz, at, &l) == 0)
+		snprintf(buf, sz, "%04d-%02d-%02d %02d:%02d %s (%s)", l.year, l.month,
+		    l.day, l.hour, l.minute, l.abbr ? l.abbr : zone, utc);
+	else
+		snprintf(buf, sz, "%s", utc);
+	tz_free(tz);
+}
+
+/* Splits `schedule set` arguments: a cron expression (quoted, or five fields) and a zone. */
+static int
+split_schedule_set(const char *arg, char *cron, size_t csz, char *zone, size_t zsz)
+{
+	const char *p = arg + 3, *end;
+	size_t n;
+
+	zone[0] = '\0';
+	while (*p == ' ' || *p == '\t')
+		p++;
+	/* straight quotes, or the curly ones chat clients type */
+	if (*p == '"' || strncmp(p, "\u201c", 3) == 0) {
+		p += *p == '"' ? 1 : 3;
+		if ((end = strchr(p, '"')) == NULL && (end = strstr(p, "\u201d")) == NULL)
+			return -1;
+		n = (size_t)(end - p);
+		end += *end == '"' ? 1 : 3;
+	} else {
+		int fields = 0;
+		end = p;
+		while (*end && fields < 5) {
+			while (*end && *end != ' ' && *end != '\t')
+				end++;
+			fields++;
+			while (fields < 5 && (*end == ' ' || *end == '\t'))
+				end++;
+		}
+		n = (size_t)(end - p);
+	}
+	if (n == 0 || n >= csz)
+		return -1;
+	memcpy(cron, p, n);
+	cron[n] = '\0';
+	while (*end == ' ' || *end == '\t')
+		end++;
+	if (strlen(end) >= zsz || strchr(end, ' ') != NULL)
+		return -1;
+	snprintf(zone, zsz, "%s", end);
+	return 0;
+}
+
+static int
+cmd_schedule(struct turn *t, const struct command *c)
+{
+	const char *conv = t->ev->conversation;
+	struct sched_info si;
+	char err[DRILL_ERRLEN], cron[128], zone[64], next[96], buf[600];
+	int rc;
+
+	if (t->ev->conv_kind != PLATFORM_CHANNEL) {
+		say(t, "`schedule` works in a channel that gets questions: write it "
+		    "to me there.");
+		return 0;
+	}
+	if (refuse_non_admin(t, "see or change a channel's schedule"))
+		return 0;
+	if (t->e->sched == NULL || sched_info(t->e->sched, conv, &si) != 0) {
+		say(t, "This channel has no schedule. Schedules are set up in drilld's "
+		    "config file (`schedules`).");
+		return 0;
+	}
+	if (strncasecmp(c->arg, "set", 3) == 0) {
+		if (split_schedule_set(c->arg, cron, sizeof(cron), zone, sizeof(zone)) != 0) {
+			say(t, "Write it as `schedule set \"30 9 * * 1-5\" Europe/Berlin`: "
+			    "five cron fields in quotes, then a time zone if it changes.");
+			return 0;
+		}
+		if ((rc = sched_set(t->e->sched, conv, cron, zone[0] ? zone : NULL,
+		    t->now, err)) != 0) {
+			snprintf(buf, sizeof(buf), "That did not change the schedule: %s",
+			    rc == DRILL_EINVAL ? err : drill_strerror(rc));
+			say(t, buf);
+			return 0;
+		}
+		log_info("schedule changed in chat conversation=%s by=%s", conv, t->ev->user);
+	} else if (strcasecmp(c->arg, "pause") == 0 || strcasecmp(c->arg, "resume") == 0) {
+		bool pause = strcasecmp(c->arg, "pause") == 0;
+		if ((rc = pause ? sched_pause(t->e->sched, conv, t->now) :
+		    sched_resume(t->e->sched, conv, t->now)) != 0) {
+			say_store_error(t, "changing the schedule");
+			return rc;
+		}
+		log_info("schedule %s in chat conversation=%s by=%s",
+		    pause ? "paused" : "resumed", conv, t->ev->user);
+	}
+	if (sched_info(t->e->sched, conv, &si) != 0)
+		return 0;
+	when_words(si.next, si.timezone, next, sizeof(next));
+	snprintf(buf, sizeof(buf), "Schedule: `%s` in %s (%s)%s. Next question: %s.",
+	    si.cron, si.timezone, si.from_chat ? "set in chat" : "from the config",
+	    si.paused ? ", paused: `schedule resume` starts it again" : "", next);
+	say(t, buf);
+	return 0;
+}
+
+static int
+cmd_ask(struct turn *t)
+{
+	const struct config_schedule *cs;
+	int rc;
+
+	if (t->ev->conv_kind != PLATFORM_CHANNEL) {
+		say(t, "`ask now` works in a channel that gets questions: write it to me "
+		    "there.");
+		return 0;
+	}
+	if (refuse_non_admin(t, "ask for a question now"))
+		return 0;
+	if ((cs = schedule_of(t->e, t->ev->conversation)) == NULL) {
+		say(t, "This channel has no schedule, so I do not know which questions "
+		    "it gets. Schedules are set up in drilld's config file.");
+		return 0;
+	}
+	rc = ask_now(t->e, cs, t->ev->conversation, t->now);
+	if (rc == DRILL_ENOTFOUND)
+		say(t, "No question matches this channel's topics, types and level.");
+	else if (rc != 0)
+		say_store_error(t, "posting the question");
+	else
+		log_info("question asked now conversation=%s by=%s", t->ev->conversation,
+		    t->ev->user);
+	return rc == DRILL_ENOTFOUND ? 0 : rc;
+}
+
+/* A reply in the thread of channel question did. */
+static int
+thread_reply(struct turn *t, int64_t did, const char *text, size_t len,
+    const struct command *c, enum command_id id, bool *handled)
+{
+	struct store_delivery d = {0};
+	const struct bank_question *q;
+	const char *problem;
+	int64_t aid;
+	int rc;
+
+	*handled = true;
+	t->thread_delivery = did;
+	if (t->ev->kind == PLATFORM_EV_COMMAND || t->ev->kind == PLATFORM_EV_BUTTON ||
+	    (t->ev->addressed && id != CMD_NONE)) {
+		*handled = false;	/* a command: the caller runs it */
+		return 0;
+	}
+	(void)c;
+	if ((rc = store_delivery_get(t->e->store, did, &d)) != 0) {
+		log_warnx("cannot read a channel question delivery=%lld", (long long)did);
+		return rc;
+	}
+	if (d.answers_dm)
+		goto out;	/* answers come privately; this is conversation */
+	if ((rc = store_person_ensure(t->e->store, t->ev->user, t->now, &t->person)) != 0)
+		goto out;
+	if (store_answer_find(t->e->store, did, t->person, &aid) == 0)
+		goto out;	/* their answer is given; the rest is conversation */
+	t->privately = true;
+	if ((problem = problem_of(t->e, text, len)) != NULL) {
+		say(t, problem);
+		goto out;
+	}
+	if ((q = bank_find(t->e->bank, d.question_id)) == NULL) {
+		say(t, "This question has left the bank since it was asked, so I "
+		    "cannot score answers to it any more.");
+		goto out;
+	}
+	rc = channel_answer(t, &d, q, text, len, false);
+out:
+	store_delivery_clear(&d);
+	return rc;
+}
+
 int
 engine_handle(struct engine *e, const struct platform_event *ev,
     platform_reply_fn reply, void *arg)
 {
-	struct turn t = {e, ev, reply, arg, now_of(e), 0, 0};
+	struct turn t = {e, ev, reply, arg, now_of(e), 0, 0, false, 0};
 	struct command c;
 	enum command_id id;
 	const char *text = ev->text ? ev->text : "";
 	size_t len = ev->text ? ev->text_len : 0;
+	const char *problem;
 	int rc;
 
 	/* A platform's repeat of an event already handled is dropped. Ids
@@ -888,31 +1773,35 @@ engine_handle(struct engine *e, const struct platform_event *ev,
 			return 0;
 		}
 	}
-	/* Edits, deletions and joins matter in channel threads (answers
-	 * edited within minutes); elsewhere they change nothing. */
-	if (ev->kind == PLATFORM_EV_EDIT || ev->kind == PLATFORM_EV_DELETE ||
-	    ev->kind == PLATFORM_EV_JOIN)
+	/* An edit matters when it is of a recent answer; deletions and joins
+	 * change nothing yet. */
+	if (ev->kind == PLATFORM_EV_EDIT)
+		return edit(&t);
+	if (ev->kind == PLATFORM_EV_DELETE || ev->kind == PLATFORM_EV_JOIN)
 		return 0;
+	id = command_parse(text, len, &c);
+	/* In a channel question's thread a reply is an answer unless it is
+	 * a command to the bot. */
+	if (ev->conv_kind == PLATFORM_CHANNEL && ev->thread_id != NULL &&
+	    ev->kind != PLATFORM_EV_HELLO) {
+		int64_t did;
+		bool handled;
+		rc = store_delivery_by_thread(e->store, ev->conversation, ev->thread_id, &did);
+		if (rc == 0) {
+			rc = thread_reply(&t, did, text, len, &c, id, &handled);
+			if (handled)
+				return rc;
+		} else if (rc != DRILL_ENOTFOUND) {
+			log_warnx("cannot look up a thread conversation=%s: %s",
+			    ev->conversation, drill_strerror(rc));
+		}
+	}
 	if (ev->conv_kind == PLATFORM_CHANNEL && !ev->addressed)
 		return 0;
 	/* bad input gets a reply and changes nothing, not even who we know */
-	if (ev->kind != PLATFORM_EV_HELLO) {
-		const char *problem = NULL;
-		if (len > e->cfg->practice.max_answer)
-			problem = "That message is over the size limit, so I did not keep "
-			    "it. Please shorten it and send it again.";
-		else if (!text_utf8_valid(text, len))
-			problem = "That message is not valid UTF-8 text, so I cannot read "
-			    "it. Please send it again as plain text.";
-		else if (has_controls(text, len))
-			problem = "That message holds control characters, so I did not "
-			    "keep it. Please send it again as plain text.";
-		else if (text_is_blank(text, len))
-			problem = "That answer is empty. Write your answer, or type `help`.";
-		if (problem != NULL) {
-			say(&t, problem);
-			return 0;
-		}
+	if (ev->kind != PLATFORM_EV_HELLO && (problem = problem_of(e, text, len)) != NULL) {
+		say(&t, problem);
+		return 0;
 	}
 	if ((rc = store_person_ensure(e->store, ev->user, t.now, &t.person)) != 0 ||
 	    (rc = store_conversation_ensure(e->store, ev->conversation,
@@ -924,7 +1813,6 @@ engine_handle(struct engine *e, const struct platform_event *ev,
 	if (ev->kind == PLATFORM_EV_HELLO)
 		return hello(&t);
 
-	id = command_parse(text, len, &c);
 	/* A slash command or a button is a command, never an answer. */
 	if (ev->kind == PLATFORM_EV_COMMAND || ev->kind == PLATFORM_EV_BUTTON) {
 		if (id == CMD_NONE) {
@@ -953,10 +1841,30 @@ engine_handle(struct engine *e, const struct platform_event *ev,
 	case CMD_NEXT: return cmd_next(&t);
 	case CMD_STATS: return cmd_stats(&t);
 	case CMD_DISPUTE: return cmd_dispute(&t, &c);
+	case CMD_SCHEDULE: return cmd_schedule(&t, &c);
+	case CMD_ASK: return cmd_ask(&t);
+	case CMD_ANSWER: return cmd_answer(&t);
 	case CMD_QUIT:
 		say(&t, "`quit` only works in the terminal.");
 		return 0;
 	default:
-		return answer(&t, text, len);
+		break;
 	}
+	/* In a DM, a channel question the person asked to answer privately
+	 * comes first: it is the one with a deadline. */
+	if (ev->conv_kind == PLATFORM_DM) {
+		struct store_delivery d = {0};
+		const struct bank_question *q;
+		int64_t did, conv;
+		if (store_practice_channel(e->store, t.person, &did, &conv) == 0 &&
+		    store_delivery_get(e->store, did, &d) == 0) {
+			if ((q = bank_find(e->bank, d.question_id)) != NULL)
+				rc = channel_answer(&t, &d, q, text, len, true);
+			else if ((rc = store_practice_set(e->store, t.person, conv, 0)) == 0)
+				rc = answer(&t, text, len);
+			store_delivery_clear(&d);
+			return rc;
+		}
+	}
+	return answer(&t, text, len);
 }

@@ -582,6 +582,7 @@ begin_send(struct outbox *ob, const struct pick *k, int attempts)
 	m.destination = r->destination;
 	m.idem_key = r->idem_key;
 	m.payload = r->payload;
+	m.thread_id = r->thread_id;
 	m.attempt = attempts;
 	/* s may be gone when send returns 0: done can come first. */
 	if (k->p->send(k->p->arg, &m, on_done, s) != 0)
@@ -662,6 +663,19 @@ outbox_tick(struct outbox *ob)
 		}
 		if ((p = platform_find(ob, r->platform)) == NULL) {
 			park(ob, r, d, now);
+			continue;
+		}
+		if (r->thread_row != 0 && r->thread_id == NULL) {
+			/* its thread root failed (it went first): a reply to
+			 * nothing would read as out of context */
+			if (store_outbox_mark_failed(ob->st, r->id, "the first "
+			    "message of its thread was never posted") != DRILL_OK)
+				wake = min64(wake, now + ERROR_RETRY_MS);
+			else
+				log_warnx("outbox: message failed: its thread was never "
+				    "posted id=%" PRId64 " destination=%s", r->id,
+				    r->destination);
+			wake = min64(wake, now);
 			continue;
 		}
 		if (!bucket_ready(ob, npick, now, &at)) {
@@ -955,6 +969,14 @@ int
 outbox_enqueue(struct outbox *ob, const char *platform, const char *destination,
     const char *payload, int64_t *id)
 {
+	return outbox_enqueue_reply(ob, platform, destination, NULL, 0, payload, id);
+}
+
+int
+outbox_enqueue_reply(struct outbox *ob, const char *platform,
+    const char *destination, const char *thread_id, int64_t thread_row,
+    const char *payload, int64_t *id)
+{
 	int64_t row;
 	int ret;
 
@@ -963,8 +985,8 @@ outbox_enqueue(struct outbox *ob, const char *platform, const char *destination,
 		return DRILL_EINVAL;
 	if (platform_find(ob, platform) == NULL)
 		return DRILL_ENOTFOUND;
-	ret = store_outbox_add(ob->st, platform, destination, payload,
-	    now_ms(ob), &row, NULL);
+	ret = store_outbox_add_reply(ob->st, platform, destination, thread_id,
+	    thread_row, payload, now_ms(ob), &row, NULL);
 	if (ret != DRILL_OK)
 		return ret;
 	if (id != NULL)

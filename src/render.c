@@ -207,6 +207,21 @@ render_console(const struct msg *m, bool color)
 			attr(&o, off);
 			puts_(&o, "\n");
 			break;
+		case MSG_PEOPLE:
+			/* a terminal has no mentions: the id after the platform */
+			attr(&o, bold);
+			for (size_t j = 0; j < p->nitems; j++) {
+				const char *who = strchr(p->items[j].label, ':');
+				puts_(&o, j ? ", " : "");
+				wrap(&o, who != NULL && who[1] ? who + 1 : p->items[j].label, 0);
+			}
+			attr(&o, off);
+			if (p->text && *p->text) {
+				puts_(&o, " ");
+				wrap(&o, p->text, 0);
+			}
+			puts_(&o, "\n");
+			break;
 		}
 	}
 	if (o.oom) {

@@ -249,6 +249,7 @@ enum stmt_id {
 	S_PERSON_SET_LEVEL,
 	S_CONV_FIND,
 	S_CONV_INSERT,
+	S_CONV_NAME,
 	S_DELIVERY_INSERT,
 	S_DELIVERY_GET,
 	S_DELIVERY_SET_HELP,
@@ -317,6 +318,7 @@ static const struct {
 		"INSERT INTO conversations (name, kind, created_at)"
 		" VALUES (?1, ?2, ?3) ON CONFLICT (name) DO NOTHING RETURNING id",
 		true},
+	[S_CONV_NAME] = {"SELECT name FROM conversations WHERE id = ?1", false},
 	[S_DELIVERY_INSERT] = {
 		"INSERT INTO deliveries (conversation_id, person_id, question_id,"
 		" kind, message_id, thread_id, created_at, hints_used, model_shown,"
@@ -1211,6 +1213,15 @@ store_conversation_ensure(struct store *st, const char *name,
 		return DRILL_EINVAL;
 	return ensure_named(st, S_CONV_FIND, S_CONV_INSERT, name, id, "ttI",
 	    name, kind == STORE_CONV_DM ? "dm" : "channel", now);
+}
+
+int
+store_conversation_name(struct store *st, int64_t id, char **name)
+{
+	if (name == NULL)
+		return DRILL_EINVAL;
+	*name = NULL;
+	return get_row(st, S_CONV_NAME, id, "t", name);
 }
 
 int

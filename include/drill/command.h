@@ -29,6 +29,9 @@ enum command_id {
 	CMD_STATS,
 	CMD_DISPUTE,
 	CMD_QUIT,
+	CMD_SCHEDULE,	/* admins: "schedule", "schedule set ...", "schedule pause|resume" */
+	CMD_ASK,	/* admins: "ask now" */
+	CMD_ANSWER,	/* a channel question answered privately: "answer" */
 	CMD_NCOMMANDS
 };
 

@@ -28,7 +28,8 @@ enum drill_err {
 	DRILL_ENOTFOUND = -5,	/* no such thing */
 	DRILL_EEXIST = -6,	/* already there */
 	DRILL_ETOOBIG = -7,	/* over a size limit */
-	DRILL_ESCHEMA = -8	/* database schema newer than this binary */
+	DRILL_ESCHEMA = -8,	/* database schema newer than this binary */
+	DRILL_ENOTSUP = -9	/* the platform or peer cannot do that */
 };
 
 /*

@@ -3,6 +3,35 @@
  * inbound event into state changes in the store and abstract messages back.
  * Every command of design.md's table lives here; adapters only carry text.
  *
+ * Two ways out. The console passes a reply function and gets its answers
+ * at once. Chat platforms pass none: the engine posts through deps.post
+ * (the router), so every message is an outbox row written in the same
+ * transaction as what caused it.
+ *
+ * Channel questions (schedules in the config):
+ *  - the question is posted as a thread root with a line on how to answer;
+ *    the delivery remembers that outbox row, so the thread is whatever id
+ *    the platform gives it;
+ *  - answers = "thread": a person's first reply in the thread is their
+ *    answer; answers = "dm": people press "Answer privately" (or write
+ *    `answer` to the bot in the thread), get the question in a DM and
+ *    answer there, and the thread only says who has answered;
+ * *  - an edit within ENGINE_EDIT_S of an answer replaces it and is
+ *    re-scored; later edits and further replies are conversation;
+ *  - feedback = "private": the answerer's feedback is shown to them alone
+ *    in the thread where the platform can, else sent in a DM; "thread":
+ *    posted in the thread. Either way the model answer is not shown before
+ *    the reveal;
+ *  - the reveal (model answer, then one summary message: how many
+ *    answered, the average, the concept most often missed) comes at
+ *    reveal_after or when the conversation's next question goes out,
+ *    whichever is first, once; it is stored, so it survives restarts;
+ *  - an answer after the reveal is scored, marked late, and gets the
+ *    model answer with its feedback;
+ *  - admins (config `admins`) run `schedule`, `schedule set CRON [ZONE]`,
+ *    `schedule pause|resume` and `ask now` in the channel; anyone else
+ *    gets a polite refusal.
+ *
  * The engine is synchronous and single-threaded: engine_handle runs to
  * completion (SQLite calls are microseconds) and calls the reply callback for
  * each message to send. It reads time only through the clock it is given, so
@@ -18,6 +47,7 @@
 #include "drill/common.h"
 #include "drill/config.h"
 #include "drill/platform.h"
+#include "drill/sched.h"
 #include "drill/store.h"
 
 struct engine;
@@ -32,7 +62,13 @@ struct engine_deps {
 	engine_clock_fn clock;		/* NULL: time(NULL) */
 	void *clock_arg;
 	uint64_t seed;			/* question choice; same seed, same questions */
+	platform_post_fn post;		/* chat platforms' way out (router_post); NULL none */
+	void *post_arg;
+	struct sched *sched;		/* channel schedules, for `schedule`; NULL none */
 };
+
+/* An edit this soon after an answer (seconds) replaces it. */
+#define ENGINE_EDIT_S 600
 
 /* Returns a new engine, or NULL when out of memory. Caller frees. */
 struct engine *engine_new(const struct engine_deps *deps);
@@ -41,11 +77,17 @@ void engine_free(struct engine *e);
 
 /* Replaces the bank (after a reload); the old one may be freed afterwards. */
 int engine_set_bank(struct engine *e, const struct bank *bank) DRILL_WUR;
+/* Replaces the config and scheduler (after a reload); both borrowed. */
+void engine_set_config(struct engine *e, const struct config *cfg,
+    struct sched *sched);
 
 /*
- * Handles one event: a command, an answer to the person's open question, or
- * a session start. Replies go through reply(arg, ev, msg). Bad input (empty,
- * too long, invalid UTF-8) gets a reply that says so and changes nothing.
+ * Handles one event: a command, an answer to the person's open question or
+ * to a channel question, an edit of an answer, or a session start. Replies
+ * go through reply(arg, ev, msg), or, when reply is NULL, are posted
+ * through deps.post into the event's conversation and thread. Bad input
+ * (empty, too long, invalid UTF-8) gets a reply that says so and changes
+ * nothing.
  * Returns 0, or DRILL_EIO / DRILL_ENOMEM when the store or memory failed (a
  * reply has said so to the person).
  */
@@ -65,5 +107,37 @@ int engine_handle(struct engine *e, const struct platform_event *ev,
 const struct bank_question *engine_next_for_conversation(struct engine *e,
     const char *conversation, uint32_t topics, uint32_t types, int level,
     int64_t now, bool *repeat);
+
+/*
+ * Posts conversation's next question now, under schedule cs: first
+ * reveals the conversation's question still waiting for its reveal, then
+ * picks by rotation (engine_next_for_conversation), posts the question as
+ * a thread root and stores the delivery with its reveal time. late says
+ * it makes up a fire missed while drilld was down (the post says so).
+ * Runs in the caller's store transaction (sched_run's, or engine_ask_now's).
+ * DRILL_ENOTFOUND when no question matches the filters; DRILL_EINVAL
+ * without deps.post; the post's error when it could not be stored.
+ */
+int engine_post_question(struct engine *e, const struct config_schedule *cs,
+    const char *conversation, int64_t now, bool late) DRILL_WUR;
+
+/* A sched_fire_fn over engine_post_question; arg is the engine. */
+int engine_fire(void *arg, const struct sched_fire *f);
+
+/*
+ * `ask now` from outside chat (drillctl ask): conversation's next question
+ * now, in its own transaction. DRILL_ENOTFOUND when conversation has no
+ * schedule; other errors as engine_post_question; err says what happened.
+ */
+int engine_ask_now(struct engine *e, const char *conversation,
+    char err[DRILL_ERRLEN]) DRILL_WUR;
+
+/*
+ * Reveals every question whose reveal time is at or before now, each in
+ * its own transaction; returns how many.
+ */
+size_t engine_reveal_due(struct engine *e, int64_t now);
+/* When the next reveal is due (Unix seconds); INT64_MAX when none waits. */
+int64_t engine_next_reveal_at(struct engine *e);
 
 #endif

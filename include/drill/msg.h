@@ -18,7 +18,10 @@ enum msg_part_kind {
 	MSG_TEXT,		/* a paragraph */
 	MSG_LIST,		/* a list: text is its label ("Covered"), items below */
 	MSG_QUOTE,		/* a quoted block: text is its label, items[0].label the body */
-	MSG_BUTTONS		/* items: label = button text, detail = the command it sends */
+	MSG_BUTTONS,		/* items: label = button text, detail = the command it sends */
+	MSG_PEOPLE		/* items: label = a person ("slack:U0123ABCD"), shown as a
+				 * mention where the platform has them; text follows the
+				 * names ("has answered") */
 };
 
 struct msg_item {

@@ -57,6 +57,7 @@ struct outbox_msg {
 	const char *destination;	/* conversation name, "matrix:!room:example.org" */
 	const char *idem_key;	/* the same on every attempt of this message */
 	const char *payload;	/* as enqueued */
+	const char *thread_id;	/* post in this thread (a platform message id), or NULL */
 	int attempt;		/* 1 on the first try; more: an earlier try may have landed */
 };
 
@@ -167,6 +168,16 @@ size_t outbox_in_flight(const struct outbox *ob);
  */
 int outbox_enqueue(struct outbox *ob, const char *platform,
     const char *destination, const char *payload, int64_t *id) DRILL_WUR;
+/*
+ * outbox_enqueue for a reply in a thread: thread_id when the platform's
+ * thread id is known, or thread_row, an earlier message to the same
+ * destination that starts the thread: the send gets its platform id as
+ * thread_id (it went first), and fails ("never posted") when that message
+ * failed. DRILL_EINVAL when thread_row is not a message to destination.
+ */
+int outbox_enqueue_reply(struct outbox *ob, const char *platform,
+    const char *destination, const char *thread_id, int64_t thread_row,
+    const char *payload, int64_t *id) DRILL_WUR;
 /* Queues failed message id again (attempts from 0, same key);
  * DRILL_ENOTFOUND unless it exists and failed. */
 int outbox_retry(struct outbox *ob, int64_t id) DRILL_WUR;

@@ -4,8 +4,14 @@
  * callback through which the engine hands back abstract messages.
  *
  * Adapters include this header, never engine.h: a new platform touches
- * nothing else. (Delivery through the outbox, with the platform's message
- * id coming back for threads, arrives with the channel flow.)
+ * nothing else.
+ *
+ * Outbound, the engine posts abstract messages to a platform_dest through
+ * a platform_post_fn: the router (router.h) renders them with the
+ * platform's adapter and stores them in the outbox, which sends them later
+ * and records the platform's message id; a reply in a thread can name the
+ * outbox row of the thread's first message before that message is even
+ * sent (platform_dest.thread_row).
  */
 #ifndef DRILL_PLATFORM_H
 #define DRILL_PLATFORM_H
@@ -62,5 +68,50 @@ struct platform_event {
  */
 typedef void (*platform_reply_fn)(void *arg, const struct platform_event *ev,
     const struct msg *m);
+
+/*
+ * Where a message goes. Names are "platform:id" as everywhere.
+ *
+ *  - conversation set, person NULL: into the conversation (a channel or a
+ *    DM conversation), for everyone in it;
+ *  - conversation set, person set: into the conversation, seen only by
+ *    person (Slack's ephemeral messages);
+ *  - conversation NULL, person set: a direct message to person (the
+ *    adapter finds or opens the DM).
+ *
+ * thread_id puts it in a thread whose platform id is known; thread_row in
+ * the thread started by an earlier outbox row to the same conversation,
+ * whose id the platform gives when it is sent.
+ */
+struct platform_dest {
+	const char *conversation;
+	const char *person;
+	const char *thread_id;
+	int64_t thread_row;	/* 0: none */
+};
+
+/*
+ * Stores m, rendered for d's platform, as an outbox row (inside the
+ * caller's store transaction, when there is one); *row (may be NULL)
+ * receives its id. DRILL_ENOTSUP for a message to one person in a
+ * conversation on a platform that cannot show one (the caller sends a DM
+ * instead), DRILL_ENOTFOUND for a platform with no adapter, DRILL_EINVAL
+ * for a bad d, DRILL_EIO / DRILL_ENOMEM.
+ */
+typedef int (*platform_post_fn)(void *arg, const struct platform_dest *d,
+    const struct msg *m, int64_t *row);
+
+/* What each platform's adapter gives the router. */
+struct platform_adapter {
+	const char *name;	/* "slack": the prefix of its names */
+	bool ephemeral;		/* can show a message in a conversation to one person */
+	/*
+	 * Renders m for d as the payload its outbox send function takes
+	 * (the thread id comes with the send: outbox_msg.thread_id). Returns
+	 * a string the caller frees, or NULL when out of memory.
+	 */
+	char *(*render)(void *arg, const struct platform_dest *d, const struct msg *m);
+	void *arg;
+};
 
 #endif

@@ -128,6 +128,9 @@ int store_person_set_level(struct store *st, int64_t person, int level) DRILL_WU
 int store_conversation_ensure(struct store *st, const char *name,
     enum store_conv_kind kind, int64_t now, int64_t *id) DRILL_WUR;
 
+/* The name of conversation id, in *name (caller frees); DRILL_ENOTFOUND. */
+int store_conversation_name(struct store *st, int64_t id, char **name) DRILL_WUR;
+
 /* Inserts d (its id is ignored); *id receives the new row id. */
 int store_delivery_add(struct store *st, const struct store_delivery *d,
     int64_t *id) DRILL_WUR;
