@@ -129,6 +129,8 @@ static const char usage_text[] =
     "  status [--format text|json]          what the running drilld is doing\n"
     "  outbox failed [--format text|json]   messages drilld could not send\n"
     "  outbox retry ID                      queue a failed message again\n"
+    "  ask CONVERSATION                     post a scheduled channel's next\n"
+    "                                       question now, e.g. slack:C0123ABCD\n"
     "  disputes [--since DATE|DAYSd] [--limit N] [--answers] [--format text|json]\n"
     "                                       scores people said were wrong,\n"
     "                                       newest first, for the banks'\n"
@@ -1787,6 +1789,37 @@ cmd_outbox(struct cli *c)
 	return print_reply(c, reply);
 }
 
+/*
+ * ask CONVERSATION: `ask now` from outside chat, through the daemon (it
+ * posts, and stays the only writer of its database).
+ */
+static int
+cmd_ask(struct cli *c)
+{
+	struct json_object *req, *reply = NULL;
+	int rc;
+
+	if ((rc = check_opts(&c->o, OPT_CONFIG, "ask")) != 0)
+		return rc;
+	if (c->o.nargs != 2)
+		return usage_error("%s", "ask needs exactly one CONVERSATION, e.g. "
+		    "slack:C0123ABCD");
+	if ((req = json_object_new_object()) == NULL ||
+	    !jsonv_put_str(req, "command", "ask") ||
+	    !jsonv_put_str(req, "conversation", c->o.args[1])) {
+		json_object_put(req);
+		return oom();
+	}
+	rc = daemon_call(c, req, &reply);
+	json_object_put(req);
+	if (rc != EXIT_OK)
+		return rc;
+	printf("the next question of %s is posted (it goes out through the outbox)\n",
+	    c->o.args[1]);
+	json_object_put(reply);
+	return EXIT_OK;
+}
+
 /* ------------------------------------------------------------------ */
 
 
@@ -1808,7 +1841,7 @@ static const struct {
 	{"lint", cmd_lint_checked}, {"bank", cmd_bank}, {"import", cmd_import},
 	{"score", cmd_score}, {"backup", cmd_backup}, {"stats", cmd_stats},
 	{"status", cmd_status}, {"outbox", cmd_outbox}, {"disputes", cmd_disputes},
-	{"schedule", cmd_schedule},
+	{"schedule", cmd_schedule}, {"ask", cmd_ask},
 };
 
 static int

@@ -1,9 +1,10 @@
 /*
  * drilld.c - the daemon's entry point. It reads top to bottom like a
  * checklist: arguments, config, log, state directory, loop and control
- * socket, store, banks, engine, signals, adapters, run, clean up. Everything
- * else lives in modules; this file only wires them together, answers the
- * control socket's `status`, and decides when to stop.
+ * socket, store, banks, scheduler, outbox and router, engine, signals,
+ * adapters, run, clean up. Everything else lives in modules; this file only
+ * wires them together, answers the control socket, runs the one timer of
+ * the channel schedules and reveals, and decides when to stop.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -31,10 +32,15 @@
 #include "drill/net.h"
 #include "drill/notify.h"
 #include "drill/outbox.h"
+#include "drill/router.h"
+#include "drill/sched.h"
 #include "drill/store.h"
 
 #define DEFAULT_CONFIG "/etc/drilld/drilld.conf"
 #define MAX_PLATFORMS 8
+/* The schedule timer looks again at least this often (ms): uv timers run
+ * on the monotonic clock, schedules on the wall clock, which can jump. */
+#define TICK_MAX_MS 60000
 
 /*
  * What `drillctl status` shows of one chat platform. Each adapter adds its
@@ -50,6 +56,9 @@ struct drilld_platform {
 /* The one context of the process, created here and passed down. */
 struct drilld {
 	struct outbox *outbox;
+	struct router *router;		/* the engine's way out, to the outbox */
+	struct sched *sched;		/* the channel schedules */
+	uv_timer_t tick;		/* the next fire or reveal */
 	struct net *net;		/* libwebsockets on the loop, when anything uses it */
 	struct http *http;		/* the HTTP server, when http.listen is set */
 	struct config cfg;
@@ -160,12 +169,54 @@ stop(struct drilld *d)
 	if (d->console)
 		console_stop(d->console);
 	ctl_close(d->ctl);	/* removes the socket: drillctl now says "not running" */
+	uv_close((uv_handle_t *)&d->tick, NULL);
 	uv_close((uv_handle_t *)&d->sigint, NULL);
 	uv_close((uv_handle_t *)&d->sigterm, NULL);
 	uv_close((uv_handle_t *)&d->sighup, NULL);
 	if (d->http != NULL && http_ready_set(d->http, "drilld", false, "stopping") != 0)
 		log_warnx("cannot mark the daemon not ready");
 	outbox_drain(d->outbox, d->cfg.outbox.drain_timeout_ms, on_drained, d);
+}
+
+static void on_tick(uv_timer_t *t);
+
+/* Arms the timer for the earliest fire or reveal, at most TICK_MAX_MS away. */
+static void
+arm_tick(struct drilld *d)
+{
+	int64_t now = (int64_t)time(NULL), next = sched_next_at(d->sched);
+	int64_t reveal = engine_next_reveal_at(d->engine);
+	uint64_t ms = TICK_MAX_MS;
+
+	if (reveal < next)
+		next = reveal;
+	if (next != INT64_MAX && next - now < TICK_MAX_MS / 1000)
+		ms = next <= now ? 0 : (uint64_t)(next - now) * 1000;
+	if (!d->stopping)
+		uv_timer_start(&d->tick, on_tick, ms, 0);
+}
+
+/* The timer: post the questions due, reveal the answers due, arm again. */
+static void
+on_tick(uv_timer_t *t)
+{
+	struct drilld *d = t->data;
+	int64_t now = (int64_t)time(NULL);
+
+	(void)sched_run(d->sched, now, engine_fire, d->engine);
+	(void)engine_reveal_due(d->engine, now);
+	arm_tick(d);
+}
+
+/* A schedule whose platform nothing posts to is worth a word at start. */
+static void
+warn_unposted(const struct drilld *d)
+{
+	for (size_t i = 0; i < d->cfg.nschedules; i++)
+		if (!router_has(d->router, d->cfg.schedules[i].conversation))
+			log_warnx("schedule of conversation=%s: no chat platform of it is "
+		    "enabled yet, so its questions are not posted (config line %d)",
+		    d->cfg.schedules[i].conversation, d->cfg.schedules[i].line);
 }
 
 /*
@@ -208,10 +259,33 @@ on_sighup(uv_signal_t *h, int signum)
 		config_free(&cfg);
 		return;
 	}
+	{
+		/* the schedules anew, over the new config's copy in d->cfg */
+		struct config old = d->cfg;
+		struct sched *sched = NULL;
+		char err[DRILL_ERRLEN];
+		d->cfg = cfg;
+		if ((rc = sched_new(d->store, &d->cfg, (int64_t)time(NULL), &sched, err)) != 0) {
+			d->cfg = old;
+			log_error("reload refused: %s; still running on the old "
+			    "configuration", err);
+			notify("READY=1\nSTATUS=reload refused: a schedule did not load");
+			bank_free(bank);
+			config_free(&cfg);
+			/* the engine has the new bank: give it back the old */
+			if (engine_set_bank(d->engine, d->bank) != 0)
+				log_error("out of memory restoring the old bank");
+			return;
+		}
+		sched_free(d->sched);
+		d->sched = sched;
+		config_free(&old);
+	}
 	bank_free(d->bank);
 	d->bank = bank;
-	config_free(&d->cfg);
-	d->cfg = cfg;		/* the engine reads it through the same pointer */
+	engine_set_config(d->engine, &d->cfg, d->sched);
+	warn_unposted(d);
+	arm_tick(d);
 	if (!d->level_given)
 		log_set_level(d->cfg.log_level);
 	log_info("reloaded config=%s questions=%zu (state_dir, store, console and "
@@ -346,6 +420,33 @@ on_ctl_outbox_retry(void *arg, struct ctl_req *req, struct json_object *request)
 		    drill_strerror(rc));
 	log_info("outbox message queued again id=%lld", (long long)id);
 	if ((o = json_object_new_object()) == NULL || !jsonv_put(o, "id", json_object_new_int64(id))) {
+		json_object_put(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* `ask {"conversation": NAME}`: a scheduled channel's next question, now. */
+static struct json_object *
+on_ctl_ask(void *arg, struct ctl_req *req, struct json_object *request)
+{
+	struct drilld *d = arg;
+	struct json_object *v, *o;
+	char err[DRILL_ERRLEN] = "";
+
+	(void)req;
+	if (!json_object_object_get_ex(request, "conversation", &v) ||
+	    !json_object_is_type(v, json_type_string) || json_object_get_string_len(v) == 0 ||
+	    json_object_get_string_len(v) > 255)
+		return ctl_error("ask needs \"conversation\": a name like slack:C0123ABCD");
+	if (d->stopping)
+		return ctl_error("drilld is stopping");
+	if (engine_ask_now(d->engine, json_object_get_string(v), err) != 0)
+		return ctl_error("%s", err);
+	log_info("question asked now from drillctl conversation=%s", json_object_get_string(v));
+	arm_tick(d);	/* its reveal */
+	if ((o = json_object_new_object()) == NULL ||
+	    !jsonv_put(o, "conversation", json_object_new_string(json_object_get_string(v)))) {
 		json_object_put(o);
 		return NULL;
 	}
@@ -494,13 +595,11 @@ main(int argc, char **argv)
 		fatalx("cannot load the question banks (see above; `drillctl lint` checks them)");
 	}
 
-	memset(&deps, 0, sizeof(deps));
-	deps.store = d.store;
-	deps.bank = d.bank;
-	deps.cfg = &d.cfg;
-	deps.seed = (uint64_t)uv_hrtime() ^ ((uint64_t)getpid() << 32);
-	if ((d.engine = engine_new(&deps)) == NULL)
-		fatalx("out of memory");
+	/* The channel schedules: what was missed while down is found now. */
+	if ((rc = sched_new(d.store, &d.cfg, (int64_t)time(NULL), &d.sched, err)) != 0) {
+		ctl_close(d.ctl);
+		fatalx("cannot start the schedules: %s", err);
+	}
 
 	/* The outbox: every chat message is a row before it is a send. */
 	outbox_opts_default(&oo);
@@ -513,10 +612,25 @@ main(int argc, char **argv)
 	oo.retry_after_max_ms = d.cfg.outbox.retry_after_max_ms;
 	if ((rc = outbox_new(d.loop, d.store, &oo, &d.outbox, err)) != 0)
 		fatalx("cannot create the outbox: %s", err);
+	if ((d.router = router_new(d.outbox)) == NULL)
+		fatalx("out of memory");
+
+	memset(&deps, 0, sizeof(deps));
+	deps.store = d.store;
+	deps.bank = d.bank;
+	deps.cfg = &d.cfg;
+	deps.seed = (uint64_t)uv_hrtime() ^ ((uint64_t)getpid() << 32);
+	deps.post = router_post;
+	deps.post_arg = d.router;
+	deps.sched = d.sched;
+	if ((d.engine = engine_new(&deps)) == NULL)
+		fatalx("out of memory");
+
 	if (outbox_start(d.outbox) != 0)
 		fatalx("cannot start the outbox (the database failed)");
 	if (ctl_register(d.ctl, "outbox.failed", on_ctl_outbox_failed, &d) != 0 ||
-	    ctl_register(d.ctl, "outbox.retry", on_ctl_outbox_retry, &d) != 0)
+	    ctl_register(d.ctl, "outbox.retry", on_ctl_outbox_retry, &d) != 0 ||
+	    ctl_register(d.ctl, "ask", on_ctl_ask, &d) != 0)
 		fatalx("out of memory");
 
 	log_info("drilld starting version=%s config=%s state_dir=%s banks=%zu "
@@ -531,6 +645,12 @@ main(int argc, char **argv)
 	uv_signal_start(&d.sigint, on_signal, SIGINT);
 	uv_signal_start(&d.sigterm, on_signal, SIGTERM);
 	uv_signal_start(&d.sighup, on_sighup, SIGHUP);
+
+	/* Channel schedules and reveals: one timer at the earliest of them. */
+	uv_timer_init(d.loop, &d.tick);
+	d.tick.data = &d;
+	warn_unposted(&d);
+	arm_tick(&d);
 
 	/* The HTTP server (webhooks, /healthz, /readyz), when configured. */
 	if (d.cfg.http.listen != NULL) {
@@ -578,6 +698,8 @@ main(int argc, char **argv)
 	http_free(d.http);	/* before the lws context it lives in */
 	net_free(d.net);
 	engine_free(d.engine);
+	router_free(d.router);
+	sched_free(d.sched);
 	bank_free(d.bank);
 	store_close(d.store);
 	config_free(&d.cfg);

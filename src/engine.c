@@ -133,7 +133,7 @@ post(struct engine *e, const struct platform_dest *d, const struct msg *m,
 	if (m == NULL || m->oom)
 		return DRILL_ENOMEM;
 	if (e->post == NULL)
-		return DRILL_EINVAL;
+		return DRILL_ENOTSUP;
 	return e->post(e->post_arg, d, m, row);
 }
 
@@ -1162,6 +1162,8 @@ engine_post_question(struct engine *e, const struct config_schedule *cs,
 		return DRILL_ENOMEM;
 	rc = post(e, &dest, m, &row);
 	msg_free(m);
+	if (rc == DRILL_ENOTFOUND)
+		return DRILL_ENOTSUP;	/* no adapter for its platform */
 	if (rc != 0)
 		return rc;
 	d.conversation_id = conv;
@@ -1188,11 +1190,15 @@ engine_fire(void *arg, const struct sched_fire *f)
 	if (rc == DRILL_ENOTFOUND)
 		log_warnx("no question matches the schedule of conversation=%s "
 		    "(topics, types, level): nothing posted", f->conversation);
+	else if (rc == DRILL_ENOTSUP)
+		log_error("no chat platform is enabled to post to conversation=%s: "
+		    "this fire is skipped", f->conversation);
 	else if (rc != 0)
 		log_error("cannot post the question of conversation=%s: %s",
 		    f->conversation, drill_strerror(rc));
-	/* nothing matching is not worth retrying every minute */
-	return rc == DRILL_ENOTFOUND ? 0 : rc;
+	/* a store failure is tried again a minute later; retrying cannot
+	 * make a question match or a platform appear */
+	return rc == DRILL_ENOTFOUND || rc == DRILL_ENOTSUP ? 0 : rc;
 }
 
 /* engine_post_question in its own transaction. */
@@ -1225,8 +1231,8 @@ engine_ask_now(struct engine *e, const char *conversation, char err[DRILL_ERRLEN
 	if ((rc = ask_now(e, cs, conversation, now_of(e))) == DRILL_ENOTFOUND)
 		drill_seterr(err, "no question matches the schedule of %s (its topics, "
 		    "types and level)", conversation);
-	else if (rc == DRILL_EINVAL)
-		drill_seterr(err, "no chat platform is set up to post to %s", conversation);
+	else if (rc == DRILL_ENOTSUP)
+		drill_seterr(err, "no chat platform is enabled to post to %s", conversation);
 	else if (rc != 0)
 		drill_seterr(err, "cannot post to %s: %s", conversation, drill_strerror(rc));
 	return rc;

@@ -64,6 +64,14 @@ router_add(struct router *r, const struct platform_adapter *a,
 	return DRILL_OK;
 }
 
+bool
+router_has(const struct router *r, const char *name)
+{
+	const char *colon = strchr(name, ':');
+
+	return r != NULL && find(r, name, colon ? (size_t)(colon - name) : strlen(name)) != NULL;
+}
+
 int
 router_post(void *arg, const struct platform_dest *d, const struct msg *m,
     int64_t *row)

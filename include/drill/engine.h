@@ -115,8 +115,9 @@ const struct bank_question *engine_next_for_conversation(struct engine *e,
  * a thread root and stores the delivery with its reveal time. late says
  * it makes up a fire missed while drilld was down (the post says so).
  * Runs in the caller's store transaction (sched_run's, or engine_ask_now's).
- * DRILL_ENOTFOUND when no question matches the filters; DRILL_EINVAL
- * without deps.post; the post's error when it could not be stored.
+ * DRILL_ENOTFOUND when no question matches the filters; DRILL_ENOTSUP
+ * (no adapter for its platform, or no deps.post); the post's error when
+ * it could not be stored.
  */
 int engine_post_question(struct engine *e, const struct config_schedule *cs,
     const char *conversation, int64_t now, bool late) DRILL_WUR;

@@ -11,6 +11,8 @@
 #ifndef DRILL_ROUTER_H
 #define DRILL_ROUTER_H
 
+#include <stdbool.h>
+
 #include "drill/common.h"
 #include "drill/outbox.h"
 #include "drill/platform.h"
@@ -28,6 +30,9 @@ void router_free(struct router *r);
  */
 int router_add(struct router *r, const struct platform_adapter *a,
     outbox_send_fn send, void *send_arg) DRILL_WUR;
+
+/* Whether name ("slack:C0123ABCD", or just "slack") has an adapter. */
+bool router_has(const struct router *r, const char *name);
 
 /* A platform_post_fn; arg is the router. */
 int router_post(void *arg, const struct platform_dest *d, const struct msg *m,
