@@ -1745,11 +1745,13 @@ out:
 	return rc;
 }
 
-int
-engine_handle(struct engine *e, const struct platform_event *ev,
-    platform_reply_fn reply, void *arg)
+/* Everything engine_handle does after de-duplication. */
+static int
+handle(struct turn *tp)
 {
-	struct turn t = {e, ev, reply, arg, now_of(e), 0, 0, false, 0};
+	struct turn t = *tp;
+	struct engine *e = t.e;
+	const struct platform_event *ev = t.ev;
 	struct command c;
 	enum command_id id;
 	const char *text = ev->text ? ev->text : "";
@@ -1757,28 +1759,6 @@ engine_handle(struct engine *e, const struct platform_event *ev,
 	const char *problem;
 	int rc;
 
-	/* A platform's repeat of an event already handled is dropped. Ids
-	 * come from outside: one longer than any platform's is not kept. */
-	if (ev->event_id != NULL && strnlen(ev->event_id, EVENT_ID_MAX + 1) > EVENT_ID_MAX) {
-		log_warnx("an event id over %d bytes: handled without de-duplication",
-		    EVENT_ID_MAX);
-	} else if (ev->event_id != NULL) {
-		bool first = true;
-
-		if (t.now - e->pruned_at >= SEEN_PRUNE_EVERY_S) {
-			if (store_events_prune(e->store, t.now - SEEN_KEEP_S, NULL) != 0)
-				log_warnx("cannot prune the events seen");
-			e->pruned_at = t.now;
-		}
-		if ((rc = store_event_seen(e->store, ev->event_id, t.now, &first)) != 0)
-			log_warnx("cannot note an event as seen (it is handled anyway): %s",
-			    drill_strerror(rc));
-		else if (!first) {
-			log_debug("event repeated by the platform, dropped event=%.80s",
-			    ev->event_id);
-			return 0;
-		}
-	}
 	/* An edit matters when it is of a recent answer; deletions and joins
 	 * change nothing yet. */
 	if (ev->kind == PLATFORM_EV_EDIT)
@@ -1873,4 +1853,54 @@ engine_handle(struct engine *e, const struct platform_event *ev,
 		}
 	}
 	return answer(&t, text, len);
+}
+
+int
+engine_handle(struct engine *e, const struct platform_event *ev,
+    platform_reply_fn reply, void *arg)
+{
+	struct turn t = {e, ev, reply, arg, now_of(e), 0, 0, false, 0};
+	bool first = true;
+	int rc;
+
+	/* Ids come from outside: one longer than any platform's is not kept. */
+	if (ev->event_id != NULL && strnlen(ev->event_id, EVENT_ID_MAX + 1) > EVENT_ID_MAX) {
+		log_warnx("an event id over %d bytes: handled without de-duplication",
+		    EVENT_ID_MAX);
+		return handle(&t);
+	}
+	if (ev->event_id == NULL)
+		return handle(&t);
+	if (t.now - e->pruned_at >= SEEN_PRUNE_EVERY_S) {
+		if (store_events_prune(e->store, t.now - SEEN_KEEP_S, NULL) != 0)
+			log_warnx("cannot prune the events seen");
+		e->pruned_at = t.now;
+	}
+	/*
+	 * The event's id and everything it causes (answer, replies in the
+	 * outbox) are one transaction: a crash leaves both or neither, so a
+	 * platform's retry after a crash is handled, and a retry of what was
+	 * handled is dropped. Handlers' own transactions nest inside.
+	 */
+	if ((rc = store_begin(e->store)) != 0) {
+		log_warnx("cannot start a transaction for an event: %s", drill_strerror(rc));
+		return rc;
+	}
+	if ((rc = store_event_seen(e->store, ev->event_id, t.now, &first)) != 0) {
+		store_rollback(e->store);
+		log_warnx("cannot note an event as seen: %s", drill_strerror(rc));
+		return rc;
+	}
+	if (!first) {
+		store_rollback(e->store);
+		log_debug("event repeated by the platform, dropped event=%.80s", ev->event_id);
+		return 0;
+	}
+	rc = handle(&t);
+	if (store_commit(e->store) != 0) {
+		log_error("cannot store what an event did (the platform may send it "
+		    "again) event=%.80s", ev->event_id);
+		return DRILL_EIO;
+	}
+	return rc;
 }

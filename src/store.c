@@ -243,6 +243,9 @@ enum stmt_id {
 	S_SAVEPOINT,
 	S_RELEASE,
 	S_ROLLBACK_TO,
+	S_TX_SAVEPOINT,
+	S_TX_RELEASE,
+	S_TX_ROLLBACK_TO,
 	S_PERSON_FIND,
 	S_PERSON_INSERT,
 	S_PERSON_LEVEL,
@@ -307,6 +310,9 @@ static const struct {
 	[S_SAVEPOINT] = {"SAVEPOINT store_answer", true},
 	[S_RELEASE] = {"RELEASE store_answer", true},
 	[S_ROLLBACK_TO] = {"ROLLBACK TO store_answer", true},
+	[S_TX_SAVEPOINT] = {"SAVEPOINT store_tx", true},
+	[S_TX_RELEASE] = {"RELEASE store_tx", true},
+	[S_TX_ROLLBACK_TO] = {"ROLLBACK TO store_tx", true},
 	[S_PERSON_FIND] = {"SELECT id FROM people WHERE name = ?1", false},
 	[S_PERSON_INSERT] = {
 		"INSERT INTO people (name, created_at) VALUES (?1, ?2)"
@@ -506,6 +512,7 @@ struct store {
 	int version;
 	bool readonly;
 	bool in_tx;	/* inside store_begin .. store_commit/rollback */
+	int depth;	/* store_begin calls not yet ended; above 1: savepoints */
 };
 
 /* Maps an SQLite result code to a DRILL_E* code. */
@@ -1106,11 +1113,19 @@ store_begin(struct store *st)
 {
 	int ret;
 
-	if (st->in_tx)
-		return DRILL_EINVAL;
+	if (st->in_tx) {
+		/* nested: a savepoint, so the inner part can fail alone */
+		if (st->readonly)
+			return DRILL_EINVAL;
+		if ((ret = run(st, S_TX_SAVEPOINT)) == DRILL_OK)
+			st->depth++;
+		return ret;
+	}
 	ret = run(st, st->readonly ? S_BEGIN_READ : S_BEGIN);
-	if (ret == DRILL_OK)
+	if (ret == DRILL_OK) {
 		st->in_tx = true;
+		st->depth = 1;
+	}
 	return ret;
 }
 
@@ -1122,6 +1137,14 @@ store_commit(struct store *st)
 
 	if (!st->in_tx)
 		return DRILL_EINVAL;
+	if (st->depth > 1) {
+		if ((ret = run(st, S_TX_RELEASE)) != DRILL_OK) {
+			(void)run(st, S_TX_ROLLBACK_TO);
+			(void)run(st, S_TX_RELEASE);
+		}
+		st->depth--;
+		return ret;
+	}
 	ret = run(st, S_COMMIT);
 	if (ret != DRILL_OK && !sqlite3_get_autocommit(st->db))
 		(void)run(st, S_ROLLBACK);
@@ -1134,9 +1157,16 @@ store_rollback(struct store *st)
 {
 	if (!st->in_tx)
 		return;
+	if (st->depth > 1) {
+		(void)run(st, S_TX_ROLLBACK_TO);
+		(void)run(st, S_TX_RELEASE);
+		st->depth--;
+		return;
+	}
 	if (!sqlite3_get_autocommit(st->db))
 		(void)run(st, S_ROLLBACK);
 	st->in_tx = false;
+	st->depth = 0;
 }
 
 /*

@@ -43,7 +43,9 @@ enum platform_event_kind {
  * event_id de-duplicates: platforms deliver some events more than once
  * (Slack retries a webhook it thinks failed; a Matrix /sync may repeat
  * after a reconnect). The engine handles an event_id once and drops its
- * repeats for a day; NULL: no de-duplication (the console). An id over
+ * repeats for a day; the id is stored in the same transaction as all the
+ * event causes, so after a crash a retry is handled (nothing was) or
+ * dropped (all was). NULL: no de-duplication (the console). An id over
  * 255 bytes is not kept (the event is handled, without de-duplication).
  */
 struct platform_event {

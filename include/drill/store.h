@@ -110,7 +110,12 @@ void store_close(struct store *st);
 /* Returns the schema version of the open database. */
 int store_schema_version(struct store *st);
 
-/* Explicit transactions, for callers that group several writes. Not nested. */
+/*
+ * Explicit transactions, for callers that group several writes. They nest:
+ * an inner begin is a savepoint, whose commit keeps its writes for the
+ * outer commit and whose rollback undoes only them; the outermost commit
+ * or rollback decides. (Read-only opens do not nest.)
+ */
 int store_begin(struct store *st) DRILL_WUR;
 int store_commit(struct store *st) DRILL_WUR;
 void store_rollback(struct store *st);

@@ -894,7 +894,6 @@ test_transactions(void **state)
 
 	/* An answer inside a rolled-back transaction leaves no trace. */
 	assert_int_equal(store_begin(st), 0);
-	assert_int_equal(store_begin(st), DRILL_EINVAL);	/* not nested */
 	assert_int_equal(store_person_ensure(st, "slack:UGHOST", 1, &id2), 0);
 	assert_int_equal(store_answer_add(st, &a, &id), 0);
 	expect_progress(st, person, 1, 40, 1, 1, 10);
@@ -916,6 +915,32 @@ test_transactions(void **state)
 	expect_progress(st, person, 1, 40, 1, 1, 10);
 	store_close(st);
 	assert_int_equal(raw_int(fx->db, "SELECT count(*) FROM answers"), 1);
+
+	/* Nested: an inner rollback undoes only the inner writes, an inner
+	 * commit waits for the outer one, an outer rollback undoes all. */
+	st = open_rw(fx->db);
+	assert_int_equal(store_begin(st), 0);
+	assert_int_equal(store_person_ensure(st, "slack:UOUTER", 1, &id2), 0);
+	assert_int_equal(store_begin(st), 0);
+	assert_int_equal(store_person_ensure(st, "slack:UINNER", 1, &id2), 0);
+	store_rollback(st);
+	assert_int_equal(store_begin(st), 0);
+	assert_int_equal(store_person_ensure(st, "slack:UINNER2", 1, &id2), 0);
+	assert_int_equal(store_commit(st), 0);
+	assert_int_equal(store_commit(st), 0);
+	assert_int_equal(store_commit(st), DRILL_EINVAL);
+	assert_int_equal(store_person_find(st, "slack:UOUTER", &id2), 0);
+	assert_int_equal(store_person_find(st, "slack:UINNER", &id2), DRILL_ENOTFOUND);
+	assert_int_equal(store_person_find(st, "slack:UINNER2", &id2), 0);
+	assert_int_equal(store_begin(st), 0);
+	assert_int_equal(store_person_ensure(st, "slack:UGONE", 1, &id2), 0);
+	assert_int_equal(store_begin(st), 0);
+	assert_int_equal(store_person_ensure(st, "slack:UGONE2", 1, &id2), 0);
+	assert_int_equal(store_commit(st), 0);
+	store_rollback(st);
+	assert_int_equal(store_person_find(st, "slack:UGONE", &id2), DRILL_ENOTFOUND);
+	assert_int_equal(store_person_find(st, "slack:UGONE2", &id2), DRILL_ENOTFOUND);
+	store_close(st);
 
 	/* Closing with an open transaction rolls it back. */
 	st = open_rw(fx->db);
