@@ -1169,6 +1169,10 @@ opt_schedules(struct loader *ld, const config_setting_t *s, const char *opt)
 		ld->sched = sc;
 		check_group(ld, e, eopt, schedule_options);
 		ld->sched = NULL;
+		if (sc->answers_dm && sc->feedback_thread)
+			problem(ld, e, eopt, "feedback = \"thread\" with answers = \"dm\": "
+			    "answers given privately get their feedback privately (leave "
+			    "feedback out, or answer in the thread)");
 		if (sc->timezone == NULL && (sc->timezone = strdup("UTC")) == NULL) {
 			ld->nomem = true;
 			return;

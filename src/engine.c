@@ -735,6 +735,8 @@ cmd_topics(struct turn *t)
 	return 0;
 }
 
+static bool is_admin(const struct engine *e, const char *person);
+
 static int
 cmd_help(struct turn *t)
 {
@@ -754,7 +756,21 @@ cmd_help(struct turn *t)
 	msg_add_item(m, "dispute [why]", "say your last score is wrong");
 	if (strncmp(t->ev->conversation, "console:", 8) == 0)
 		msg_add_item(m, "quit", "leave (your progress is kept)");
-	msg_add(m, MSG_TEXT, "Anything else you write is your answer to the open question.");
+	if (t->ev->conv_kind == PLATFORM_CHANNEL) {
+		msg_add_item(m, "answer", "in a question of the day's thread: answer it "
+		    "privately, in a DM");
+		if (is_admin(t->e, t->ev->user)) {
+			msg_add_item(m, "schedule", "this channel's schedule and next question");
+			msg_add_item(m, "schedule set \"30 9 * * 1-5\" [ZONE]", "change it");
+			msg_add_item(m, "schedule pause|resume", "stop or restart it");
+			msg_add_item(m, "ask now", "post the next question now");
+		}
+		msg_add(m, MSG_TEXT, "In a question of the day's thread, your first reply "
+		    "is your answer.");
+	} else {
+		msg_add(m, MSG_TEXT, "Anything else you write is your answer to the open "
+		    "question.");
+	}
 	send(t, m);
 	return 0;
 }

@@ -447,6 +447,15 @@ test_admin_commands(void **state)
 	m = chatsim_last_question(&x->s, "test:C1");
 	assert_int_equal(m->at, (int64_t)(T0 + 86400 + 2 * 3600 + 1800) * 1000);
 
+	/* help in the channel: the admin commands for admins only */
+	assert_int_equal(event(x, PLATFORM_EV_MESSAGE, "test:C1", "test:UADMIN", NULL, "a11",
+	    true, "help"), 0);
+	assert_non_null(strstr(msg(x, nmsgs(x) - 1)->text, "ask now"));
+	assert_int_equal(event(x, PLATFORM_EV_MESSAGE, "test:C1", "test:U1", NULL, "a12",
+	    true, "help"), 0);
+	assert_null(strstr(msg(x, nmsgs(x) - 1)->text, "ask now"));
+	assert_non_null(strstr(msg(x, nmsgs(x) - 1)->text, "first reply"));
+
 	/* in a DM the commands say where they work */
 	assert_int_equal(event(x, PLATFORM_EV_MESSAGE, "test:D-A", "test:UADMIN", NULL, "a10",
 	    true, "ask now"), 0);

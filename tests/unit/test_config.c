@@ -350,7 +350,7 @@ test_schedules(void **state)
 	    "  { conversation = \"slack:C0123ABCD\"; cron = \"30 9 * * mon-fri\";\n"
 	    "    timezone = \"Europe/Berlin\"; topics = [ \"databases\", \"caching\" ];\n"
 	    "    types = [ \"technical\" ]; level = \"senior\"; reveal_after = \"2h\";\n"
-	    "    feedback = \"thread\"; answers = \"dm\"; grace = \"30m\";\n"
+	    "    feedback = \"private\"; answers = \"dm\"; grace = \"30m\";\n"
 	    "    skip_dates = [ \"2026-12-31\", \"holidays.ics\" ]; },\n"
 	    "  { conversation = \"matrix:!room:example.org\"; cron = \"0 10 * * 1\"; }\n"
 	    ");\n"), 0);
@@ -367,7 +367,7 @@ test_schedules(void **state)
 	assert_int_equal(a->types, 1u << VOCAB_TECHNICAL);
 	assert_int_equal(a->level, VOCAB_SENIOR);
 	assert_int_equal(a->reveal_after_ms, 2 * 3600000);
-	assert_true(a->feedback_thread);
+	assert_false(a->feedback_thread);
 	assert_true(a->answers_dm);
 	assert_int_equal(a->grace_ms, 30 * 60000);
 	assert_int_equal(a->nskip_dates, 2);
@@ -421,6 +421,16 @@ test_schedules(void **state)
 	    ");\n"), DRILL_EINVAL);
 	EXPECT_ERRORS(f, ":5: schedules[1]: a second schedule for \"slack:C1\" (one per "
 	    "conversation; a cron list such as \"30 9 * * mon,thu\" covers several days)");
+
+	/* private answers cannot have their feedback in the thread */
+	assert_int_equal(load_text(f, "state_dir = \"s\";\nbanks = [ \"b\" ];\n"
+	    "schedules = (\n"
+	    "  { conversation = \"slack:C1\"; cron = \"0 9 * * *\"; answers = \"dm\";\n"
+	    "    feedback = \"thread\"; }\n"
+	    ");\n"), DRILL_EINVAL);
+	EXPECT_ERRORS(f, ":4: schedules[0]: feedback = \"thread\" with answers = \"dm\": "
+	    "answers given privately get their feedback privately (leave feedback out, "
+	    "or answer in the thread)");
 
 	assert_int_equal(load_text(f, "state_dir = \"s\";\nbanks = [ \"b\" ];\n"
 	    "schedules = { conversation = \"slack:C1\"; };\nadmins = \"slack:U1\";\n"), DRILL_EINVAL);
