@@ -1627,9 +1627,10 @@ split_schedule_set(const char *arg, char *cron, size_t csz, char *zone, size_t z
 	cron[n] = '\0';
 	while (*end == ' ' || *end == '\t')
 		end++;
-	if (strlen(end) >= zsz || strchr(end, ' ') != NULL)
+	n = strlen(end);
+	if (n >= zsz || strchr(end, ' ') != NULL)
 		return -1;
-	snprintf(zone, zsz, "%s", end);
+	memcpy(zone, end, n + 1);
 	return 0;
 }
 
