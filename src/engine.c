@@ -824,6 +824,38 @@ log_answer_text(const struct turn *t, const char *text, size_t len)
 	}
 }
 
+/*
+ * Scores text against q into *r, and *a as the answer row of person and
+ * delivery given now in this event's message. *a borrows text, q's strings
+ * and *json, the breakdown the caller frees. 0 or DRILL_ENOMEM.
+ */
+static int
+score_answer(const struct turn *t, const struct bank_question *q, int64_t delivery,
+    const char *text, size_t len, struct scorer_result *r, struct store_answer *a,
+    char **json)
+{
+	memset(a, 0, sizeof(*a));
+	if (scorer_score(t->e->scorer, q, text, len, r) != 0 ||
+	    (*json = scorer_result_json(r, false)) == NULL)
+		return DRILL_ENOMEM;
+	a->delivery_id = delivery;
+	a->person_id = t->person;
+	a->question_id = q->id;
+	a->text = (char *)text;
+	a->created_at = t->now;
+	a->day = drill_local_day(t->now);
+	a->score = r->score;
+	a->relevance = r->dims[SCORER_RELEVANCE];
+	a->structure = r->dims[SCORER_STRUCTURE];
+	a->clarity = r->dims[SCORER_CLARITY];
+	a->impact = r->dims[SCORER_IMPACT];
+	a->grade = (char *)r->grade;
+	a->rubric_version = (char *)q->rubric_version;
+	a->breakdown = *json;
+	a->message_id = (char *)t->ev->message_id;
+	return 0;
+}
+
 /* Scores text as the answer to the open question, stores it, replies. */
 static int
 answer(struct turn *t, const char *text, size_t len)
@@ -839,29 +871,12 @@ answer(struct turn *t, const char *text, size_t len)
 
 	if ((q = need_open_question(t, &d, &rc)) == NULL)
 		return rc;
-	if ((rc = scorer_score(t->e->scorer, q, text, len, &r)) != 0 ||
-	    (json = scorer_result_json(&r, false)) == NULL) {
-		rc = rc ? rc : DRILL_ENOMEM;
+	if ((rc = score_answer(t, q, d.id, text, len, &r, &a, &json)) != 0) {
 		say(t, "Sorry, I could not score that (out of memory). Please try again.");
 		goto done;
 	}
-	a.delivery_id = d.id;
-	a.person_id = t->person;
-	a.question_id = q->id;
-	a.text = (char *)text;
-	a.created_at = t->now;
-	a.day = drill_local_day(t->now);
-	a.score = r.score;
-	a.relevance = r.dims[SCORER_RELEVANCE];
-	a.structure = r.dims[SCORER_STRUCTURE];
-	a.clarity = r.dims[SCORER_CLARITY];
-	a.impact = r.dims[SCORER_IMPACT];
-	a.grade = (char *)r.grade;
-	a.rubric_version = (char *)q->rubric_version;
-	a.breakdown = json;
 	a.hints_used = d.hints_used;
 	a.model_seen = d.model_shown;
-	a.message_id = (char *)t->ev->message_id;
 	if ((rc = store_begin(t->e->store)) != 0)
 		goto store_fail;
 	if ((rc = store_answer_add(t->e->store, &a, &aid)) != 0 ||
@@ -1355,26 +1370,10 @@ channel_answer(struct turn *t, const struct store_delivery *d,
 	int64_t aid;
 	int rc;
 
-	if ((rc = scorer_score(t->e->scorer, q, text, len, &r)) != 0 ||
-	    (json = scorer_result_json(&r, false)) == NULL) {
+	if ((rc = score_answer(t, q, d->id, text, len, &r, &a, &json)) != 0) {
 		say(t, "Sorry, I could not score that (out of memory). Please try again.");
-		return rc ? rc : DRILL_ENOMEM;
+		return rc;
 	}
-	a.delivery_id = d->id;
-	a.person_id = t->person;
-	a.question_id = q->id;
-	a.text = (char *)text;
-	a.created_at = t->now;
-	a.day = drill_local_day(t->now);
-	a.score = r.score;
-	a.relevance = r.dims[SCORER_RELEVANCE];
-	a.structure = r.dims[SCORER_STRUCTURE];
-	a.clarity = r.dims[SCORER_CLARITY];
-	a.impact = r.dims[SCORER_IMPACT];
-	a.grade = (char *)r.grade;
-	a.rubric_version = (char *)q->rubric_version;
-	a.breakdown = json;
-	a.message_id = (char *)t->ev->message_id;
 	a.late = late;
 	if ((m = channel_feedback(t->e, &r, q, late, false)) == NULL) {
 		rc = DRILL_ENOMEM;
@@ -1459,21 +1458,8 @@ edit(struct turn *t)
 		say(t, "I kept your answer as it was before the edit.");
 		goto out;
 	}
-	if ((rc = scorer_score(t->e->scorer, q, ev->text, ev->text_len, &r)) != 0 ||
-	    (json = scorer_result_json(&r, false)) == NULL) {
-		rc = rc ? rc : DRILL_ENOMEM;
+	if ((rc = score_answer(t, q, d.id, ev->text, ev->text_len, &r, &a, &json)) != 0)
 		goto out;
-	}
-	a.text = (char *)ev->text;
-	a.score = r.score;
-	a.relevance = r.dims[SCORER_RELEVANCE];
-	a.structure = r.dims[SCORER_STRUCTURE];
-	a.clarity = r.dims[SCORER_CLARITY];
-	a.impact = r.dims[SCORER_IMPACT];
-	a.grade = (char *)r.grade;
-	a.rubric_version = (char *)q->rubric_version;
-	a.breakdown = json;
-	a.message_id = (char *)ev->message_id;
 	if (strcmp(d.kind, "scheduled") == 0)
 		m = channel_feedback(t->e, &r, q, old.late, true);
 	else if ((m = feedback_score_msg(&r, old.hints_used, old.model_seen)) != NULL)

@@ -240,9 +240,6 @@ enum stmt_id {
 	S_BEGIN_READ,
 	S_COMMIT,
 	S_ROLLBACK,
-	S_SAVEPOINT,
-	S_RELEASE,
-	S_ROLLBACK_TO,
 	S_TX_SAVEPOINT,
 	S_TX_RELEASE,
 	S_TX_ROLLBACK_TO,
@@ -307,9 +304,6 @@ static const struct {
 	[S_BEGIN_READ] = {"BEGIN DEFERRED", false},
 	[S_COMMIT] = {"COMMIT", false},
 	[S_ROLLBACK] = {"ROLLBACK", false},
-	[S_SAVEPOINT] = {"SAVEPOINT store_answer", true},
-	[S_RELEASE] = {"RELEASE store_answer", true},
-	[S_ROLLBACK_TO] = {"ROLLBACK TO store_answer", true},
 	[S_TX_SAVEPOINT] = {"SAVEPOINT store_tx", true},
 	[S_TX_RELEASE] = {"RELEASE store_tx", true},
 	[S_TX_ROLLBACK_TO] = {"ROLLBACK TO store_tx", true},
@@ -1349,6 +1343,16 @@ valid_score(int v)
 	return v >= 0 && v <= 100;
 }
 
+/* An answer's text and scores are all there and in range. */
+static bool
+valid_scored(const struct store_answer *a)
+{
+	return a != NULL && a->text != NULL && a->grade != NULL &&
+	    a->rubric_version != NULL && valid_score(a->score) &&
+	    valid_score(a->relevance) && valid_score(a->structure) &&
+	    valid_score(a->clarity) && valid_score(a->impact);
+}
+
 /* The two statements of store_answer_add, inside the caller's transaction. */
 static int
 answer_insert(struct store *st, const struct store_answer *a, int64_t *id)
@@ -1375,31 +1379,18 @@ answer_insert(struct store *st, const struct store_answer *a, int64_t *id)
 int
 store_answer_add(struct store *st, const struct store_answer *a, int64_t *id)
 {
-	bool nested;
 	int ret;
 
-	if (st->readonly || a == NULL || id == NULL || a->question_id == NULL ||
-	    a->text == NULL || a->grade == NULL || a->rubric_version == NULL ||
-	    !valid_score(a->score) || !valid_score(a->relevance) ||
-	    !valid_score(a->structure) || !valid_score(a->clarity) ||
-	    !valid_score(a->impact) || a->hints_used < 0)
+	if (st->readonly || id == NULL || !valid_scored(a) || a->question_id == NULL ||
+	    a->hints_used < 0)
 		return DRILL_EINVAL;
-	nested = st->in_tx;
-	if ((ret = run(st, nested ? S_SAVEPOINT : S_BEGIN)) != DRILL_OK)
+	if ((ret = store_begin(st)) != DRILL_OK)
 		return ret;
-	if ((ret = answer_insert(st, a, id)) != DRILL_OK)
-		goto fail;
-	if ((ret = run(st, nested ? S_RELEASE : S_COMMIT)) != DRILL_OK)
-		goto fail;
-	return DRILL_OK;
-fail:
-	if (nested) {
-		(void)run(st, S_ROLLBACK_TO);
-		(void)run(st, S_RELEASE);
-	} else if (!sqlite3_get_autocommit(st->db)) {
-		(void)run(st, S_ROLLBACK);
+	if ((ret = answer_insert(st, a, id)) != DRILL_OK) {
+		store_rollback(st);
+		return ret;
 	}
-	return ret;
+	return store_commit(st);
 }
 
 int
@@ -1443,30 +1434,17 @@ answer_replace(struct store *st, int64_t id, const struct store_answer *a)
 int
 store_answer_replace(struct store *st, int64_t id, const struct store_answer *a)
 {
-	bool nested;
 	int ret;
 
-	if (st->readonly || a == NULL || a->text == NULL || a->grade == NULL ||
-	    a->rubric_version == NULL || !valid_score(a->score) ||
-	    !valid_score(a->relevance) || !valid_score(a->structure) ||
-	    !valid_score(a->clarity) || !valid_score(a->impact))
+	if (st->readonly || !valid_scored(a))
 		return DRILL_EINVAL;
-	nested = st->in_tx;
-	if ((ret = run(st, nested ? S_SAVEPOINT : S_BEGIN)) != DRILL_OK)
+	if ((ret = store_begin(st)) != DRILL_OK)
 		return ret;
-	if ((ret = answer_replace(st, id, a)) != DRILL_OK)
-		goto fail;
-	if ((ret = run(st, nested ? S_RELEASE : S_COMMIT)) != DRILL_OK)
-		goto fail;
-	return DRILL_OK;
-fail:
-	if (nested) {
-		(void)run(st, S_ROLLBACK_TO);
-		(void)run(st, S_RELEASE);
-	} else if (!sqlite3_get_autocommit(st->db)) {
-		(void)run(st, S_ROLLBACK);
+	if ((ret = answer_replace(st, id, a)) != DRILL_OK) {
+		store_rollback(st);
+		return ret;
 	}
-	return ret;
+	return store_commit(st);
 }
 
 int
