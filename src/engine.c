@@ -319,41 +319,86 @@ matches_sets(const struct bank_question *q, uint32_t topics, uint32_t types, int
 	    (level < 0 || q->level == level);
 }
 
+struct posted {
+	const struct bank *bank;
+	int64_t *count;		/* times posted, per bank question */
+};
+
+static void
+on_posted(void *arg, const char *qid, int64_t count, double mean)
+{
+	struct posted *p = arg;
+	const struct bank_question *q = bank_find(p->bank, qid);
+
+	(void)mean;
+	if (q != NULL)
+		p->count[bank_index(p->bank, q)] = count;
+}
+
+/* FNV-1a over a string, continuing from h. */
+static uint64_t
+fnv(uint64_t h, const char *s)
+{
+	for (; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+/* The rank of question id in conversation's shuffle for round (lowest first). */
+static uint64_t
+shuffle_rank(const char *conversation, const char *id, int64_t round)
+{
+	uint64_t h = fnv(0xcbf29ce484222325ULL, conversation);
+
+	h = fnv(h ^ (uint64_t)round * 0x9e3779b97f4a7c15ULL, "/");
+	h = fnv(h, id);
+	/* a final mix (splitmix64), so similar ids spread */
+	h ^= h >> 30;
+	h *= 0xbf58476d1ce4e5b9ULL;
+	h ^= h >> 27;
+	h *= 0x94d049bb133111ebULL;
+	return h ^ (h >> 31);
+}
+
 const struct bank_question *
 engine_next_for_conversation(struct engine *e, const char *conversation,
     uint32_t topics, uint32_t types, int level, int64_t now, bool *repeat)
 {
 	const struct bank *b = e->bank;
-	size_t n = bank_count(b), nfresh = 0, nany = 0, k;
-	struct seen seen = {b, NULL};
+	size_t n = bank_count(b);
+	struct posted posted = {b, NULL};
 	const struct bank_question *pick = NULL;
-	int64_t conv;
+	int64_t conv, round = INT64_MAX;
+	uint64_t best = 0;
 
 	*repeat = false;
 	if (store_conversation_ensure(e->store, conversation, STORE_CONV_CHANNEL, now,
-	    &conv) != 0 || (seen.mark = calloc(n ? n : 1, 1)) == NULL)
+	    &conv) != 0 || (posted.count = calloc(n ? n : 1, sizeof(int64_t))) == NULL)
 		return NULL;
-	if (store_conversation_questions(e->store, conv, on_seen, &seen) != 0)
+	if (store_conversation_questions(e->store, conv, on_posted, &posted) != 0) {
 		log_warnx("could not read the questions posted conversation=%s", conversation);
-	for (size_t i = 0; i < n; i++) {
-		if (!matches_sets(bank_get(b, i), topics, types, level))
+		free(posted.count);
+		return NULL;
+	}
+	/* the round: the fewest times any matching question was posted */
+	for (size_t i = 0; i < n; i++)
+		if (matches_sets(bank_get(b, i), topics, types, level) && posted.count[i] < round)
+			round = posted.count[i];
+	for (size_t i = 0; i < n && round != INT64_MAX; i++) {
+		const struct bank_question *q = bank_get(b, i);
+		uint64_t r;
+		if (!matches_sets(q, topics, types, level) || posted.count[i] != round)
 			continue;
-		nany++;
-		nfresh += !seen.mark[i];
-	}
-	if (nany > 0) {
-		/* a fresh one while any is left; when the pool is used up, any */
-		k = (size_t)(rnd(e) % (nfresh ? nfresh : nany));
-		for (size_t i = 0; i < n && pick == NULL; i++) {
-			if (!matches_sets(bank_get(b, i), topics, types, level) ||
-			    (nfresh && seen.mark[i]))
-				continue;
-			if (k-- == 0)
-				pick = bank_get(b, i);
+		r = shuffle_rank(conversation, q->id, round);
+		if (pick == NULL || r < best || (r == best && strcmp(q->id, pick->id) < 0)) {
+			pick = q;
+			best = r;
 		}
-		*repeat = nfresh == 0;
 	}
-	free(seen.mark);
+	*repeat = pick != NULL && round > 0;
+	free(posted.count);
 	return pick;
 }
 
@@ -1119,9 +1164,10 @@ reveal(struct engine *e, int64_t did, int64_t now)
 	if (tally.q != NULL) {
 		msg_add(m, MSG_QUOTE, "Model answer");
 		msg_add_item(m, tally.q->model_answer, NULL);
+		/* by the delivery, not the generator: a restart changes nothing */
 		if (tally.q->nfollow_ups > 0)
 			msg_add(m, MSG_TEXT, "Follow-up to think about: %s",
-			    tally.q->follow_ups[rnd(e) % tally.q->nfollow_ups]);
+			    tally.q->follow_ups[(uint64_t)did % tally.q->nfollow_ups]);
 	} else {
 		msg_add(m, MSG_TEXT, "This question has left the bank since it was "
 		    "asked, so its model answer is no longer available.");

@@ -420,8 +420,9 @@ static const struct {
 		"SELECT DISTINCT question_id FROM deliveries WHERE person_id = ?1",
 		false},
 	[S_CONV_QUESTIONS] = {
-		"SELECT DISTINCT question_id FROM deliveries"
-		" WHERE conversation_id = ?1 AND person_id IS NULL", false},
+		"SELECT question_id, count(*), 0.0 FROM deliveries"
+		" WHERE conversation_id = ?1 AND person_id IS NULL"
+		" GROUP BY question_id", false},
 	[S_PERSON_QSTATS] = {
 		"SELECT question_id, count(*), avg(score) FROM answers"
 		" WHERE person_id = ?1 GROUP BY question_id", false},
@@ -1562,9 +1563,9 @@ store_person_questions(struct store *st, int64_t person, store_question_cb cb,
 /* Same reentrancy rule as store_person_questions. */
 int
 store_conversation_questions(struct store *st, int64_t conversation,
-    store_question_cb cb, void *arg)
+    store_qstat_cb cb, void *arg)
 {
-	return each_question(st, S_CONV_QUESTIONS, conversation, cb, NULL, arg);
+	return each_question(st, S_CONV_QUESTIONS, conversation, NULL, cb, arg);
 }
 
 /* Same reentrancy rule as store_person_questions. */

@@ -97,10 +97,12 @@ int engine_handle(struct engine *e, const struct platform_event *ev,
 /*
  * The question a conversation gets next from a channel schedule: one that
  * matches the filters (topics and types as bit sets of vocab numbers, 0
- * any; level a vocab level, -1 any) and was not yet posted to the whole
- * conversation while any such is left; when the pool is used up it starts
- * over (*repeat true). Chosen with the engine's seeded generator, so the
- * same seed and history give the same question. Records the conversation
+ * any; level a vocab level, -1 any) and was posted there the fewest times,
+ * so no question comes again until every matching one has been asked
+ * (*repeat true from the second round on). Within a round the order is a
+ * shuffle keyed by the conversation's name and the round: the same history
+ * gives the same question whatever the engine's seed, so a restart changes
+ * nothing, and two channels get different orders. Records the conversation
  * (now is its first-seen time). NULL when nothing matches or the store
  * failed.
  */

@@ -217,14 +217,17 @@ typedef void (*store_question_cb)(void *arg, const char *question_id);
 int store_person_questions(struct store *st, int64_t person,
     store_question_cb cb, void *arg) DRILL_WUR;
 
-/* Calls cb once per question posted to a whole conversation (channel
- * questions: deliveries without a person), any order. */
-int store_conversation_questions(struct store *st, int64_t conversation,
-    store_question_cb cb, void *arg) DRILL_WUR;
-
-/* Calls cb once per question the person answered: count and mean score. */
+/* A question with a count and a mean (what they count says the caller). */
 typedef void (*store_qstat_cb)(void *arg, const char *question_id,
     int64_t count, double mean);
+
+/* Calls cb once per question posted to a whole conversation (channel
+ * questions: deliveries without a person), any order, with how many times
+ * it was posted there (count; mean is 0). */
+int store_conversation_questions(struct store *st, int64_t conversation,
+    store_qstat_cb cb, void *arg) DRILL_WUR;
+
+/* Calls cb once per question the person answered: count and mean score. */
 int store_person_question_stats(struct store *st, int64_t person,
     store_qstat_cb cb, void *arg) DRILL_WUR;
 

@@ -400,7 +400,7 @@ test_conversation_rotation(void **state)
 {
 	struct fixture *f = *state;
 	const struct bank_question *q;
-	const char *got[3];
+	const char *got[6];
 	bool repeat = true;
 
 	for (int i = 0; i < 3; i++) {
@@ -412,9 +412,17 @@ test_conversation_rotation(void **state)
 		got[i] = q->id;
 		post_to(f, "slack:C1", q->id);
 	}
-	q = engine_next_for_conversation(f->engine, "slack:C1", 0, 0, -1, f->now, &repeat);
-	assert_non_null(q);
-	assert_true(repeat);	/* all three used: the pool starts over */
+	/* all three used: the pool starts over, and the second round too
+	 * has each question once before any comes a third time */
+	for (int i = 0; i < 3; i++) {
+		q = engine_next_for_conversation(f->engine, "slack:C1", 0, 0, -1, f->now, &repeat);
+		assert_non_null(q);
+		assert_true(repeat);
+		for (int j = 3; j < 3 + i; j++)
+			assert_string_not_equal(got[j], q->id);
+		got[3 + i] = q->id;
+		post_to(f, "slack:C1", q->id);
+	}
 
 	/* another channel has its own history */
 	q = engine_next_for_conversation(f->engine, "slack:C2", 0, 0, -1, f->now, &repeat);
@@ -459,7 +467,11 @@ test_conversation_rotation(void **state)
 	assert_false(repeat);
 }
 
-/* The same seed and history give the same sequence of channel questions. */
+/*
+ * The same history gives the same channel question whatever the engine's
+ * seed (a restarted daemon has a new one), and another channel gets its
+ * own order.
+ */
 static void
 test_conversation_rotation_seeded(void **state)
 {
@@ -474,7 +486,7 @@ test_conversation_rotation_seeded(void **state)
 	deps.cfg = &f->cfg;
 	deps.clock = fake_clock;
 	deps.clock_arg = f;
-	deps.seed = 42;		/* the fixture's seed */
+	deps.seed = 4242;	/* not the fixture's 42 */
 	assert_non_null(other = engine_new(&deps));
 	for (int i = 0; i < 5; i++) {
 		a = engine_next_for_conversation(f->engine, "slack:C9", 0, 0, -1, f->now, &repeat);
@@ -484,6 +496,20 @@ test_conversation_rotation_seeded(void **state)
 		post_to(f, "slack:C9", a->id);
 	}
 	engine_free(other);
+	/* channels do not all start with the same question */
+	{
+		const struct bank_question *first = NULL;
+		bool differ = false;
+		char name[32];
+		for (int i = 0; i < 10; i++) {
+			snprintf(name, sizeof(name), "slack:C%d", 100 + i);
+			a = engine_next_for_conversation(f->engine, name, 0, 0, -1, f->now, &repeat);
+			assert_non_null(a);
+			differ |= first != NULL && a != first;
+			first = first ? first : a;
+		}
+		assert_true(differ);
+	}
 }
 
 static void
