@@ -229,9 +229,11 @@ static void
 on_sighup(uv_signal_t *h, int signum)
 {
 	struct drilld *d = h->data;
-	struct config cfg;
+	struct config cfg, old;
 	struct drill_errors errs = {0};
 	struct bank *bank = NULL;
+	struct sched *sched = NULL;
+	char err[DRILL_ERRLEN] = "";
 	int rc;
 
 	(void)signum;
@@ -251,36 +253,37 @@ on_sighup(uv_signal_t *h, int signum)
 	for (size_t i = 0; i < errs.n; i++)
 		log_error("%s", errs.lines[i]);
 	drill_errors_free(&errs);
-	if (rc != 0 || engine_set_bank(d->engine, bank) != 0) {
+	if (rc != 0) {
 		log_error("reload refused: the banks did not load; still running on "
 		    "the old ones");
 		notify("READY=1\nSTATUS=reload refused: the banks did not load");
+		config_free(&cfg);
+		return;
+	}
+	/*
+	 * The schedules anew, over the new config in d->cfg (where the engine
+	 * and the schedules find it), then the bank; anything that fails puts
+	 * the old ones back, untouched.
+	 */
+	old = d->cfg;
+	d->cfg = cfg;
+	if ((rc = sched_new(d->store, &d->cfg, (int64_t)time(NULL), &sched, err)) != 0 ||
+	    (rc = engine_set_bank(d->engine, bank)) != 0) {
+		d->cfg = old;
+		if (sched == NULL)
+			log_error("reload refused: %s; still running on the old "
+			    "configuration", err);
+		else
+			log_error("reload refused: out of memory");
+		notify("READY=1\nSTATUS=reload refused: see the log");
+		sched_free(sched);
 		bank_free(bank);
 		config_free(&cfg);
 		return;
 	}
-	{
-		/* the schedules anew, over the new config's copy in d->cfg */
-		struct config old = d->cfg;
-		struct sched *sched = NULL;
-		char err[DRILL_ERRLEN];
-		d->cfg = cfg;
-		if ((rc = sched_new(d->store, &d->cfg, (int64_t)time(NULL), &sched, err)) != 0) {
-			d->cfg = old;
-			log_error("reload refused: %s; still running on the old "
-			    "configuration", err);
-			notify("READY=1\nSTATUS=reload refused: a schedule did not load");
-			bank_free(bank);
-			config_free(&cfg);
-			/* the engine has the new bank: give it back the old */
-			if (engine_set_bank(d->engine, d->bank) != 0)
-				log_error("out of memory restoring the old bank");
-			return;
-		}
-		sched_free(d->sched);
-		d->sched = sched;
-		config_free(&old);
-	}
+	sched_free(d->sched);
+	d->sched = sched;
+	config_free(&old);
 	bank_free(d->bank);
 	d->bank = bank;
 	engine_set_config(d->engine, &d->cfg, d->sched);

@@ -29,6 +29,7 @@
 #define SEEN_KEEP_S 86400		/* a platform's repeats come within a day */
 #define SEEN_PRUNE_EVERY_S 3600
 #define EVENT_ID_MAX 255		/* bytes; Slack and Matrix ids are far shorter */
+#define REVEAL_RETRY_S 60		/* a reveal that failed is tried again after */
 
 struct engine {
 	struct store *store;
@@ -132,9 +133,12 @@ post(struct engine *e, const struct platform_dest *d, const struct msg *m,
 {
 	if (m == NULL || m->oom)
 		return DRILL_ENOMEM;
+	int rc;
+
 	if (e->post == NULL)
 		return DRILL_ENOTSUP;
-	return e->post(e->post_arg, d, m, row);
+	rc = e->post(e->post_arg, d, m, row);
+	return rc == DRILL_ENOTFOUND ? DRILL_ENOTSUP : rc;	/* no adapter */
 }
 
 /*
@@ -252,6 +256,29 @@ on_seen(void *arg, const char *qid)
 		s->mark[bank_index(s->bank, q)] = 1;
 }
 
+#define HELD 2		/* seen.mark: waiting for a channel's reveal */
+
+static void
+on_held(void *arg, const char *qid)
+{
+	struct seen *s = arg;
+	const struct bank_question *q = bank_find(s->bank, qid);
+
+	if (q != NULL)
+		s->mark[bank_index(s->bank, q)] = HELD;
+}
+
+/* Whether q's model answer must wait for a channel's reveal. */
+static bool
+held_back(struct engine *e, const char *qid)
+{
+	bool held = false;
+
+	if (store_question_unrevealed(e->store, qid, &held) != 0)
+		return true;	/* when in doubt, do not show it */
+	return held;
+}
+
 static int
 matches(const struct bank_question *q, int topic, int type, int level)
 {
@@ -279,6 +306,10 @@ choose(struct turn *t, int topic, int type, int level, int level_explicit,
 		return NULL;
 	if (store_person_questions(t->e->store, t->person, on_seen, &seen) != 0)
 		log_warnx("could not read asked questions person=%s", t->ev->user);
+	/* a channel's question waiting for its reveal is nobody's practice:
+	 * its model answer would come early */
+	if (store_unrevealed_questions(t->e->store, on_held, &seen) != 0)
+		log_warnx("could not read the questions waiting for a reveal");
 	for (int pass = 0; pass < 2 && nany == 0; pass++) {
 		int lv = pass == 0 ? level : (level_explicit ? level : -1);
 		if (pass == 1 && lv == level)
@@ -286,7 +317,8 @@ choose(struct turn *t, int topic, int type, int level, int level_explicit,
 		nfresh = nany = 0;
 		for (size_t i = 0; i < n; i++) {
 			const struct bank_question *q = bank_get(b, i);
-			if (!matches(q, topic, type, lv) || (avoid && strcmp(q->id, avoid) == 0))
+			if (!matches(q, topic, type, lv) || (avoid && strcmp(q->id, avoid) == 0) ||
+			    seen.mark[i] == HELD)
 				continue;
 			nany++;
 			nfresh += !seen.mark[i];
@@ -296,7 +328,8 @@ choose(struct turn *t, int topic, int type, int level, int level_explicit,
 		size_t k = (size_t)(rnd(t->e) % (nfresh ? nfresh : nany));
 		for (size_t i = 0; i < n; i++) {
 			const struct bank_question *q = bank_get(b, i);
-			if (!matches(q, topic, type, lv) || (avoid && strcmp(q->id, avoid) == 0))
+			if (!matches(q, topic, type, lv) || (avoid && strcmp(q->id, avoid) == 0) ||
+			    seen.mark[i] == HELD)
 				continue;
 			if (nfresh && seen.mark[i])
 				continue;
@@ -364,7 +397,7 @@ shuffle_rank(const char *conversation, const char *id, int64_t round)
 
 const struct bank_question *
 engine_next_for_conversation(struct engine *e, const char *conversation,
-    uint32_t topics, uint32_t types, int level, int64_t now, bool *repeat)
+    uint32_t topics, uint32_t types, int level, int64_t now, bool *repeat, int *rc)
 {
 	const struct bank *b = e->bank;
 	size_t n = bank_count(b);
@@ -374,10 +407,14 @@ engine_next_for_conversation(struct engine *e, const char *conversation,
 	uint64_t best = 0;
 
 	*repeat = false;
-	if (store_conversation_ensure(e->store, conversation, STORE_CONV_CHANNEL, now,
-	    &conv) != 0 || (posted.count = calloc(n ? n : 1, sizeof(int64_t))) == NULL)
+	if ((*rc = store_conversation_ensure(e->store, conversation, STORE_CONV_CHANNEL,
+	    now, &conv)) != 0)
 		return NULL;
-	if (store_conversation_questions(e->store, conv, on_posted, &posted) != 0) {
+	if ((posted.count = calloc(n ? n : 1, sizeof(int64_t))) == NULL) {
+		*rc = DRILL_ENOMEM;
+		return NULL;
+	}
+	if ((*rc = store_conversation_questions(e->store, conv, on_posted, &posted)) != 0) {
 		log_warnx("could not read the questions posted conversation=%s", conversation);
 		free(posted.count);
 		return NULL;
@@ -437,7 +474,9 @@ deliver(struct turn *t, const struct bank_question *q, const char *filter,
 	if ((rc = store_begin(t->e->store)) != 0)
 		goto fail;
 	if ((rc = store_delivery_add(t->e->store, &d, &id)) != 0 ||
-	    (rc = store_practice_set(t->e->store, t->person, t->conv, id)) != 0) {
+	    (rc = store_practice_set(t->e->store, t->person, t->conv, id)) != 0 ||
+	    (t->ev->conv_kind == PLATFORM_DM &&
+	    (rc = store_practice_drop_channel(t->e->store, t->person)) != 0)) {
 		store_rollback(t->e->store);
 		goto fail;
 	}
@@ -602,7 +641,11 @@ cmd_model(struct turn *t)
 
 	if ((q = need_open_question(t, &d, &rc)) == NULL)
 		return rc;
-	if ((rc = store_delivery_set_help(t->e->store, d.id, d.hints_used, true)) != 0) {
+	if (held_back(t->e, q->id)) {
+		say(t, "This question is also a channel's question of the day, and its "
+		    "model answer comes there at the reveal. Answer it, ask for a `hint`, "
+		    "or `skip` it.");
+	} else if ((rc = store_delivery_set_help(t->e->store, d.id, d.hints_used, true)) != 0) {
 		say_store_error(t, "recording the model answer");
 	} else if ((m = msg_new()) != NULL) {
 		msg_add(m, MSG_QUOTE, "Model answer");
@@ -944,8 +987,13 @@ answer(struct turn *t, const char *text, size_t len)
 		rc = DRILL_ENOMEM;
 		goto done;
 	}
-	msg_add(m, MSG_QUOTE, "Model answer");
-	msg_add_item(m, q->model_answer, NULL);
+	if (held_back(t->e, q->id)) {
+		msg_add(m, MSG_TEXT, "This question is also a channel's question of the "
+		    "day: its model answer comes there at the reveal.");
+	} else {
+		msg_add(m, MSG_QUOTE, "Model answer");
+		msg_add_item(m, q->model_answer, NULL);
+	}
 	if (q->nfollow_ups > 0)
 		msg_add(m, MSG_TEXT, "Follow-up question: %s",
 		    q->follow_ups[rnd(t->e) % q->nfollow_ups]);
@@ -1197,7 +1245,10 @@ reveal(struct engine *e, int64_t did, int64_t now)
 	}
 	if ((rc = post(e, &dest, m, NULL)) != 0)
 		goto out;
-	if ((rc = store_delivery_revealed(e->store, did, now)) != 0)
+	/* a private answer asked for and not given is late from now on:
+	 * it is asked for again */
+	if ((rc = store_delivery_revealed(e->store, did, now)) != 0 ||
+	    (rc = store_practice_drop_delivery(e->store, did)) != 0)
 		goto out;
 	log_info("channel question revealed conversation=%s question=%s answers=%lld",
 	    conv, d.question_id, (long long)tally.n);
@@ -1232,15 +1283,13 @@ engine_post_question(struct engine *e, const struct config_schedule *cs,
 	if (rc != DRILL_ENOTFOUND)
 		return rc;
 	q = engine_next_for_conversation(e, conversation, cs->topics, cs->types,
-	    cs->level, now, &repeat);
+	    cs->level, now, &repeat, &rc);
 	if (q == NULL)
-		return DRILL_ENOTFOUND;
+		return rc != 0 ? rc : DRILL_ENOTFOUND;
 	if ((m = question_msg(q, cs, late, repeat)) == NULL)
 		return DRILL_ENOMEM;
 	rc = post(e, &dest, m, &row);
 	msg_free(m);
-	if (rc == DRILL_ENOTFOUND)
-		return DRILL_ENOTSUP;	/* no adapter for its platform */
 	if (rc != 0)
 		return rc;
 	d.conversation_id = conv;
@@ -1324,15 +1373,25 @@ engine_reveal_due(struct engine *e, int64_t now)
 
 	while (store_reveal_next(e->store, 0, &did, &at) == 0 && at <= now) {
 		if ((rc = store_begin(e->store)) != 0)
-			break;
+			break;	/* the store is failing: the next timer tries again */
 		if ((rc = reveal(e, did, now)) == 0 && (rc = store_commit(e->store)) == 0) {
 			n++;
 			continue;
 		}
 		store_rollback(e->store);
-		log_error("cannot reveal a channel question delivery=%lld: %s",
-		    (long long)did, drill_strerror(rc));
-		break;	/* tried again at the next timer */
+		/* one that fails waits, and the others go on */
+		if (rc == DRILL_ENOTSUP) {
+			log_error("cannot reveal a channel question: no chat platform is "
+			    "enabled to post to it; given up delivery=%lld", (long long)did);
+			rc = store_delivery_revealed(e->store, did, now);
+		} else {
+			log_error("cannot reveal a channel question delivery=%lld: %s; "
+			    "trying again in %d s", (long long)did, drill_strerror(rc),
+			    REVEAL_RETRY_S);
+			rc = store_delivery_set_reveal(e->store, did, now + REVEAL_RETRY_S);
+		}
+		if (rc != 0)
+			break;
 	}
 	return n;
 }
@@ -1498,14 +1557,29 @@ edit(struct turn *t)
 		goto out;
 	}
 	t->privately = true;
+	/* the model answer, once seen, would score the edit */
+	if (strcmp(d.kind, "scheduled") != 0) {
+		say(t, "Your practice answer was scored when you sent it, and its "
+		    "feedback showed the model answer, so an edit does not change the "
+		    "score. `next` asks another question.");
+		goto out;
+	}
+	if (d.revealed_at != 0) {
+		say(t, "The model answer has been revealed since you answered, so "
+		    "your answer stays as it was scored.");
+		goto out;
+	}
 	if ((problem = problem_of(t->e, ev->text ? ev->text : "", ev->text ? ev->text_len : 0))
 	    != NULL) {
 		say(t, problem);
 		say(t, "I kept your answer as it was before the edit.");
 		goto out;
 	}
-	if ((rc = score_answer(t, q, d.id, ev->text, ev->text_len, &r, &a, &json)) != 0)
+	if ((rc = score_answer(t, q, d.id, ev->text, ev->text_len, &r, &a, &json)) != 0) {
+		say(t, "Sorry, I could not score your edited answer (out of memory); "
+		    "the earlier one stands.");
 		goto out;
+	}
 	if (strcmp(d.kind, "scheduled") == 0)
 		m = channel_feedback(t->e, &r, q, old.late, true);
 	else if ((m = feedback_score_msg(&r, old.hints_used, old.model_seen)) != NULL)
@@ -1574,7 +1648,8 @@ cmd_answer(struct turn *t)
 		    "You get your feedback at once; the model answer comes in the "
 		    "channel's thread at the reveal.");
 		if ((rc = store_begin(t->e->store)) == 0) {
-			if ((rc = store_practice_set(t->e->store, t->person, d.conversation_id,
+			if ((rc = store_practice_drop_channel(t->e->store, t->person)) != 0 ||
+			    (rc = store_practice_set(t->e->store, t->person, d.conversation_id,
 			    d.id)) != 0 || (rc = post(t->e, &dest, m, NULL)) != 0 ||
 			    (rc = store_commit(t->e->store)) != 0)
 				store_rollback(t->e->store);
@@ -1762,23 +1837,28 @@ thread_reply(struct turn *t, int64_t did, const char *text, size_t len,
 
 	*handled = true;
 	t->thread_delivery = did;
+	/* a command only when it is one word addressed to the bot ("ask
+	 * now" and "schedule ..." cannot be answers either): "@drill dispute
+	 * resolution is..." is an answer */
 	if (t->ev->kind == PLATFORM_EV_COMMAND || t->ev->kind == PLATFORM_EV_BUTTON ||
-	    (t->ev->addressed && id != CMD_NONE)) {
+	    (t->ev->addressed && id != CMD_NONE && (c->arg[0] == '\0' ||
+	    id == CMD_SCHEDULE || id == CMD_ASK))) {
 		*handled = false;	/* a command: the caller runs it */
 		return 0;
 	}
-	(void)c;
+	t->privately = true;
 	if ((rc = store_delivery_get(t->e->store, did, &d)) != 0) {
-		log_warnx("cannot read a channel question delivery=%lld", (long long)did);
+		say_store_error(t, "reading the question");
 		return rc;
 	}
 	if (d.answers_dm)
 		goto out;	/* answers come privately; this is conversation */
-	if ((rc = store_person_ensure(t->e->store, t->ev->user, t->now, &t->person)) != 0)
+	if ((rc = store_person_ensure(t->e->store, t->ev->user, t->now, &t->person)) != 0) {
+		say_store_error(t, "recording who answered");
 		goto out;
+	}
 	if (store_answer_find(t->e->store, did, t->person, &aid) == 0)
 		goto out;	/* their answer is given; the rest is conversation */
-	t->privately = true;
 	if ((problem = problem_of(t->e, text, len)) != NULL) {
 		say(t, problem);
 		goto out;
@@ -1862,8 +1942,10 @@ handle(struct turn *tp)
 	 */
 	else if (id != CMD_NONE && ((c.bad && strchr(c.arg, ' ') != NULL) ||
 	    (c.arg[0] != '\0' && id != CMD_PRACTICE))) {
-		int64_t did;
-		if (store_practice_get(e->store, t.person, t.conv, &did) == 0)
+		int64_t did, conv;
+		if (store_practice_get(e->store, t.person, t.conv, &did) == 0 ||
+		    (ev->conv_kind == PLATFORM_DM &&
+		    store_practice_channel(e->store, t.person, &did, &conv) == 0))
 			id = CMD_NONE;
 	}
 	switch (id) {
@@ -1904,13 +1986,38 @@ handle(struct turn *tp)
 	return answer(&t, text, len);
 }
 
+/* Whether id, from outside, is short enough to keep (NULL is). */
+static bool
+id_ok(const char *id, const char *what)
+{
+	if (id == NULL || strnlen(id, EVENT_ID_MAX + 1) <= EVENT_ID_MAX)
+		return true;
+	log_warnx("an event's %s is over %d bytes: ignored", what, EVENT_ID_MAX);
+	return false;
+}
+
 int
-engine_handle(struct engine *e, const struct platform_event *ev,
+engine_handle(struct engine *e, const struct platform_event *evin,
     platform_reply_fn reply, void *arg)
 {
+	struct platform_event copy = *evin;
+	const struct platform_event *ev = &copy;
 	struct turn t = {e, ev, reply, arg, now_of(e), 0, 0, false, 0};
 	bool first = true;
 	int rc;
+
+	/* Names and ids come from outside: none longer than any platform's. */
+	if (ev->conversation == NULL || ev->user == NULL ||
+	    !id_ok(ev->conversation, "conversation") || !id_ok(ev->user, "user")) {
+		log_warnx("an event without a valid conversation or user: dropped");
+		return DRILL_EINVAL;
+	}
+	if (!id_ok(copy.message_id, "message id"))
+		copy.message_id = NULL;
+	if (!id_ok(copy.thread_id, "thread id"))
+		copy.thread_id = NULL;
+	if (!id_ok(copy.reply_to, "reply-to id"))
+		copy.reply_to = NULL;
 
 	/* Ids come from outside: one longer than any platform's is not kept. */
 	if (ev->event_id != NULL && strnlen(ev->event_id, EVENT_ID_MAX + 1) > EVENT_ID_MAX) {

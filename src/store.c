@@ -192,7 +192,9 @@ static const char *const migrations[] = {
 	"ALTER TABLE outbox ADD COLUMN thread_row INTEGER;"
 	"ALTER TABLE outbox ADD COLUMN thread_id TEXT;"
 	"CREATE INDEX outbox_message ON outbox (destination, platform_message_id)"
-	"  WHERE platform_message_id IS NOT NULL;",
+	"  WHERE platform_message_id IS NOT NULL;"
+	"CREATE INDEX deliveries_channel ON deliveries (conversation_id, question_id)"
+	"  WHERE person_id IS NULL;",
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == STORE_SCHEMA_VERSION,
@@ -273,6 +275,11 @@ enum stmt_id {
 	S_PRACTICE_CLEAR,
 	S_PERSON_QUESTIONS,
 	S_CONV_QUESTIONS,
+	S_UNREVEALED_QUESTIONS,
+	S_QUESTION_UNREVEALED,
+	S_DELIVERY_SET_REVEAL,
+	S_PRACTICE_DROP_DELIVERY,
+	S_PRACTICE_DROP_CHANNEL,
 	S_PERSON_QSTATS,
 	S_DISPUTE_INSERT,
 	S_DISPUTES_LIST,
@@ -421,8 +428,24 @@ static const struct {
 		false},
 	[S_CONV_QUESTIONS] = {
 		"SELECT question_id, count(*), 0.0 FROM deliveries"
+		" INDEXED BY deliveries_channel"
 		" WHERE conversation_id = ?1 AND person_id IS NULL"
 		" GROUP BY question_id", false},
+	[S_UNREVEALED_QUESTIONS] = {
+		"SELECT DISTINCT question_id FROM deliveries INDEXED BY deliveries_reveal"
+		" WHERE reveal_at IS NOT NULL AND revealed_at IS NULL", false},
+	[S_QUESTION_UNREVEALED] = {
+		"SELECT id FROM deliveries INDEXED BY deliveries_reveal"
+		" WHERE reveal_at IS NOT NULL AND revealed_at IS NULL"
+		" AND question_id = ?1 LIMIT 1", false},
+	[S_DELIVERY_SET_REVEAL] = {
+		"UPDATE deliveries SET reveal_at = ?2"
+		" WHERE id = ?1 AND reveal_at IS NOT NULL AND revealed_at IS NULL", true},
+	[S_PRACTICE_DROP_DELIVERY] = {
+		"DELETE FROM practice WHERE delivery_id = ?1", true},
+	[S_PRACTICE_DROP_CHANNEL] = {
+		"DELETE FROM practice WHERE person_id = ?1 AND delivery_id IN"
+		" (SELECT id FROM deliveries WHERE kind = 'scheduled')", true},
 	[S_PERSON_QSTATS] = {
 		"SELECT question_id, count(*), avg(score) FROM answers"
 		" WHERE person_id = ?1 GROUP BY question_id", false},
@@ -1132,12 +1155,17 @@ store_commit(struct store *st)
 
 	if (!st->in_tx)
 		return DRILL_EINVAL;
+	if (sqlite3_get_autocommit(st->db)) {
+		/* SQLite ended the transaction itself (disk full, I/O error):
+		 * everything in it is gone, at every level */
+		st->in_tx = false;
+		st->depth = 0;
+		return DRILL_EIO;
+	}
 	if (st->depth > 1) {
-		if ((ret = run(st, S_TX_RELEASE)) != DRILL_OK) {
-			(void)run(st, S_TX_ROLLBACK_TO);
-			(void)run(st, S_TX_RELEASE);
-		}
-		st->depth--;
+		/* on failure the savepoint stays, for the caller's rollback */
+		if ((ret = run(st, S_TX_RELEASE)) == DRILL_OK)
+			st->depth--;
 		return ret;
 	}
 	ret = run(st, S_COMMIT);
@@ -1152,6 +1180,11 @@ store_rollback(struct store *st)
 {
 	if (!st->in_tx)
 		return;
+	if (sqlite3_get_autocommit(st->db)) {
+		st->in_tx = false;	/* SQLite already rolled it all back */
+		st->depth = 0;
+		return;
+	}
 	if (st->depth > 1) {
 		(void)run(st, S_TX_ROLLBACK_TO);
 		(void)run(st, S_TX_RELEASE);
@@ -1531,7 +1564,8 @@ each_question(struct store *st, enum stmt_id sid, int64_t person,
 
 	if (qcb == NULL && scb == NULL)
 		return DRILL_EINVAL;
-	if ((ret = bind_args(s, "I", person)) != DRILL_OK)
+	if ((ret = bind_args(s, sqlite3_bind_parameter_count(s) ? "I" : "",
+	    person)) != DRILL_OK)
 		return ret;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		if ((q = (const char *)sqlite3_column_text(s, 0)) == NULL) {
@@ -1558,6 +1592,44 @@ store_person_questions(struct store *st, int64_t person, store_question_cb cb,
     void *arg)
 {
 	return each_question(st, S_PERSON_QUESTIONS, person, cb, NULL, arg);
+}
+
+/* Same reentrancy rule as store_person_questions. */
+int
+store_unrevealed_questions(struct store *st, store_question_cb cb, void *arg)
+{
+	return each_question(st, S_UNREVEALED_QUESTIONS, 0, cb, NULL, arg);
+}
+
+int
+store_question_unrevealed(struct store *st, const char *question_id, bool *out)
+{
+	int64_t id;
+	int ret;
+
+	if (question_id == NULL || out == NULL)
+		return DRILL_EINVAL;
+	ret = query_id(st, S_QUESTION_UNREVEALED, &id, "t", question_id);
+	*out = ret == DRILL_OK;
+	return ret == DRILL_ENOTFOUND ? DRILL_OK : ret;
+}
+
+int
+store_delivery_set_reveal(struct store *st, int64_t id, int64_t at)
+{
+	return update_one(st, S_DELIVERY_SET_REVEAL, "II", id, at);
+}
+
+int
+store_practice_drop_delivery(struct store *st, int64_t delivery)
+{
+	return exec_stmt(st, S_PRACTICE_DROP_DELIVERY, NULL, "I", delivery);
+}
+
+int
+store_practice_drop_channel(struct store *st, int64_t person)
+{
+	return exec_stmt(st, S_PRACTICE_DROP_CHANNEL, NULL, "I", person);
 }
 
 /* Same reentrancy rule as store_person_questions. */

@@ -16,8 +16,10 @@
  *    answer; answers = "dm": people press "Answer privately" (or write
  *    `answer` to the bot in the thread), get the question in a DM and
  *    answer there, and the thread only says who has answered;
- * *  - an edit within ENGINE_EDIT_S of an answer replaces it and is
- *    re-scored; later edits and further replies are conversation;
+ *  - an edit within ENGINE_EDIT_S of an answer replaces it and is
+ *    re-scored, while the model answer is not yet revealed; later edits,
+ *    edits of practice answers (their feedback showed the model answer)
+ *    and further replies are conversation;
  *  - feedback = "private": the answerer's feedback is shown to them alone
  *    in the thread where the platform can, else sent in a DM; "thread":
  *    posted in the thread. Either way the model answer is not shown before
@@ -25,7 +27,12 @@
  *  - the reveal (model answer, then one summary message: how many
  *    answered, the average, the concept most often missed) comes at
  *    reveal_after or when the conversation's next question goes out,
- *    whichever is first, once; it is stored, so it survives restarts;
+ *    whichever is first, once; it is stored, so it survives restarts. A
+ *    private answer asked for and not given by then must be asked for
+ *    again (and is late);
+ *  - until its reveal, a channel's question is nobody's practice question,
+ *    and where someone already has it as one, `model` and the feedback
+ *    hold its model answer back;
  *  - an answer after the reveal is scored, marked late, and gets the
  *    model answer with its feedback;
  *  - admins (config `admins`) run `schedule`, `schedule set CRON [ZONE]`,
@@ -103,12 +110,12 @@ int engine_handle(struct engine *e, const struct platform_event *ev,
  * shuffle keyed by the conversation's name and the round: the same history
  * gives the same question whatever the engine's seed, so a restart changes
  * nothing, and two channels get different orders. Records the conversation
- * (now is its first-seen time). NULL when nothing matches or the store
- * failed.
+ * (now is its first-seen time). NULL when nothing matches (*rc 0) or the
+ * store failed (*rc a DRILL_E* code).
  */
 const struct bank_question *engine_next_for_conversation(struct engine *e,
     const char *conversation, uint32_t topics, uint32_t types, int level,
-    int64_t now, bool *repeat);
+    int64_t now, bool *repeat, int *rc);
 
 /*
  * Posts conversation's next question now, under schedule cs: first
@@ -137,7 +144,9 @@ int engine_ask_now(struct engine *e, const char *conversation,
 
 /*
  * Reveals every question whose reveal time is at or before now, each in
- * its own transaction; returns how many.
+ * its own transaction; returns how many. One that fails waits a minute
+ * (the others go on); one whose platform has no adapter is given up, with
+ * an error in the log.
  */
 size_t engine_reveal_due(struct engine *e, int64_t now);
 /* When the next reveal is due (Unix seconds); INT64_MAX when none waits. */

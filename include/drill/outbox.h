@@ -173,7 +173,9 @@ int outbox_enqueue(struct outbox *ob, const char *platform,
  * thread id is known, or thread_row, an earlier message to the same
  * destination that starts the thread: the send gets its platform id as
  * thread_id (it went first), and fails ("never posted") when that message
- * failed. DRILL_EINVAL when thread_row is not a message to destination.
+ * failed or was sent without a platform id (so platforms must give one for
+ * messages that start threads). DRILL_EINVAL when thread_row is not a
+ * message to destination.
  */
 int outbox_enqueue_reply(struct outbox *ob, const char *platform,
     const char *destination, const char *thread_id, int64_t thread_row,

@@ -47,6 +47,16 @@ enum platform_event_kind {
  * event causes, so after a crash a retry is handled (nothing was) or
  * dropped (all was). NULL: no de-duplication (the console). An id over
  * 255 bytes is not kept (the event is handled, without de-duplication).
+ *
+ * Ids and names come from outside and are bounded: an event whose
+ * conversation or user is missing or over 255 bytes is dropped; a
+ * message, thread or reply-to id over 255 bytes counts as absent.
+ *
+ * In a channel, a message or a button whose thread_id is the platform id
+ * of a question the engine posted belongs to that question: adapters pass
+ * the thread root with thread replies and with button presses on the
+ * question itself (the "Answer privately" button's "answer" needs it).
+ * An edit carries the edited message's id in message_id.
  */
 struct platform_event {
 	enum platform_event_kind kind;

@@ -115,6 +115,12 @@ int store_schema_version(struct store *st);
  * an inner begin is a savepoint, whose commit keeps its writes for the
  * outer commit and whose rollback undoes only them; the outermost commit
  * or rollback decides. (Read-only opens do not nest.)
+ *
+ * After a failed store_commit, call store_rollback once: it undoes what
+ * that level wrote (a failed outermost commit has already rolled back, and
+ * store_rollback then does nothing). When SQLite itself aborts the
+ * transaction (disk full, I/O error), every level is gone: the next commit
+ * says DRILL_EIO and rollbacks do nothing.
  */
 int store_begin(struct store *st) DRILL_WUR;
 int store_commit(struct store *st) DRILL_WUR;
@@ -148,6 +154,20 @@ int store_delivery_get(struct store *st, int64_t id, struct store_delivery *out)
  */
 int store_delivery_by_thread(struct store *st, const char *conversation,
     const char *thread_id, int64_t *id) DRILL_WUR;
+/* A question id, for the walks over questions below. */
+typedef void (*store_question_cb)(void *arg, const char *question_id);
+
+/* Moves an unrevealed delivery's reveal to at (a reveal that failed waits). */
+int store_delivery_set_reveal(struct store *st, int64_t id, int64_t at) DRILL_WUR;
+/*
+ * Calls cb once per question some channel is waiting to see revealed (an
+ * unrevealed scheduled delivery), any order: their model answers must not
+ * be shown to anyone yet. *out says whether question_id is one of them.
+ */
+int store_unrevealed_questions(struct store *st, store_question_cb cb,
+    void *arg) DRILL_WUR;
+int store_question_unrevealed(struct store *st, const char *question_id,
+    bool *out) DRILL_WUR;
 /* Marks a scheduled delivery revealed at now; DRILL_ENOTFOUND when it already was. */
 int store_delivery_revealed(struct store *st, int64_t id, int64_t now) DRILL_WUR;
 /*
@@ -211,9 +231,12 @@ int store_practice_set(struct store *st, int64_t person, int64_t conversation,
  */
 int store_practice_channel(struct store *st, int64_t person,
     int64_t *delivery_id, int64_t *conversation) DRILL_WUR;
+/* Drops every practice row that points at delivery (at its reveal). */
+int store_practice_drop_delivery(struct store *st, int64_t delivery) DRILL_WUR;
+/* Drops a person's pending private answers to channel questions. */
+int store_practice_drop_channel(struct store *st, int64_t person) DRILL_WUR;
 
 /* Calls cb once per question delivered to person (practice), any order. */
-typedef void (*store_question_cb)(void *arg, const char *question_id);
 int store_person_questions(struct store *st, int64_t person,
     store_question_cb cb, void *arg) DRILL_WUR;
 

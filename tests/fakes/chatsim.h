@@ -62,7 +62,8 @@ int chatsim_restart(struct chatsim *s, char err[DRILL_ERRLEN]);
 /*
  * Moves the clock to until, stopping at every scheduler fire and reveal
  * due on the way (and running them), and lets the outbox send all that is
- * due after each stop.
+ * due after each stop. Aborts the test when something stays due however
+ * often it runs (drilld's timer would spin on it).
  */
 void chatsim_advance(struct chatsim *s, int64_t until);
 /* Lets the outbox send everything due now. */

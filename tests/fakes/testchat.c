@@ -125,7 +125,7 @@ testchat_send(void *arg, const struct outbox_msg *om, outbox_done_fn done,
 	}
 	m = &tc->msgs[tc->n];
 	memset(m, 0, sizeof(*m));
-	snprintf(id, sizeof(id), "m%lu", ++tc->seq);
+	snprintf(id, sizeof(id), "m%lu", tc->seq + 1);
 	m->id = strdup(id);
 	m->conversation = strdup(om->destination);
 	m->thread_id = dup_or_null(om->thread_id);
@@ -134,8 +134,17 @@ testchat_send(void *arg, const struct outbox_msg *om, outbox_done_fn done,
 		m->only_for = strndup(om->payload + 9, (size_t)(nl - om->payload - 9));
 	m->text = strdup(nl + 1);
 	m->at = tc->now;
-	if (m->id == NULL || m->conversation == NULL || m->text == NULL)
-		return -1;
+	if (m->id == NULL || m->conversation == NULL || m->text == NULL ||
+	    (om->thread_id != NULL && m->thread_id == NULL) ||
+	    (strncmp(om->payload, "only_for ", 9) == 0 && m->only_for == NULL)) {
+		free(m->id);
+		free(m->conversation);
+		free(m->thread_id);
+		free(m->only_for);
+		free(m->text);
+		return -1;	/* nothing started: the outbox retries */
+	}
+	tc->seq++;
 	tc->n++;
 	r.message_id = m->id;
 	done(token, &r);

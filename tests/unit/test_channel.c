@@ -32,13 +32,17 @@
 struct fx {
 	struct chatsim s;
 	struct config cfg;
-	struct config_schedule sc;
+	struct config_schedule sc[2];
 	char *admins[1];
 	int seq;
 };
 
+/*
+ * One schedule, test:C1 at 09:00 UTC daily; with n = 2, also test:C2 at
+ * 10:00, the same way.
+ */
 static struct fx *
-start(bool answers_dm, bool feedback_thread, bool ephemeral, uint64_t reveal_ms)
+start_n(int n, bool answers_dm, bool feedback_thread, bool ephemeral, uint64_t reveal_ms)
 {
 	struct fx *x = calloc(1, sizeof(*x));
 	char err[DRILL_ERRLEN] = "";
@@ -50,17 +54,25 @@ start(bool answers_dm, bool feedback_thread, bool ephemeral, uint64_t reveal_ms)
 	x->admins[0] = (char *)"test:UADMIN";
 	x->cfg.admins = x->admins;
 	x->cfg.nadmins = 1;
-	x->sc = (struct config_schedule){
-		.conversation = (char *)"test:C1", .cron = (char *)"0 9 * * *",
-		.timezone = (char *)"UTC", .level = -1, .reveal_after_ms = reveal_ms,
-		.answers_dm = answers_dm, .feedback_thread = feedback_thread,
-		.grace_ms = 2 * 3600000,
-	};
-	x->cfg.schedules = &x->sc;
-	x->cfg.nschedules = 1;
+	for (int i = 0; i < 2; i++)
+		x->sc[i] = (struct config_schedule){
+			.conversation = (char *)(i ? "test:C2" : "test:C1"),
+			.cron = (char *)(i ? "0 10 * * *" : "0 9 * * *"),
+			.timezone = (char *)"UTC", .level = -1, .reveal_after_ms = reveal_ms,
+			.answers_dm = answers_dm, .feedback_thread = feedback_thread,
+			.grace_ms = 2 * 3600000,
+		};
+	x->cfg.schedules = x->sc;
+	x->cfg.nschedules = (size_t)n;
 	if (chatsim_open(&x->s, &x->cfg, "tests/data/mini.json", T0, 7, ephemeral, err) != 0)
 		fail_msg("chatsim_open: %s", err);
 	return x;
+}
+
+static struct fx *
+start(bool answers_dm, bool feedback_thread, bool ephemeral, uint64_t reveal_ms)
+{
+	return start_n(1, answers_dm, feedback_thread, ephemeral, reveal_ms);
 }
 
 static void
@@ -507,6 +519,237 @@ test_failed_root(void **state)
 	stop(x);
 }
 
+/* The last message, and whether it says needle. */
+static bool
+last_says(const struct fx *x, const char *needle)
+{
+	return nmsgs(x) > 0 && strstr(msg(x, nmsgs(x) - 1)->text, needle) != NULL;
+}
+
+/* The bank question whose prompt the message shows. */
+static const struct bank_question *
+question_in(const struct fx *x, const struct testchat_msg *m)
+{
+	for (size_t i = 0; i < bank_count(x->s.bank); i++) {
+		const struct bank_question *q = bank_get(x->s.bank, i);
+		char head[40];
+		snprintf(head, sizeof(head), "%.39s", q->prompt);
+		if (strstr(m->text, head) != NULL)
+			return q;
+	}
+	return NULL;
+}
+
+static int
+dm(struct fx *x, const char *user, const char *mid, const char *text)
+{
+	char conv[32];
+
+	snprintf(conv, sizeof(conv), "test:D-%s", user + 5);
+	return event(x, PLATFORM_EV_MESSAGE, conv, user, NULL, mid, true, text);
+}
+
+/*
+ * A reveal that cannot be posted (its platform is gone) neither blocks the
+ * other reveals nor stays due for ever.
+ */
+static void
+test_failed_reveal_does_not_block(void **state)
+{
+	struct fx *x = start(false, false, true, 4 * 3600000);
+	struct store_delivery d = {0};
+	int64_t conv, did, at;
+
+	(void)state;
+	assert_int_equal(store_conversation_ensure(x->s.st, "gone:C9", STORE_CONV_CHANNEL,
+	    T0, &conv), 0);
+	d.conversation_id = conv;
+	d.question_id = (char *)"mini.conflict";
+	d.kind = (char *)"scheduled";
+	d.created_at = T0 - 86400;
+	d.reveal_at = T0 - 3600;
+	assert_int_equal(store_delivery_add(x->s.st, &d, &did), 0);
+	chatsim_advance(&x->s, NINE + 4 * 3600);
+	assert_int_equal(count_with(x, 0, "Model answer"), 1);
+	assert_int_equal(count_with(x, 0, "Summary"), 1);
+	assert_int_equal(msg(x, 1)->at, (int64_t)(NINE + 4 * 3600) * 1000);
+	assert_int_equal(store_reveal_next(x->s.st, 0, &did, &at), DRILL_ENOTFOUND);
+	stop(x);
+}
+
+/*
+ * Until its reveal, a channel's question is nobody's practice question;
+ * someone who already has it as one gets no model answer for it.
+ */
+static void
+test_practice_holds_channel_question(void **state)
+{
+	struct fx *x = start(false, false, true, 4 * 3600000);
+	const struct bank_question *next, *q;
+	bool repeat;
+	int rc = 0, tries = 0;
+	char mid[16];
+
+	(void)state;
+	/* U2 practises, until they hold the question the channel gets next */
+	next = engine_next_for_conversation(x->s.engine, "test:C1", 0, 0, -1, T0,
+	    &repeat, &rc);
+	assert_non_null(next);
+	assert_int_equal(dm(x, "test:U2", "p0", "practice"), 0);
+	while ((q = question_in(x, msg(x, nmsgs(x) - 1))) != next) {
+		assert_true(++tries < 20);
+		assert_int_equal(dm(x, "test:U2", "p1", "skip"), 0);
+	}
+	chatsim_advance(&x->s, NINE);
+	assert_ptr_equal(question_in(x, chatsim_last_question(&x->s, "test:C1")), next);
+	assert_int_equal(dm(x, "test:U2", "p2", "model"), 0);
+	assert_true(last_says(x, "comes there at the reveal"));
+	assert_null(strstr(msg(x, nmsgs(x) - 1)->text, next->model_answer));
+	assert_int_equal(dm(x, "test:U2", "p3", GOOD_SLOW), 0);
+	assert_int_equal(count_with(x, 0, "Model answer"), 0);
+	assert_true(last_says(x, "question of the day: its model answer"));
+
+	/* U1's practice never draws it before the reveal */
+	for (int i = 0; i < 8; i++) {
+		snprintf(mid, sizeof(mid), "u%d", i);
+		assert_int_equal(dm(x, "test:U1", mid, i ? "skip" : "practice"), 0);
+		q = question_in(x, msg(x, nmsgs(x) - 1));
+		assert_non_null(q);
+		assert_ptr_not_equal(q, next);
+	}
+	stop(x);
+}
+
+/* Edits that would be scored with the model answer in view are not. */
+static void
+test_edit_after_model_seen(void **state)
+{
+	struct fx *x = start(false, false, true, 3600000);
+	const struct testchat_msg *root;
+	struct store_progress p;
+	int64_t person;
+	char root_id[16];
+
+	(void)state;
+	chatsim_advance(&x->s, NINE + 55 * 60);
+	root = chatsim_last_question(&x->s, "test:C1");
+	snprintf(root_id, sizeof(root_id), "%s", root->id);
+	assert_int_equal(reply(x, "test:U1", root_id, "r1", "I am not sure."), 0);
+	chatsim_advance(&x->s, NINE + 62 * 60);
+	assert_int_equal(count_with(x, 0, "Model answer"), 1);
+	assert_int_equal(event(x, PLATFORM_EV_EDIT, "test:C1", "test:U1", root_id, "r1",
+	    false, GOOD_SLOW), 0);
+	assert_true(last_says(x, "revealed since you answered"));
+	assert_int_equal(store_person_find(x->s.st, "test:U1", &person), 0);
+	assert_int_equal(store_progress_get(x->s.st, person, &p), 0);
+	assert_true(p.score_sum < 30);
+
+	/* a practice answer's feedback shows the model answer: no re-score */
+	assert_int_equal(dm(x, "test:U3", "q0", "practice"), 0);
+	assert_int_equal(dm(x, "test:U3", "q1", "I am not sure."), 0);
+	assert_int_equal(event(x, PLATFORM_EV_EDIT, "test:D-U3", "test:U3", NULL, "q1",
+	    true, GOOD_SLOW), 0);
+	assert_true(last_says(x, "does not change the score"));
+	assert_int_equal(store_person_find(x->s.st, "test:U3", &person), 0);
+	assert_int_equal(store_progress_get(x->s.st, person, &p), 0);
+	assert_true(p.score_sum < 30);
+	stop(x);
+}
+
+/*
+ * Private answers: the last "Answer privately" pressed is the one
+ * answered; one not answered by the reveal must be asked for again; a
+ * practice question asked for in the DM comes before it; an answer that
+ * starts like a command is still an answer.
+ */
+static void
+test_private_answer_pending(void **state)
+{
+	struct fx *x = start_n(2, true, false, false, 2 * 3600000);
+	char c1[16], c2[16];
+
+	(void)state;
+	chatsim_advance(&x->s, NINE + 3600);
+	snprintf(c1, sizeof(c1), "%s", chatsim_last_question(&x->s, "test:C1")->id);
+	snprintf(c2, sizeof(c2), "%s", chatsim_last_question(&x->s, "test:C2")->id);
+
+	/* U1: C2 pressed, then C1: the answer is C1's */
+	assert_int_equal(event(x, PLATFORM_EV_BUTTON, "test:C2", "test:U1", c2, NULL, true,
+	    "answer"), 0);
+	assert_int_equal(event(x, PLATFORM_EV_BUTTON, "test:C1", "test:U1", c1, NULL, true,
+	    "answer"), 0);
+	assert_int_equal(dm(x, "test:U1", "d1", GOOD_SLOW), 0);
+	assert_true(last_says(x, "U1 has answered (1 so far)"));
+	assert_string_equal(msg(x, nmsgs(x) - 1)->thread_id, c1);
+
+	/* U4: an answer that starts with a command word */
+	assert_int_equal(event(x, PLATFORM_EV_BUTTON, "test:C2", "test:U4", c2, NULL, true,
+	    "answer"), 0);
+	assert_int_equal(dm(x, "test:U4", "d4", "Dispute resolution is where I would "
+	    "start, because the team disagreed."), 0);
+	assert_true(last_says(x, "U4 has answered (1 so far)"));
+	assert_string_equal(msg(x, nmsgs(x) - 1)->thread_id, c2);
+
+	/* U3: practice asked for in the DM comes first */
+	assert_int_equal(event(x, PLATFORM_EV_BUTTON, "test:C2", "test:U3", c2, NULL, true,
+	    "answer"), 0);
+	assert_int_equal(dm(x, "test:U3", "d3a", "practice"), 0);
+	assert_true(last_says(x, "Question ·"));
+	assert_int_equal(dm(x, "test:U3", "d3b", GOOD_SLOW), 0);
+	assert_int_equal(count_with(x, 0, "U3 has answered"), 0);
+
+	/* U2: pressed before C1's reveal, answers after it: asked again */
+	assert_int_equal(event(x, PLATFORM_EV_BUTTON, "test:C1", "test:U2", c1, NULL, true,
+	    "answer"), 0);
+	chatsim_advance(&x->s, NINE + 2 * 3600);
+	assert_int_equal(count_with(x, 0, "1 answered"), 1);
+	assert_int_equal(dm(x, "test:U2", "d2", GOOD_SLOW), 0);
+	assert_true(last_says(x, "no open question"));
+	assert_int_equal(count_with(x, 0, "U2 has answered"), 0);
+	/* pressed again after the reveal: taken, and marked late */
+	assert_int_equal(event(x, PLATFORM_EV_BUTTON, "test:C1", "test:U2", c1, NULL, true,
+	    "answer"), 0);
+	assert_int_equal(dm(x, "test:U2", "d2b", GOOD_SLOW), 0);
+	assert_true(last_says(x, "U2 has answered, late (2 so far)"));
+	stop(x);
+}
+
+/* Ids and names from outside are bounded. */
+static void
+test_long_ids(void **state)
+{
+	struct fx *x = start(false, false, true, 4 * 3600000);
+	char big[400], root_id[16];
+	struct platform_event ev = {0};
+
+	(void)state;
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	chatsim_advance(&x->s, NINE);
+	snprintf(root_id, sizeof(root_id), "%s", chatsim_last_question(&x->s, "test:C1")->id);
+	/* a thread id too long is no thread: not an answer */
+	assert_int_equal(reply(x, "test:U1", big, "r1", GOOD_SLOW), 0);
+	assert_int_equal(nmsgs(x), 1);
+	/* a message id too long: the answer counts, without one */
+	assert_int_equal(reply(x, "test:U1", root_id, big, GOOD_SLOW), 0);
+	assert_int_equal(nmsgs(x), 2);
+	/* a conversation or user name too long: dropped */
+	ev.kind = PLATFORM_EV_MESSAGE;
+	ev.conversation = big;
+	ev.user = "test:U1";
+	ev.text = "help";
+	ev.text_len = 4;
+	ev.addressed = true;
+	assert_int_equal(chatsim_event(&x->s, &ev), DRILL_EINVAL);
+	ev.conversation = "test:C1";
+	ev.user = big;
+	assert_int_equal(chatsim_event(&x->s, &ev), DRILL_EINVAL);
+	ev.user = NULL;
+	assert_int_equal(chatsim_event(&x->s, &ev), DRILL_EINVAL);
+	assert_int_equal(nmsgs(x), 2);
+	stop(x);
+}
+
 int
 main(void)
 {
@@ -519,6 +762,11 @@ main(void)
 		cmocka_unit_test(test_admin_commands),
 		cmocka_unit_test(test_repeat_event_once),
 		cmocka_unit_test(test_failed_root),
+		cmocka_unit_test(test_failed_reveal_does_not_block),
+		cmocka_unit_test(test_practice_holds_channel_question),
+		cmocka_unit_test(test_edit_after_model_seen),
+		cmocka_unit_test(test_private_answer_pending),
+		cmocka_unit_test(test_long_ids),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

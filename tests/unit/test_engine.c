@@ -402,9 +402,10 @@ test_conversation_rotation(void **state)
 	const struct bank_question *q;
 	const char *got[6];
 	bool repeat = true;
+	int rc = 0;
 
 	for (int i = 0; i < 3; i++) {
-		q = engine_next_for_conversation(f->engine, "slack:C1", 0, 0, -1, f->now, &repeat);
+		q = engine_next_for_conversation(f->engine, "slack:C1", 0, 0, -1, f->now, &repeat, &rc);
 		assert_non_null(q);
 		assert_false(repeat);
 		for (int j = 0; j < i; j++)
@@ -415,7 +416,7 @@ test_conversation_rotation(void **state)
 	/* all three used: the pool starts over, and the second round too
 	 * has each question once before any comes a third time */
 	for (int i = 0; i < 3; i++) {
-		q = engine_next_for_conversation(f->engine, "slack:C1", 0, 0, -1, f->now, &repeat);
+		q = engine_next_for_conversation(f->engine, "slack:C1", 0, 0, -1, f->now, &repeat, &rc);
 		assert_non_null(q);
 		assert_true(repeat);
 		for (int j = 3; j < 3 + i; j++)
@@ -425,24 +426,24 @@ test_conversation_rotation(void **state)
 	}
 
 	/* another channel has its own history */
-	q = engine_next_for_conversation(f->engine, "slack:C2", 0, 0, -1, f->now, &repeat);
+	q = engine_next_for_conversation(f->engine, "slack:C2", 0, 0, -1, f->now, &repeat, &rc);
 	assert_non_null(q);
 	assert_false(repeat);
 
 	/* filters: the caching topic has one question; a type it lacks, none */
 	q = engine_next_for_conversation(f->engine, "slack:C3",
-	    1u << vocab_topic_parse("caching"), 0, -1, f->now, &repeat);
+	    1u << vocab_topic_parse("caching"), 0, -1, f->now, &repeat, &rc);
 	assert_non_null(q);
 	assert_string_equal(q->id, "mini.cache-ttl");
 	post_to(f, "slack:C3", q->id);
 	q = engine_next_for_conversation(f->engine, "slack:C3",
-	    1u << vocab_topic_parse("caching"), 0, -1, f->now, &repeat);
+	    1u << vocab_topic_parse("caching"), 0, -1, f->now, &repeat, &rc);
 	assert_string_equal(q->id, "mini.cache-ttl");
 	assert_true(repeat);
 	assert_null(engine_next_for_conversation(f->engine, "slack:C3", 0,
-	    1u << vocab_type_parse("system-design"), -1, f->now, &repeat));
+	    1u << vocab_type_parse("system-design"), -1, f->now, &repeat, &rc));
 	q = engine_next_for_conversation(f->engine, "slack:C4", 0,
-	    1u << vocab_type_parse("behavioral"), vocab_level_parse("junior"), f->now, &repeat);
+	    1u << vocab_type_parse("behavioral"), vocab_level_parse("junior"), f->now, &repeat, &rc);
 	assert_non_null(q);
 	assert_string_equal(q->id, "mini.conflict");
 
@@ -462,7 +463,7 @@ test_conversation_rotation(void **state)
 		assert_int_equal(store_delivery_add(f->store, &d, &did), 0);
 	}
 	q = engine_next_for_conversation(f->engine, "slack:C5",
-	    1u << vocab_topic_parse("caching"), 0, -1, f->now, &repeat);
+	    1u << vocab_topic_parse("caching"), 0, -1, f->now, &repeat, &rc);
 	assert_string_equal(q->id, "mini.cache-ttl");
 	assert_false(repeat);
 }
@@ -480,6 +481,7 @@ test_conversation_rotation_seeded(void **state)
 	struct engine *other;
 	const struct bank_question *a, *b;
 	bool repeat;
+	int rc = 0;
 
 	deps.store = f->store;
 	deps.bank = f->bank;
@@ -489,8 +491,8 @@ test_conversation_rotation_seeded(void **state)
 	deps.seed = 4242;	/* not the fixture's 42 */
 	assert_non_null(other = engine_new(&deps));
 	for (int i = 0; i < 5; i++) {
-		a = engine_next_for_conversation(f->engine, "slack:C9", 0, 0, -1, f->now, &repeat);
-		b = engine_next_for_conversation(other, "slack:C9", 0, 0, -1, f->now, &repeat);
+		a = engine_next_for_conversation(f->engine, "slack:C9", 0, 0, -1, f->now, &repeat, &rc);
+		b = engine_next_for_conversation(other, "slack:C9", 0, 0, -1, f->now, &repeat, &rc);
 		assert_non_null(a);
 		assert_ptr_equal(a, b);
 		post_to(f, "slack:C9", a->id);
@@ -503,7 +505,7 @@ test_conversation_rotation_seeded(void **state)
 		char name[32];
 		for (int i = 0; i < 10; i++) {
 			snprintf(name, sizeof(name), "slack:C%d", 100 + i);
-			a = engine_next_for_conversation(f->engine, name, 0, 0, -1, f->now, &repeat);
+			a = engine_next_for_conversation(f->engine, name, 0, 0, -1, f->now, &repeat, &rc);
 			assert_non_null(a);
 			differ |= first != NULL && a != first;
 			first = first ? first : a;

@@ -408,6 +408,7 @@ test_migrate_v1_keeps_data(void **state)
 	store_close(st);
 	/* Back to version 1: migration 1 alone makes exactly this schema. */
 	raw_exec(fx->db, "DROP INDEX deliveries_root; DROP INDEX deliveries_reveal;"
+	    " DROP INDEX deliveries_channel;"
 	    " DROP INDEX answers_message;"
 	    " ALTER TABLE deliveries DROP COLUMN root_row;"
 	    " ALTER TABLE deliveries DROP COLUMN answers_dm;"
