@@ -617,6 +617,29 @@ opt_busy_timeout(struct loader *ld, const config_setting_t *s, const char *opt)
 	    &ld->cfg->store.busy_timeout_ms);
 }
 
+static void
+opt_practice_timezone(struct loader *ld, const config_setting_t *s, const char *opt)
+{
+	char err[DRILL_ERRLEN] = "";
+	const char *v = get_string(ld, s, opt);
+	struct tz *tz = NULL;
+	int rc;
+
+	if (v == NULL)
+		return;
+	if ((rc = tz_load(v, &tz, err)) != 0) {
+		if (rc == DRILL_ENOMEM)
+			ld->nomem = true;
+		else
+			problem(ld, s, opt, "%s", err);
+		return;
+	}
+	tz_free(tz);
+	free(ld->cfg->practice.timezone);
+	if ((ld->cfg->practice.timezone = strdup(v)) == NULL)
+		ld->nomem = true;
+}
+
 /* A person is "platform:id": a lower-case platform, a colon, a non-empty id, no spaces. */
 static bool
 valid_person(const char *v)
@@ -862,6 +885,15 @@ opt_max_attempts(struct loader *ld, const config_setting_t *s, const char *opt)
 }
 
 static void
+opt_retention_days(struct loader *ld, const config_setting_t *s, const char *opt)
+{
+	long long v = 0;
+
+	get_int(ld, s, opt, 0, 36500, &v);
+	ld->cfg->store.retention_days = (int)v;
+}
+
+static void
 opt_backoff_base(struct loader *ld, const config_setting_t *s, const char *opt)
 {
 	get_duration(ld, s, opt, 10, HOUR_MS, "10ms..1h",
@@ -979,6 +1011,28 @@ sopt_timezone(struct loader *ld, const config_setting_t *s, const char *opt)
 	tz_free(tz);
 	free(ld->sched->timezone);
 	if ((ld->sched->timezone = strdup(v)) == NULL)
+		ld->nomem = true;
+}
+
+static void
+sopt_digest(struct loader *ld, const config_setting_t *s, const char *opt)
+{
+	char q[QBUF], err[DRILL_ERRLEN] = "";
+	const char *v = get_string(ld, s, opt);
+	struct cron c;
+
+	if (v == NULL)
+		return;
+	free(ld->sched->digest);
+	ld->sched->digest = NULL;
+	if (strcmp(v, "off") == 0)
+		return;
+	if (cron_parse(v, &c, err) != 0) {
+		problem(ld, s, opt, "invalid schedule %s (or \"off\"): %s",
+		    quote(q, sizeof(q), v), err);
+		return;
+	}
+	if ((ld->sched->digest = strdup(v)) == NULL)
 		ld->nomem = true;
 }
 
@@ -1126,6 +1180,7 @@ static const struct option schedule_options[] = {
 	{"answers", sopt_answers, NULL, false},
 	{"skip_dates", sopt_skip_dates, NULL, false},
 	{"grace", sopt_grace, NULL, false},
+	{"digest", sopt_digest, NULL, false},
 	{NULL, NULL, NULL, false}
 };
 
@@ -1161,6 +1216,10 @@ opt_schedules(struct loader *ld, const config_setting_t *s, const char *opt)
 		sc->reveal_after_ms = 4 * HOUR_MS;
 		sc->grace_ms = 2 * HOUR_MS;
 		sc->line = config_setting_source_line(e);
+		if ((sc->digest = strdup("0 16 * * fri")) == NULL) {
+			ld->nomem = true;
+			return;
+		}
 		if (!config_setting_is_group(e)) {
 			problem(ld, e, eopt, "expected a group { conversation = ...; cron = ...; } "
 			    "(got %s)", type_name(e));
@@ -1228,6 +1287,7 @@ opt_admins(struct loader *ld, const config_setting_t *s, const char *opt)
 
 static const struct option store_options[] = {
 	{"busy_timeout", opt_busy_timeout, NULL, false},
+	{"retention_days", opt_retention_days, NULL, false},
 	{NULL, NULL, NULL, false}
 };
 
@@ -1239,6 +1299,7 @@ static const struct option console_options[] = {
 
 static const struct option practice_options[] = {
 	{"level", opt_level, NULL, false},
+	{"timezone", opt_practice_timezone, NULL, false},
 	{"max_answer", opt_max_answer, NULL, false},
 	{NULL, NULL, NULL, false}
 };
@@ -1483,7 +1544,9 @@ set_defaults(struct config *cfg)
 	cfg->outbox.retry_after_max_ms = HOUR_MS;
 	cfg->outbox.drain_timeout_ms = 10 * SEC_MS;
 	cfg->console.person = strdup("console:local");
-	return cfg->console.person == NULL ? DRILL_ENOMEM : 0;
+	cfg->practice.timezone = strdup("UTC");
+	return cfg->console.person == NULL || cfg->practice.timezone == NULL ?
+	    DRILL_ENOMEM : 0;
 }
 
 int
@@ -1585,6 +1648,7 @@ config_free(struct config *cfg)
 		free(cfg->banks[i]);
 	free(cfg->banks);
 	free(cfg->console.person);
+	free(cfg->practice.timezone);
 	free(cfg->http.listen);
 	free(cfg->http.addr);
 	for (size_t i = 0; i < cfg->nschedules; i++) {
@@ -1593,6 +1657,7 @@ config_free(struct config *cfg)
 		free(sc->conversation);
 		free(sc->cron);
 		free(sc->timezone);
+		free(sc->digest);
 		for (size_t j = 0; j < sc->nskip_dates; j++)
 			free(sc->skip_dates[j]);
 		free(sc->skip_dates);

@@ -56,6 +56,8 @@ struct config_schedule {
 	char **skip_dates;	/* "YYYY-MM-DD" dates and absolute paths of .ics files */
 	size_t nskip_dates;
 	uint64_t grace_ms;	/* a fire missed while down is made up within; default "2h", 0s..1d */
+	char *digest;		/* the weekly digest's cron in timezone; default "0 16 * * fri";
+				 * NULL: digest = "off" */
 	int line;		/* where it is in the file, for messages */
 };
 
@@ -70,6 +72,8 @@ struct config {
 
 	struct {
 		uint64_t busy_timeout_ms;	/* store.busy_timeout: default "5s", 0..60s */
+		int retention_days;	/* store.retention_days: answers older are erased
+					 * for everyone; 0 (default) keeps them */
 	} store;
 
 	struct {
@@ -80,6 +84,8 @@ struct config {
 	struct {
 		int level;		/* practice.level: vocab level of new people, default mid */
 		uint64_t max_answer;	/* practice.max_answer: default "2M", 1K..4M */
+		char *timezone;		/* practice.timezone: people's zone until the platform
+					 * or they (`tz`) say; default "UTC" */
 	} practice;
 
 	/*

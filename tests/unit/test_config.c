@@ -1087,6 +1087,38 @@ test_default_path(void **state)
 		assert_string_equal(config_default_path(), "/etc/drilld/drilld.conf");
 }
 
+/* Personal practice and people's data: the default zone, retention, digests. */
+static void
+test_people_options(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(load_text(f, "state_dir = \"s\";\nbanks = [ \"b\" ];\n"
+	    "schedules = ( { conversation = \"slack:C1\"; cron = \"0 9 * * *\"; } );\n"), 0);
+	assert_string_equal(f->cfg.practice.timezone, "UTC");
+	assert_int_equal(f->cfg.store.retention_days, 0);
+	assert_string_equal(f->cfg.schedules[0].digest, "0 16 * * fri");
+	assert_int_equal(load_text(f, "state_dir = \"s\";\nbanks = [ \"b\" ];\n"
+	    "practice = { timezone = \"Europe/Paris\"; };\n"
+	    "store = { retention_days = 365; };\n"
+	    "schedules = ( { conversation = \"slack:C1\"; cron = \"0 9 * * *\";\n"
+	    "  digest = \"off\"; },\n"
+	    "  { conversation = \"slack:C2\"; cron = \"0 9 * * *\"; digest = \"0 8 * * mon\"; } );\n"), 0);
+	assert_string_equal(f->cfg.practice.timezone, "Europe/Paris");
+	assert_int_equal(f->cfg.store.retention_days, 365);
+	assert_null(f->cfg.schedules[0].digest);
+	assert_string_equal(f->cfg.schedules[1].digest, "0 8 * * mon");
+	assert_int_equal(load_text(f, "state_dir = \"s\";\nbanks = [ \"b\" ];\n"
+	    "practice = { timezone = \"Moon/Base\"; };\n"
+	    "store = { retention_days = 40000; };\n"
+	    "schedules = ( { conversation = \"slack:C1\"; cron = \"0 9 * * *\";\n"
+	    "  digest = \"weekly\"; } );\n"), DRILL_EINVAL);
+	assert_int_equal(f->errs.n, 3);
+	assert_non_null(strstr(f->errs.lines[0], ":3: practice.timezone: unknown time zone \"Moon/Base\""));
+	assert_non_null(strstr(f->errs.lines[1], ":4: store.retention_days:"));
+	assert_non_null(strstr(f->errs.lines[2], ":6: schedules[0].digest: invalid schedule \"weekly\" (or \"off\")"));
+}
+
 int
 main(void)
 {
@@ -1115,6 +1147,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_http_listen_bad, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_outbox_options, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_schedules, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_people_options, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_http_limits, setup, teardown),
 		cmocka_unit_test(test_parse_listen),
 		cmocka_unit_test(test_free_zeroed),
