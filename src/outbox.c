@@ -969,13 +969,13 @@ int
 outbox_enqueue(struct outbox *ob, const char *platform, const char *destination,
     const char *payload, int64_t *id)
 {
-	return outbox_enqueue_reply(ob, platform, destination, NULL, 0, payload, id);
+	return outbox_enqueue_reply(ob, platform, destination, NULL, 0, NULL, payload, id);
 }
 
 int
 outbox_enqueue_reply(struct outbox *ob, const char *platform,
     const char *destination, const char *thread_id, int64_t thread_row,
-    const char *payload, int64_t *id)
+    const char *recipient, const char *payload, int64_t *id)
 {
 	int64_t row;
 	int ret;
@@ -986,7 +986,7 @@ outbox_enqueue_reply(struct outbox *ob, const char *platform,
 	if (platform_find(ob, platform) == NULL)
 		return DRILL_ENOTFOUND;
 	ret = store_outbox_add_reply(ob->st, platform, destination, thread_id,
-	    thread_row, payload, now_ms(ob), &row, NULL);
+	    thread_row, recipient, payload, now_ms(ob), &row, NULL);
 	if (ret != DRILL_OK)
 		return ret;
 	if (id != NULL)

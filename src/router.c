@@ -100,7 +100,7 @@ router_post(void *arg, const struct platform_dest *d, const struct msg *m,
 	if ((payload = a->render(a->arg, d, m)) == NULL)
 		return DRILL_ENOMEM;
 	ret = outbox_enqueue_reply(r->ob, platform, dest, d->thread_id,
-	    d->thread_row, payload, row);
+	    d->thread_row, d->person, payload, row);
 	free(payload);
 	if (ret != DRILL_OK)
 		log_warnx("cannot queue a message destination=%s: %s", dest,

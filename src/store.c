@@ -30,6 +30,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <json-c/json.h>
 #include <sqlite3.h>
 
 /*
@@ -195,6 +196,58 @@ static const char *const migrations[] = {
 	"  WHERE platform_message_id IS NOT NULL;"
 	"CREATE INDEX deliveries_channel ON deliveries (conversation_id, question_id)"
 	"  WHERE person_id IS NULL;",
+
+	/* 4 -> 5: personal practice and people's data. A person's own
+	 * settings; their DM subscription (next_at: when the next question
+	 * is due, kept by the engine); the days a pause excuses from the
+	 * streak; the questions coming back for review; and each channel's
+	 * last weekly digest. Everything personal cascades from people. */
+	"ALTER TABLE people ADD COLUMN timezone TEXT;"
+	"ALTER TABLE people ADD COLUMN platform_timezone TEXT;"
+	"ALTER TABLE people ADD COLUMN quiet_start INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE people ADD COLUMN quiet_end INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE people ADD COLUMN leaderboard INTEGER NOT NULL DEFAULT 0"
+	"  CHECK (leaderboard IN (0, 1));"
+	"ALTER TABLE people ADD COLUMN level_since INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE people ADD COLUMN forget_asked INTEGER NOT NULL DEFAULT 0;"
+	"CREATE TABLE subscriptions ("
+	"  person_id INTEGER PRIMARY KEY REFERENCES people (id) ON DELETE CASCADE,"
+	"  conversation_id INTEGER NOT NULL"
+	"    REFERENCES conversations (id) ON DELETE CASCADE,"
+	"  topics INTEGER NOT NULL DEFAULT 0,"
+	"  at INTEGER NOT NULL CHECK (at BETWEEN 0 AND 1439),"
+	"  weekdays INTEGER NOT NULL DEFAULT 0 CHECK (weekdays IN (0, 1)),"
+	"  paused_until INTEGER NOT NULL DEFAULT 0,"
+	"  next_at INTEGER NOT NULL,"
+	"  created_at INTEGER NOT NULL"
+	");"
+	"CREATE INDEX subscriptions_due ON subscriptions (next_at);"
+	"CREATE INDEX subscriptions_conversation ON subscriptions (conversation_id);"
+	"CREATE TABLE pauses ("
+	"  person_id INTEGER NOT NULL REFERENCES people (id) ON DELETE CASCADE,"
+	"  from_day INTEGER NOT NULL,"
+	"  to_day INTEGER NOT NULL,"
+	"  CHECK (to_day >= from_day)"
+	");"
+	"CREATE INDEX pauses_person ON pauses (person_id, to_day);"
+	"CREATE TABLE reviews ("
+	"  person_id INTEGER NOT NULL REFERENCES people (id) ON DELETE CASCADE,"
+	"  question_id TEXT NOT NULL,"
+	"  stage INTEGER NOT NULL CHECK (stage >= 0),"
+	"  due_at INTEGER NOT NULL,"
+	"  missed TEXT NOT NULL,"
+	"  PRIMARY KEY (person_id, question_id)"
+	") WITHOUT ROWID;"
+	"CREATE INDEX reviews_due ON reviews (person_id, due_at);"
+	"CREATE TABLE digests ("
+	"  conversation TEXT PRIMARY KEY,"
+	"  last_at INTEGER NOT NULL"
+	");"
+	/* the one person an outbox message is for (a DM, or shown to them
+	 * alone), so that forgetting them finds it */
+	"ALTER TABLE outbox ADD COLUMN recipient TEXT;"
+	"CREATE INDEX outbox_recipient ON outbox (recipient)"
+	"  WHERE recipient IS NOT NULL;",
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == STORE_SCHEMA_VERSION,
@@ -234,6 +287,11 @@ _Static_assert(sizeof migrations / sizeof migrations[0] == STORE_SCHEMA_VERSION,
 	" relevance, structure, clarity, impact, grade, rubric_version," \
 	" breakdown, hints_used, model_seen, message_id, late"
 
+#define ANSWER_COLS_A \
+	"a.id, a.delivery_id, a.person_id, a.question_id, a.text, a.created_at," \
+	" a.day, a.score, a.relevance, a.structure, a.clarity, a.impact, a.grade," \
+	" a.rubric_version, a.breakdown, a.hints_used, a.model_seen, a.message_id," \
+	" a.late"
 #define ANSWER_TYPES "IIIttIIiiiiitttibtb"
 
 /* Every statement the store runs after open; prepared once. */
@@ -265,6 +323,35 @@ enum stmt_id {
 	S_ANSWER_BY_MESSAGE,
 	S_DELIVERY_ANSWERS,
 	S_PRACTICE_CHANNEL,
+	S_SETTINGS_GET,
+	S_SET_TZ,
+	S_SET_PLATFORM_TZ,
+	S_SET_QUIET,
+	S_SET_LEADERBOARD,
+	S_SET_LEVEL_SINCE,
+	S_SET_FORGET_ASKED,
+	S_RECENT_SCORES,
+	S_SUB_GET,
+	S_SUB_PUT,
+	S_SUB_DELETE,
+	S_SUB_NEXT,
+	S_SUB_SET_NEXT,
+	S_PAUSE_ADD,
+	S_PAUSE_COVERS,
+	S_REVIEW_GET,
+	S_REVIEW_PUT,
+	S_REVIEW_DELETE,
+	S_REVIEWS_LIST,
+	S_DIGEST_GET,
+	S_DIGEST_SET,
+	S_CONV_ANSWERS,
+	S_PERSON_ANSWERS,
+	S_PERSON_DISPUTES,
+	S_PERSON_ROW,
+	S_FORGET_OUTBOX,
+	S_FORGET_DM_CONVS,
+	S_FORGET_PERSON,
+	S_ANSWERS_PURGE,
 	S_ANSWER_INSERT,
 	S_PROGRESS_UPSERT,
 	S_ANSWER_GET,
@@ -378,6 +465,97 @@ static const struct {
 		" JOIN deliveries d ON d.id = p.delivery_id"
 		" WHERE p.person_id = ?1 AND d.kind = 'scheduled'"
 		" ORDER BY d.created_at DESC, d.id DESC LIMIT 1", false},
+	[S_SETTINGS_GET] = {
+		"SELECT timezone, platform_timezone, quiet_start, quiet_end, leaderboard,"
+		" level_since, forget_asked FROM people WHERE id = ?1", false},
+	[S_SET_TZ] = {"UPDATE people SET timezone = ?2 WHERE id = ?1", true},
+	[S_SET_PLATFORM_TZ] = {
+		"UPDATE people SET platform_timezone = ?2 WHERE id = ?1", true},
+	[S_SET_QUIET] = {
+		"UPDATE people SET quiet_start = ?2, quiet_end = ?3 WHERE id = ?1", true},
+	[S_SET_LEADERBOARD] = {
+		"UPDATE people SET leaderboard = ?2 WHERE id = ?1", true},
+	[S_SET_LEVEL_SINCE] = {
+		"UPDATE people SET level = ?2, level_since = ?3 WHERE id = ?1", true},
+	[S_SET_FORGET_ASKED] = {
+		"UPDATE people SET forget_asked = ?2 WHERE id = ?1", true},
+	[S_RECENT_SCORES] = {
+		"SELECT a.score FROM answers a JOIN deliveries d ON d.id = a.delivery_id"
+		" WHERE a.person_id = ?1 AND a.created_at >= ?2 AND d.kind = 'practice'"
+		" ORDER BY a.created_at DESC, a.id DESC LIMIT ?3", false},
+	[S_SUB_GET] = {
+		"SELECT person_id, conversation_id, topics, at, weekdays, paused_until,"
+		" next_at, created_at FROM subscriptions WHERE person_id = ?1", false},
+	[S_SUB_PUT] = {
+		"INSERT INTO subscriptions (person_id, conversation_id, topics, at,"
+		" weekdays, paused_until, next_at, created_at)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+		" ON CONFLICT (person_id) DO UPDATE SET"
+		" conversation_id = excluded.conversation_id, topics = excluded.topics,"
+		" at = excluded.at, weekdays = excluded.weekdays,"
+		" paused_until = excluded.paused_until, next_at = excluded.next_at", true},
+	[S_SUB_DELETE] = {"DELETE FROM subscriptions WHERE person_id = ?1", true},
+	[S_SUB_NEXT] = {
+		"SELECT person_id, next_at FROM subscriptions"
+		" ORDER BY next_at, person_id LIMIT 1", false},
+	[S_SUB_SET_NEXT] = {
+		"UPDATE subscriptions SET next_at = ?2 WHERE person_id = ?1", true},
+	[S_PAUSE_ADD] = {
+		"INSERT INTO pauses (person_id, from_day, to_day) VALUES (?1, ?2, ?3)",
+		true},
+	[S_PAUSE_COVERS] = {
+		"SELECT 1 FROM pauses WHERE person_id = ?1 AND to_day >= ?2"
+		" AND from_day <= ?2 LIMIT 1", false},
+	[S_REVIEW_GET] = {
+		"SELECT question_id, stage, due_at, missed FROM reviews"
+		" WHERE person_id = ?1 AND question_id = ?2", false},
+	[S_REVIEW_PUT] = {
+		"INSERT INTO reviews (person_id, question_id, stage, due_at, missed)"
+		" VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (person_id, question_id)"
+		" DO UPDATE SET stage = excluded.stage, due_at = excluded.due_at,"
+		" missed = excluded.missed", true},
+	[S_REVIEW_DELETE] = {
+		"DELETE FROM reviews WHERE person_id = ?1 AND question_id = ?2", true},
+	[S_REVIEWS_LIST] = {
+		"SELECT question_id, stage, due_at, missed FROM reviews"
+		" WHERE person_id = ?1 ORDER BY due_at, question_id", false},
+	[S_DIGEST_GET] = {
+		"SELECT last_at FROM digests WHERE conversation = ?1", false},
+	[S_DIGEST_SET] = {
+		"INSERT INTO digests (conversation, last_at) VALUES (?1, ?2)"
+		" ON CONFLICT (conversation) DO UPDATE SET last_at = excluded.last_at",
+		true},
+	[S_CONV_ANSWERS] = {
+		"SELECT " ANSWER_COLS_A ", p.name FROM conversations c"
+		" JOIN deliveries d ON d.conversation_id = c.id"
+		" JOIN answers a ON a.delivery_id = d.id"
+		" JOIN people p ON p.id = a.person_id"
+		" WHERE c.name = ?1 AND a.created_at >= ?2 AND a.created_at < ?3"
+		" ORDER BY a.created_at, a.id", false},
+	[S_PERSON_ANSWERS] = {
+		"SELECT " ANSWER_COLS " FROM answers WHERE person_id = ?1"
+		" ORDER BY created_at, id", false},
+	[S_PERSON_DISPUTES] = {
+		"SELECT d.id, d.answer_id, d.created_at, d.reason FROM disputes d"
+		" JOIN answers a ON a.id = d.answer_id WHERE a.person_id = ?1"
+		" ORDER BY d.created_at, d.id", false},
+	[S_PERSON_ROW] = {
+		"SELECT name, created_at, level FROM people WHERE id = ?1", false},
+	/* what the outbox holds for one person: rows addressed to them, and
+	 * rows to the DM conversations of their practice */
+	[S_FORGET_OUTBOX] = {
+		"DELETE FROM outbox WHERE recipient = ?2 OR destination = ?2"
+		" OR destination IN (SELECT c.name FROM conversations c"
+		"  WHERE c.kind = 'dm' AND (c.id IN (SELECT conversation_id FROM"
+		"  deliveries WHERE person_id = ?1) OR c.id IN (SELECT conversation_id"
+		"  FROM subscriptions WHERE person_id = ?1)))", true},
+	[S_FORGET_DM_CONVS] = {
+		"DELETE FROM conversations WHERE kind = 'dm' AND (id IN"
+		" (SELECT conversation_id FROM deliveries WHERE person_id = ?1)"
+		" OR id IN (SELECT conversation_id FROM subscriptions WHERE person_id = ?1))",
+		true},
+	[S_FORGET_PERSON] = {"DELETE FROM people WHERE id = ?1", true},
+	[S_ANSWERS_PURGE] = {"DELETE FROM answers WHERE created_at < ?1", true},
 	[S_ANSWER_INSERT] = {
 		"INSERT INTO answers (delivery_id, person_id, question_id, text,"
 		" created_at, day, score, relevance, structure, clarity, impact,"
@@ -398,11 +576,11 @@ static const struct {
 		" answered = answered + 1,"
 		" score_sum = score_sum + excluded.score_sum,"
 		" streak = CASE WHEN excluded.last_day <= last_day THEN streak"
-		"   WHEN excluded.last_day = last_day + 1 THEN streak + 1"
+		"   WHEN excluded.last_day = last_day + 1 OR ?4 THEN streak + 1"
 		"   ELSE 1 END,"
 		" best_streak = max(best_streak,"
 		"   CASE WHEN excluded.last_day <= last_day THEN streak"
-		"   WHEN excluded.last_day = last_day + 1 THEN streak + 1"
+		"   WHEN excluded.last_day = last_day + 1 OR ?4 THEN streak + 1"
 		"   ELSE 1 END),"
 		" last_day = max(last_day, excluded.last_day)", true},
 	[S_ANSWER_GET] = {
@@ -480,8 +658,8 @@ static const struct {
 	 * are reused. */
 	[S_OUTBOX_INSERT] = {
 		"INSERT INTO outbox (platform, destination, idem_key, payload,"
-		" next_at, created_at, thread_id, thread_row)"
-		" SELECT ?1, ?2, lower(hex(randomblob(16))), ?3, ?4, ?4, ?5, ?6"
+		" next_at, created_at, thread_id, thread_row, recipient)"
+		" SELECT ?1, ?2, lower(hex(randomblob(16))), ?3, ?4, ?4, ?5, ?6, ?7"
 		" WHERE ?6 IS NULL OR EXISTS (SELECT 1 FROM outbox t"
 		"  WHERE t.id = ?6 AND t.destination = ?2)"
 		" RETURNING id, idem_key", true},
@@ -979,6 +1157,11 @@ configure(struct store *st, const char *path, char *err)
 		rc = sqlite3_exec(st->db, "PRAGMA synchronous = FULL", NULL, NULL, NULL);
 		if (rc != SQLITE_OK)
 			goto fail;
+		/* erased rows (forget me, retention) are overwritten, not
+		 * left readable in free pages */
+		rc = sqlite3_exec(st->db, "PRAGMA secure_delete = ON", NULL, NULL, NULL);
+		if (rc != SQLITE_OK)
+			goto fail;
 	}
 	rc = sqlite3_exec(st->db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
 	if (rc != SQLITE_OK)
@@ -1400,8 +1583,8 @@ answer_insert(struct store *st, const struct store_answer *a, int64_t *id)
 	    a->hints_used, a->model_seen, a->message_id, a->late);
 	if (ret != DRILL_OK)
 		return ret;
-	return exec_stmt(st, S_PROGRESS_UPSERT, NULL, "IiI", a->person_id,
-	    a->score, a->day);
+	return exec_stmt(st, S_PROGRESS_UPSERT, NULL, "IiIb", a->person_id,
+	    a->score, a->day, a->keep_streak);
 }
 
 /*
@@ -1916,14 +2099,15 @@ int
 store_outbox_add(struct store *st, const char *platform, const char *destination,
     const char *payload, int64_t now_ms, int64_t *id, char *key)
 {
-	return store_outbox_add_reply(st, platform, destination, NULL, 0, payload,
-	    now_ms, id, key);
+	return store_outbox_add_reply(st, platform, destination, NULL, 0, NULL,
+	    payload, now_ms, id, key);
 }
 
 int
 store_outbox_add_reply(struct store *st, const char *platform,
     const char *destination, const char *thread_id, int64_t thread_row,
-    const char *payload, int64_t now_ms, int64_t *id, char *key)
+    const char *recipient, const char *payload, int64_t now_ms, int64_t *id,
+    char *key)
 {
 	sqlite3_stmt *s = stmt_get(st, S_OUTBOX_INSERT);
 	const unsigned char *k;
@@ -1932,8 +2116,8 @@ store_outbox_add_reply(struct store *st, const char *platform,
 	if (s == NULL || platform == NULL || destination == NULL ||
 	    payload == NULL || id == NULL || thread_row < 0)
 		return DRILL_EINVAL;
-	if ((ret = bind_args(s, "tttItr", platform, destination, payload,
-	    now_ms, thread_id, thread_row)) != DRILL_OK)
+	if ((ret = bind_args(s, "tttItrt", platform, destination, payload,
+	    now_ms, thread_id, thread_row, recipient)) != DRILL_OK)
 		return ret;
 	if ((rc = sqlite3_step(s)) != SQLITE_ROW) {
 		done(s);
@@ -2207,6 +2391,543 @@ sync_dir_of(const char *path)
 		return;
 	(void)fsync(fd);	/* best effort: the file itself is synced */
 	close(fd);
+}
+
+/* ---- a person's own settings, subscription, pauses and reviews ---- */
+
+int
+store_person_settings_get(struct store *st, int64_t person,
+    struct store_person_settings *out)
+{
+	int ret;
+
+	if (out == NULL)
+		return DRILL_EINVAL;
+	memset(out, 0, sizeof *out);
+	ret = get_row(st, S_SETTINGS_GET, person, "ttiibII", &out->timezone,
+	    &out->platform_timezone, &out->quiet_start, &out->quiet_end,
+	    &out->leaderboard, &out->level_since, &out->forget_asked);
+	if (ret != DRILL_OK)
+		store_person_settings_clear(out);
+	return ret;
+}
+
+void
+store_person_settings_clear(struct store_person_settings *s)
+{
+	if (s == NULL)
+		return;
+	free(s->timezone);
+	free(s->platform_timezone);
+	memset(s, 0, sizeof *s);
+}
+
+int
+store_person_set_timezone(struct store *st, int64_t person, const char *timezone,
+    bool platform)
+{
+	return update_one(st, platform ? S_SET_PLATFORM_TZ : S_SET_TZ, "It", person,
+	    timezone);
+}
+
+int
+store_person_set_quiet(struct store *st, int64_t person, int start, int end)
+{
+	if (start < 0 || start > 1439 || end < 0 || end > 1439)
+		return DRILL_EINVAL;
+	return update_one(st, S_SET_QUIET, "Iii", person, start, end);
+}
+
+int
+store_person_set_leaderboard(struct store *st, int64_t person, bool on)
+{
+	return update_one(st, S_SET_LEADERBOARD, "Ib", person, on);
+}
+
+int
+store_person_set_level_since(struct store *st, int64_t person, int level,
+    int64_t since)
+{
+	return update_one(st, S_SET_LEVEL_SINCE, "IiI", person, level, since);
+}
+
+int
+store_person_set_forget_asked(struct store *st, int64_t person, int64_t at)
+{
+	return update_one(st, S_SET_FORGET_ASKED, "II", person, at);
+}
+
+int
+store_person_recent_scores(struct store *st, int64_t person, int64_t since,
+    int *scores, size_t max, size_t *n)
+{
+	sqlite3_stmt *s = stmt_get(st, S_RECENT_SCORES);
+	int ret, rc;
+
+	if (n == NULL || (scores == NULL && max > 0) || max > INT32_MAX)
+		return DRILL_EINVAL;
+	*n = 0;
+	if ((ret = bind_args(s, "IIi", person, since, (int)max)) != DRILL_OK)
+		return ret;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW && *n < max)
+		scores[(*n)++] = sqlite3_column_int(s, 0);
+	done(s);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? DRILL_OK : map_rc(rc);
+}
+
+int
+store_subscription_get(struct store *st, int64_t person,
+    struct store_subscription *out)
+{
+	int64_t topics;
+	int ret;
+
+	if (out == NULL)
+		return DRILL_EINVAL;
+	memset(out, 0, sizeof *out);
+	ret = get_row(st, S_SUB_GET, person, "IIIibIII", &out->person_id,
+	    &out->conversation_id, &topics, &out->at, &out->weekdays,
+	    &out->paused_until, &out->next_at, &out->created_at);
+	out->topics = (uint32_t)topics;
+	return ret;
+}
+
+int
+store_subscription_put(struct store *st, const struct store_subscription *s)
+{
+	if (s == NULL || s->at < 0 || s->at > 1439)
+		return DRILL_EINVAL;
+	return exec_stmt(st, S_SUB_PUT, NULL, "IIIibIII", s->person_id,
+	    s->conversation_id, (int64_t)s->topics, s->at, s->weekdays,
+	    s->paused_until, s->next_at, s->created_at);
+}
+
+int
+store_subscription_delete(struct store *st, int64_t person)
+{
+	int ret = exec_stmt(st, S_SUB_DELETE, NULL, "I", person);
+
+	if (ret == DRILL_OK && sqlite3_changes(st->db) == 0)
+		return DRILL_ENOTFOUND;
+	return ret;
+}
+
+int
+store_subscription_next(struct store *st, int64_t *person, int64_t *at)
+{
+	sqlite3_stmt *s = stmt_get(st, S_SUB_NEXT);
+	int ret;
+
+	if (person == NULL || at == NULL)
+		return DRILL_EINVAL;
+	if ((ret = bind_args(s, "")) != DRILL_OK || (ret = step_row(s)) != DRILL_OK)
+		return ret;
+	*person = sqlite3_column_int64(s, 0);
+	*at = sqlite3_column_int64(s, 1);
+	done(s);
+	return DRILL_OK;
+}
+
+int
+store_subscription_set_next(struct store *st, int64_t person, int64_t next_at)
+{
+	return update_one(st, S_SUB_SET_NEXT, "II", person, next_at);
+}
+
+int
+store_pause_add(struct store *st, int64_t person, int64_t from_day, int64_t to_day)
+{
+	if (to_day < from_day)
+		return DRILL_EINVAL;
+	return exec_stmt(st, S_PAUSE_ADD, NULL, "III", person, from_day, to_day);
+}
+
+int
+store_pause_covers(struct store *st, int64_t person, int64_t day, bool *out)
+{
+	int64_t one;
+	int ret;
+
+	if (out == NULL)
+		return DRILL_EINVAL;
+	ret = query_id(st, S_PAUSE_COVERS, &one, "II", person, day);
+	*out = ret == DRILL_OK;
+	return ret == DRILL_ENOTFOUND ? DRILL_OK : ret;
+}
+
+static int
+read_review(sqlite3_stmt *s, struct store_review *r)
+{
+	memset(r, 0, sizeof *r);
+	return read_row(s, "tiIt", &r->question_id, &r->stage, &r->due_at, &r->missed);
+}
+
+int
+store_review_get(struct store *st, int64_t person, const char *question_id,
+    struct store_review *out)
+{
+	sqlite3_stmt *s = stmt_get(st, S_REVIEW_GET);
+	int ret;
+
+	if (out == NULL || question_id == NULL)
+		return DRILL_EINVAL;
+	memset(out, 0, sizeof *out);
+	if ((ret = bind_args(s, "It", person, question_id)) != DRILL_OK ||
+	    (ret = step_row(s)) != DRILL_OK)
+		return ret;
+	ret = read_review(s, out);
+	done(s);
+	if (ret != DRILL_OK)
+		store_review_clear(out);
+	return ret;
+}
+
+int
+store_review_put(struct store *st, int64_t person, const struct store_review *r)
+{
+	if (r == NULL || r->question_id == NULL || r->missed == NULL || r->stage < 0)
+		return DRILL_EINVAL;
+	return exec_stmt(st, S_REVIEW_PUT, NULL, "ItiIt", person, r->question_id,
+	    r->stage, r->due_at, r->missed);
+}
+
+int
+store_review_delete(struct store *st, int64_t person, const char *question_id)
+{
+	int ret;
+
+	if (question_id == NULL)
+		return DRILL_EINVAL;
+	ret = exec_stmt(st, S_REVIEW_DELETE, NULL, "It", person, question_id);
+	if (ret == DRILL_OK && sqlite3_changes(st->db) == 0)
+		return DRILL_ENOTFOUND;
+	return ret;
+}
+
+int
+store_reviews_list(struct store *st, int64_t person, store_review_cb cb, void *arg)
+{
+	sqlite3_stmt *s = stmt_get(st, S_REVIEWS_LIST);
+	struct store_review r;
+	int ret, rc;
+
+	if (cb == NULL)
+		return DRILL_EINVAL;
+	if ((ret = bind_args(s, "I", person)) != DRILL_OK)
+		return ret;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		ret = read_review(s, &r);
+		if (ret == DRILL_OK)
+			cb(arg, &r);
+		store_review_clear(&r);
+		if (ret != DRILL_OK) {
+			done(s);
+			return ret;
+		}
+	}
+	done(s);
+	return rc == SQLITE_DONE ? DRILL_OK : map_rc(rc);
+}
+
+void
+store_review_clear(struct store_review *r)
+{
+	if (r == NULL)
+		return;
+	free(r->question_id);
+	free(r->missed);
+	memset(r, 0, sizeof *r);
+}
+
+int
+store_digest_last(struct store *st, const char *conversation, int64_t *at)
+{
+	int ret;
+
+	if (conversation == NULL || at == NULL)
+		return DRILL_EINVAL;
+	ret = query_id(st, S_DIGEST_GET, at, "t", conversation);
+	if (ret == DRILL_ENOTFOUND) {
+		*at = 0;
+		return DRILL_OK;
+	}
+	return ret;
+}
+
+int
+store_digest_set(struct store *st, const char *conversation, int64_t at)
+{
+	if (conversation == NULL)
+		return DRILL_EINVAL;
+	return exec_stmt(st, S_DIGEST_SET, NULL, "tI", conversation, at);
+}
+
+/* Reads the answer at the front of s's row (ANSWER_COLS order) into *a. */
+static int
+read_answer(sqlite3_stmt *s, struct store_answer *a)
+{
+	int n = sqlite3_column_count(s), ret = DRILL_OK;
+
+	memset(a, 0, sizeof *a);
+	a->id = sqlite3_column_int64(s, 0);
+	a->delivery_id = sqlite3_column_int64(s, 1);
+	a->person_id = sqlite3_column_int64(s, 2);
+	if (n < 19 || col_dup(s, 3, &a->question_id) != DRILL_OK ||
+	    col_dup(s, 4, &a->text) != DRILL_OK || col_dup(s, 12, &a->grade) != DRILL_OK ||
+	    col_dup(s, 13, &a->rubric_version) != DRILL_OK ||
+	    col_dup(s, 14, &a->breakdown) != DRILL_OK ||
+	    col_dup(s, 17, &a->message_id) != DRILL_OK)
+		ret = DRILL_ENOMEM;
+	a->created_at = sqlite3_column_int64(s, 5);
+	a->day = sqlite3_column_int64(s, 6);
+	a->score = sqlite3_column_int(s, 7);
+	a->relevance = sqlite3_column_int(s, 8);
+	a->structure = sqlite3_column_int(s, 9);
+	a->clarity = sqlite3_column_int(s, 10);
+	a->impact = sqlite3_column_int(s, 11);
+	a->hints_used = sqlite3_column_int(s, 15);
+	a->model_seen = sqlite3_column_int(s, 16) != 0;
+	a->late = sqlite3_column_int(s, 18) != 0;
+	return ret;
+}
+
+int
+store_conversation_answers(struct store *st, const char *conversation,
+    int64_t since, int64_t until, store_conv_answer_cb cb, void *arg)
+{
+	sqlite3_stmt *s = stmt_get(st, S_CONV_ANSWERS);
+	struct store_answer a;
+	const char *who;
+	int ret, rc;
+
+	if (conversation == NULL || cb == NULL)
+		return DRILL_EINVAL;
+	if ((ret = bind_args(s, "tII", conversation, since, until)) != DRILL_OK)
+		return ret;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		ret = read_answer(s, &a);
+		who = (const char *)sqlite3_column_text(s, 19);
+		if (ret == DRILL_OK && who != NULL)
+			cb(arg, &a, who);
+		store_answer_clear(&a);
+		if (ret != DRILL_OK || who == NULL) {
+			done(s);
+			return DRILL_ENOMEM;
+		}
+	}
+	done(s);
+	return rc == SQLITE_DONE ? DRILL_OK : map_rc(rc);
+}
+
+/* ---- people's data ---- */
+
+/* A text column as a JSON string, or null. */
+static json_object *
+jstr(sqlite3_stmt *s, int i)
+{
+	const char *t = (const char *)sqlite3_column_text(s, i);
+
+	return t != NULL ? json_object_new_string_len(t, sqlite3_column_bytes(s, i)) : NULL;
+}
+
+/* Runs person's query sid and adds one object per row to array, built by fn. */
+static int
+export_rows(struct store *st, enum stmt_id sid, int64_t person, json_object *array,
+    json_object *(*fn)(sqlite3_stmt *s))
+{
+	sqlite3_stmt *s = stmt_get(st, sid);
+	json_object *o;
+	int ret, rc;
+
+	if ((ret = bind_args(s, "I", person)) != DRILL_OK)
+		return ret;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if ((o = fn(s)) == NULL || json_object_array_add(array, o) != 0) {
+			json_object_put(o);
+			done(s);
+			return DRILL_ENOMEM;
+		}
+	}
+	done(s);
+	return rc == SQLITE_DONE ? DRILL_OK : map_rc(rc);
+}
+
+static json_object *
+export_answer(sqlite3_stmt *s)
+{
+	json_object *o = json_object_new_object();
+	static const char *const dims[] = {"relevance", "structure", "clarity", "impact"};
+
+	if (o == NULL)
+		return NULL;
+	json_object_object_add(o, "id", json_object_new_int64(sqlite3_column_int64(s, 0)));
+	json_object_object_add(o, "question_id", jstr(s, 3));
+	json_object_object_add(o, "text", jstr(s, 4));
+	json_object_object_add(o, "answered_at", json_object_new_int64(sqlite3_column_int64(s, 5)));
+	json_object_object_add(o, "score", json_object_new_int(sqlite3_column_int(s, 7)));
+	for (int i = 0; i < 4; i++)
+		json_object_object_add(o, dims[i], json_object_new_int(sqlite3_column_int(s, 8 + i)));
+	json_object_object_add(o, "grade", jstr(s, 12));
+	json_object_object_add(o, "rubric_version", jstr(s, 13));
+	json_object_object_add(o, "breakdown", jstr(s, 14));
+	json_object_object_add(o, "hints_used", json_object_new_int(sqlite3_column_int(s, 15)));
+	json_object_object_add(o, "model_seen", json_object_new_boolean(sqlite3_column_int(s, 16)));
+	json_object_object_add(o, "late", json_object_new_boolean(sqlite3_column_int(s, 18)));
+	return o;
+}
+
+static json_object *
+export_dispute(sqlite3_stmt *s)
+{
+	json_object *o = json_object_new_object();
+
+	if (o == NULL)
+		return NULL;
+	json_object_object_add(o, "id", json_object_new_int64(sqlite3_column_int64(s, 0)));
+	json_object_object_add(o, "answer_id", json_object_new_int64(sqlite3_column_int64(s, 1)));
+	json_object_object_add(o, "disputed_at", json_object_new_int64(sqlite3_column_int64(s, 2)));
+	json_object_object_add(o, "reason", jstr(s, 3));
+	return o;
+}
+
+static json_object *
+export_review(sqlite3_stmt *s)
+{
+	json_object *o = json_object_new_object();
+
+	if (o == NULL)
+		return NULL;
+	json_object_object_add(o, "question_id", jstr(s, 0));
+	json_object_object_add(o, "stage", json_object_new_int(sqlite3_column_int(s, 1)));
+	json_object_object_add(o, "due_at", json_object_new_int64(sqlite3_column_int64(s, 2)));
+	json_object_object_add(o, "missed", jstr(s, 3));
+	return o;
+}
+
+int
+store_person_export(struct store *st, const char *person, char **json)
+{
+	struct store_person_settings set;
+	struct store_progress p;
+	struct store_subscription sub;
+	json_object *o = NULL, *x, *answers, *disputes, *reviews;
+	sqlite3_stmt *s;
+	int64_t id;
+	int ret, level = -1;
+	const char *text;
+
+	if (person == NULL || json == NULL)
+		return DRILL_EINVAL;
+	*json = NULL;
+	if ((ret = store_person_find(st, person, &id)) != DRILL_OK)
+		return ret;
+	if ((ret = store_begin(st)) != DRILL_OK)
+		return ret;	/* one snapshot of everything */
+	if ((o = json_object_new_object()) == NULL || (answers = json_object_new_array()) == NULL ||
+	    (disputes = json_object_new_array()) == NULL || (reviews = json_object_new_array()) == NULL) {
+		ret = DRILL_ENOMEM;
+		goto out;
+	}
+	json_object_object_add(o, "answers", answers);
+	json_object_object_add(o, "disputes", disputes);
+	json_object_object_add(o, "reviews", reviews);
+	json_object_object_add(o, "person", json_object_new_string(person));
+	if ((ret = row_by_id(st, S_PERSON_ROW, id, &s)) != DRILL_OK)
+		goto out;
+	json_object_object_add(o, "first_seen", json_object_new_int64(sqlite3_column_int64(s, 1)));
+	if (sqlite3_column_type(s, 2) != SQLITE_NULL)
+		level = sqlite3_column_int(s, 2);
+	done(s);
+	json_object_object_add(o, "level", level >= 0 ? json_object_new_int(level) : NULL);
+	if ((ret = store_person_settings_get(st, id, &set)) != DRILL_OK)
+		goto out;
+	if ((x = json_object_new_object()) != NULL) {
+		json_object_object_add(x, "timezone", set.timezone ?
+		    json_object_new_string(set.timezone) : NULL);
+		json_object_object_add(x, "platform_timezone", set.platform_timezone ?
+		    json_object_new_string(set.platform_timezone) : NULL);
+		json_object_object_add(x, "quiet_start_minute", json_object_new_int(set.quiet_start));
+		json_object_object_add(x, "quiet_end_minute", json_object_new_int(set.quiet_end));
+		json_object_object_add(x, "leaderboard", json_object_new_boolean(set.leaderboard));
+		json_object_object_add(o, "settings", x);
+	}
+	store_person_settings_clear(&set);
+	if ((ret = store_progress_get(st, id, &p)) != DRILL_OK)
+		goto out;
+	if ((x = json_object_new_object()) != NULL) {
+		json_object_object_add(x, "answered", json_object_new_int64(p.answered));
+		json_object_object_add(x, "score_sum", json_object_new_int64(p.score_sum));
+		json_object_object_add(x, "streak", json_object_new_int64(p.streak));
+		json_object_object_add(x, "best_streak", json_object_new_int64(p.best_streak));
+		json_object_object_add(o, "progress", x);
+	}
+	ret = store_subscription_get(st, id, &sub);
+	if (ret == DRILL_OK && (x = json_object_new_object()) != NULL) {
+		json_object_object_add(x, "topics", json_object_new_int64(sub.topics));
+		json_object_object_add(x, "at_minute", json_object_new_int(sub.at));
+		json_object_object_add(x, "weekdays", json_object_new_boolean(sub.weekdays));
+		json_object_object_add(x, "paused_until", json_object_new_int64(sub.paused_until));
+		json_object_object_add(o, "subscription", x);
+	} else if (ret != DRILL_ENOTFOUND) {
+		goto out;
+	}
+	if ((ret = export_rows(st, S_PERSON_ANSWERS, id, answers, export_answer)) != DRILL_OK ||
+	    (ret = export_rows(st, S_PERSON_DISPUTES, id, disputes, export_dispute)) != DRILL_OK ||
+	    (ret = export_rows(st, S_REVIEWS_LIST, id, reviews, export_review)) != DRILL_OK)
+		goto out;
+	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+	    JSON_C_TO_STRING_NOSLASHESCAPE);
+	ret = text != NULL && (*json = strdup(text)) != NULL ? DRILL_OK : DRILL_ENOMEM;
+out:
+	store_rollback(st);	/* it only read */
+	json_object_put(o);
+	return ret;
+}
+
+int
+store_person_forget(struct store *st, const char *person, int64_t *rows)
+{
+	int64_t id, before;
+	int ret;
+
+	if (person == NULL)
+		return DRILL_EINVAL;
+	if ((ret = store_person_find(st, person, &id)) != DRILL_OK)
+		return ret;
+	if ((ret = store_begin(st)) != DRILL_OK)
+		return ret;
+	before = sqlite3_total_changes64(st->db);
+	/* the outbox and the DM conversations first: they are found through
+	 * the person's rows, which the last delete cascades away */
+	if ((ret = exec_stmt(st, S_FORGET_OUTBOX, NULL, "It", id, person)) != DRILL_OK ||
+	    (ret = exec_stmt(st, S_FORGET_DM_CONVS, NULL, "I", id)) != DRILL_OK ||
+	    (ret = exec_stmt(st, S_FORGET_PERSON, NULL, "I", id)) != DRILL_OK) {
+		store_rollback(st);
+		return ret;
+	}
+	if (rows != NULL)
+		*rows = sqlite3_total_changes64(st->db) - before;
+	if ((ret = store_commit(st)) != DRILL_OK)
+		store_rollback(st);
+	return ret;
+}
+
+int
+store_answers_purge(struct store *st, int64_t before, int64_t *n)
+{
+	int ret = exec_stmt(st, S_ANSWERS_PURGE, NULL, "I", before);
+
+	if (ret == DRILL_OK && n != NULL)
+		*n = sqlite3_changes(st->db);
+	return ret;
+}
+
+int
+store_vacuum(struct store *st)
+{
+	if (st->readonly || st->in_tx)
+		return DRILL_EINVAL;
+	return map_rc(sqlite3_exec(st->db, "VACUUM", NULL, NULL, NULL));
 }
 
 /*

@@ -175,11 +175,12 @@ int outbox_enqueue(struct outbox *ob, const char *platform,
  * thread_id (it went first), and fails ("never posted") when that message
  * failed or was sent without a platform id (so platforms must give one for
  * messages that start threads). DRILL_EINVAL when thread_row is not a
- * message to destination.
+ * message to destination. recipient: the one person the message is for,
+ * or NULL (store_outbox_add_reply).
  */
 int outbox_enqueue_reply(struct outbox *ob, const char *platform,
     const char *destination, const char *thread_id, int64_t thread_row,
-    const char *payload, int64_t *id) DRILL_WUR;
+    const char *recipient, const char *payload, int64_t *id) DRILL_WUR;
 /* Queues failed message id again (attempts from 0, same key);
  * DRILL_ENOTFOUND unless it exists and failed. */
 int outbox_retry(struct outbox *ob, int64_t id) DRILL_WUR;

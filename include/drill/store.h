@@ -28,7 +28,7 @@
 #include "drill/common.h"
 
 /* The schema version this binary writes (PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
 
 enum store_flags {
 	STORE_READONLY = 1u << 0	/* open read-only: no migrations, no writes */
@@ -85,6 +85,8 @@ struct store_answer {
 	bool model_seen;
 	char *message_id;	/* the platform id of the answer's message (edits), or NULL */
 	bool late;		/* given after the model answer was revealed to all */
+	bool keep_streak;	/* written, not read: the days since last_day were
+				 * excused (paused, days off), so the streak goes on */
 };
 
 /* Per-person counters, updated in the same transaction as each answer. */
@@ -185,7 +187,8 @@ void store_delivery_clear(struct store_delivery *d);
 /*
  * Inserts a scored answer and, in the same transaction, updates the person's
  * progress: answered, score_sum, and the streak (same day: unchanged; the
- * day after last_day: +1; later: 1). *id receives the answer's row id.
+ * day after last_day, or a later one with keep_streak: +1; later: 1). *id
+ * receives the answer's row id.
  */
 int store_answer_add(struct store *st, const struct store_answer *a,
     int64_t *id) DRILL_WUR;
@@ -215,6 +218,118 @@ void store_answer_clear(struct store_answer *a);
 
 /* Reads a person's progress; a person with no answers gets zeros, last_day -1. */
 int store_progress_get(struct store *st, int64_t person, struct store_progress *out) DRILL_WUR;
+
+/* ---- a person's own settings, subscription, pauses and reviews ---- */
+
+struct store_person_settings {
+	char *timezone;		/* set with `tz`, or NULL */
+	char *platform_timezone;	/* what the platform says, or NULL */
+	int quiet_start, quiet_end;	/* local minutes; equal: no quiet hours */
+	bool leaderboard;	/* opted in to leaderboards */
+	int64_t level_since;	/* answers before this do not move the level */
+	int64_t forget_asked;	/* when `forget me` was asked; 0 not */
+};
+/* Reads person's settings (store_person_settings_clear). */
+int store_person_settings_get(struct store *st, int64_t person,
+    struct store_person_settings *out) DRILL_WUR;
+void store_person_settings_clear(struct store_person_settings *s);
+/* Sets the zone the person chose (platform false) or the platform gave; NULL clears. */
+int store_person_set_timezone(struct store *st, int64_t person,
+    const char *timezone, bool platform) DRILL_WUR;
+int store_person_set_quiet(struct store *st, int64_t person, int start, int end) DRILL_WUR;
+int store_person_set_leaderboard(struct store *st, int64_t person, bool on) DRILL_WUR;
+/* Sets the level and, with it, since when answers count towards the next change. */
+int store_person_set_level_since(struct store *st, int64_t person, int level,
+    int64_t since) DRILL_WUR;
+int store_person_set_forget_asked(struct store *st, int64_t person, int64_t at) DRILL_WUR;
+/*
+ * The scores of person's latest practice answers given at or after since,
+ * newest first, at most max into scores; *n how many.
+ */
+int store_person_recent_scores(struct store *st, int64_t person, int64_t since,
+    int *scores, size_t max, size_t *n) DRILL_WUR;
+
+/* A person's daily question in a DM. */
+struct store_subscription {
+	int64_t person_id;
+	int64_t conversation_id;	/* the DM it goes to */
+	uint32_t topics;	/* bit set of vocab topics; 0 any */
+	int at;			/* local minutes after midnight */
+	bool weekdays;		/* Monday to Friday only */
+	int64_t paused_until;	/* nothing before (Unix seconds); 0 not paused */
+	int64_t next_at;	/* when the next question is due */
+	int64_t created_at;
+};
+/* DRILL_ENOTFOUND when person has none. */
+int store_subscription_get(struct store *st, int64_t person,
+    struct store_subscription *out) DRILL_WUR;
+/* Inserts or replaces the person's subscription. */
+int store_subscription_put(struct store *st, const struct store_subscription *s) DRILL_WUR;
+/* DRILL_ENOTFOUND when there was none. */
+int store_subscription_delete(struct store *st, int64_t person) DRILL_WUR;
+/* The subscription due first: *person and *at; DRILL_ENOTFOUND when none. */
+int store_subscription_next(struct store *st, int64_t *person, int64_t *at) DRILL_WUR;
+int store_subscription_set_next(struct store *st, int64_t person, int64_t next_at) DRILL_WUR;
+
+/* Local days from_day..to_day (inclusive) excuse person's streak (a pause). */
+int store_pause_add(struct store *st, int64_t person, int64_t from_day,
+    int64_t to_day) DRILL_WUR;
+/* *out: whether day is inside one of person's pauses. */
+int store_pause_covers(struct store *st, int64_t person, int64_t day, bool *out) DRILL_WUR;
+
+/* A question coming back for review until its missed concepts are covered. */
+struct store_review {
+	char *question_id;
+	int stage;		/* reviews done: the next comes 1, 3, then 7 days after */
+	int64_t due_at;		/* Unix seconds */
+	char *missed;		/* the concepts still to cover, one name per line */
+};
+int store_review_get(struct store *st, int64_t person, const char *question_id,
+    struct store_review *out) DRILL_WUR;
+/* Inserts or replaces person's review of r->question_id. */
+int store_review_put(struct store *st, int64_t person, const struct store_review *r) DRILL_WUR;
+int store_review_delete(struct store *st, int64_t person, const char *question_id) DRILL_WUR;
+/* Calls cb once per review of person, earliest due first; r borrowed. */
+typedef void (*store_review_cb)(void *arg, const struct store_review *r);
+int store_reviews_list(struct store *st, int64_t person, store_review_cb cb,
+    void *arg) DRILL_WUR;
+void store_review_clear(struct store_review *r);
+
+/* When conversation's last weekly digest went out (*at 0: never). */
+int store_digest_last(struct store *st, const char *conversation, int64_t *at) DRILL_WUR;
+int store_digest_set(struct store *st, const char *conversation, int64_t at) DRILL_WUR;
+
+/*
+ * Calls cb once per answer to conversation's deliveries given in
+ * [since, until), oldest first, with the answerer's name; both borrowed.
+ * For the digest and `drillctl export`.
+ */
+typedef void (*store_conv_answer_cb)(void *arg, const struct store_answer *a,
+    const char *person);
+int store_conversation_answers(struct store *st, const char *conversation,
+    int64_t since, int64_t until, store_conv_answer_cb cb, void *arg) DRILL_WUR;
+
+/* ---- people's data ---- */
+
+/*
+ * Everything stored about person, as one JSON object (*json, caller
+ * frees): who, settings, progress, subscription, answers with their
+ * scores, disputes, reviews. DRILL_ENOTFOUND for no such person.
+ */
+int store_person_export(struct store *st, const char *person, char **json) DRILL_WUR;
+/*
+ * Erases person and everything that is theirs: answers, scores, practice,
+ * disputes, progress, settings, subscription, pauses, reviews, the
+ * messages the outbox holds for them (their DMs, and those shown to them
+ * alone), and their DM conversations. One transaction. *rows (may be
+ * NULL) counts the rows deleted directly (the person's own rows that
+ * cascade from them are not counted). DRILL_ENOTFOUND for no such person.
+ */
+int store_person_forget(struct store *st, const char *person, int64_t *rows) DRILL_WUR;
+/* Erases every answer given before before (retention); *n counts them. */
+int store_answers_purge(struct store *st, int64_t before, int64_t *n) DRILL_WUR;
+/* Gives freed pages back to the file system (VACUUM); outside transactions. */
+int store_vacuum(struct store *st) DRILL_WUR;
 
 /*
  * The current practice question of a person in a conversation:
@@ -370,11 +485,14 @@ int store_outbox_add(struct store *st, const char *platform,
  * whose platform id (once it is sent) is the thread; rows read back carry
  * the resolved id in thread_id. The destination's order means thread_row
  * is sent or failed before this row is due. DRILL_EINVAL when thread_row
- * is not a row of destination.
+ * is not a row of destination. recipient names the one person the message
+ * is for (a DM, or a message shown to them alone), or NULL: forgetting
+ * that person erases it (store_person_forget).
  */
 int store_outbox_add_reply(struct store *st, const char *platform,
     const char *destination, const char *thread_id, int64_t thread_row,
-    const char *payload, int64_t now_ms, int64_t *id, char *key) DRILL_WUR;
+    const char *recipient, const char *payload, int64_t now_ms, int64_t *id,
+    char *key) DRILL_WUR;
 /* Reads row id into *out (caller clears); DRILL_ENOTFOUND if absent. */
 int store_outbox_get(struct store *st, int64_t id,
     struct store_outbox_row *out) DRILL_WUR;

@@ -400,13 +400,22 @@ test_migrate_v1_keeps_data(void **state)
 	struct store_progress p;
 	int64_t person, conv, delivery, answer, id, found, cookie;
 
-	assert_int_equal(STORE_SCHEMA_VERSION, 4);
+	assert_int_equal(STORE_SCHEMA_VERSION, 5);
 	seed(st, "slack:U1", "q1", &person, &conv, &delivery);
 	a = answer_of(delivery, person, "q1", 77, 12);
 	assert_int_equal(store_answer_add(st, &a, &answer), 0);
 	assert_int_equal(store_dispute_add(st, answer, "unfair", 5, &id), 0);
 	store_close(st);
 	/* Back to version 1: migration 1 alone makes exactly this schema. */
+	raw_exec(fx->db, "DROP TABLE subscriptions; DROP TABLE pauses; DROP TABLE reviews;"
+	    " DROP TABLE digests;"
+	    " ALTER TABLE people DROP COLUMN timezone;"
+	    " ALTER TABLE people DROP COLUMN platform_timezone;"
+	    " ALTER TABLE people DROP COLUMN quiet_start;"
+	    " ALTER TABLE people DROP COLUMN quiet_end;"
+	    " ALTER TABLE people DROP COLUMN leaderboard;"
+	    " ALTER TABLE people DROP COLUMN level_since;"
+	    " ALTER TABLE people DROP COLUMN forget_asked;");
 	raw_exec(fx->db, "DROP INDEX deliveries_root; DROP INDEX deliveries_reveal;"
 	    " DROP INDEX deliveries_channel;"
 	    " DROP INDEX answers_message;"
@@ -423,7 +432,7 @@ test_migrate_v1_keeps_data(void **state)
 	    " WHERE name LIKE 'outbox%'"), 0);
 
 	st = open_rw(fx->db);
-	assert_int_equal(store_schema_version(st), 4);
+	assert_int_equal(store_schema_version(st), 5);
 	assert_int_equal(store_person_find(st, "slack:U1", &found), 0);
 	assert_int_equal(found, person);
 	assert_int_equal(store_answer_get(st, answer, &out), 0);
@@ -439,7 +448,7 @@ test_migrate_v1_keeps_data(void **state)
 	assert_int_equal(store_outbox_add(st, "slack", "slack:C1", "hi", 1000,
 	    &id, NULL), 0);
 	store_close(st);
-	assert_int_equal(raw_int(fx->db, "PRAGMA user_version"), 4);
+	assert_int_equal(raw_int(fx->db, "PRAGMA user_version"), 5);
 	assert_int_equal(raw_int(fx->db, "SELECT count(*) FROM schedules"), 0);
 	assert_int_equal(raw_int(fx->db, "SELECT count(*) FROM disputes"), 1);
 	assert_int_equal(raw_int(fx->db, "SELECT count(*) FROM outbox"), 1);
@@ -477,10 +486,10 @@ test_channel_delivery(void **state)
 	assert_int_equal(store_outbox_add(st, "slack", "slack:C1", "question",
 	    1000, &root, NULL), 0);
 	assert_int_equal(store_outbox_add_reply(st, "slack", "slack:C1", NULL, root,
-	    "reveal", 1000, &reply, NULL), 0);
+	    NULL, "reveal", 1000, &reply, NULL), 0);
 	/* a thread in another conversation is refused */
 	assert_int_equal(store_outbox_add_reply(st, "slack", "slack:C2", NULL, root,
-	    "x", 1000, &other, NULL), DRILL_EINVAL);
+	    NULL, "x", 1000, &other, NULL), DRILL_EINVAL);
 	d.conversation_id = conv;
 	d.question_id = (char *)"q1";
 	d.kind = (char *)"scheduled";
@@ -565,6 +574,224 @@ test_channel_delivery(void **state)
 	assert_int_equal(id, d1);
 	assert_int_equal(at, conv);
 	store_close(st);
+}
+
+struct conv_acc {
+	int n, sum;
+	char who[2][32];
+};
+
+static void
+on_conv_answer(void *arg, const struct store_answer *x, const char *name)
+{
+	struct conv_acc *acc = arg;
+
+	if (acc->n < 2)
+		snprintf(acc->who[acc->n], sizeof(acc->who[0]), "%s", name);
+	acc->n++;
+	acc->sum += x->score;
+}
+
+/* Count of rows in table that mention id in column col. */
+static int64_t
+rows_with(const char *db, const char *table, const char *col, int64_t id)
+{
+	char sql[200];
+
+	snprintf(sql, sizeof sql, "SELECT count(*) FROM %s WHERE %s = %lld", table, col,
+	    (long long)id);
+	return raw_int(db, sql);
+}
+
+/*
+ * A person's own data: settings, subscription, pauses, reviews, the
+ * streak a pause keeps, the channel's answers for a digest, the export of
+ * everything, and forgetting that leaves nothing of them.
+ */
+static void
+test_people_data(void **state)
+{
+	struct fx *fx = *state;
+	struct store *st = open_rw(fx->db);
+	struct store_person_settings set;
+	struct store_subscription sub = {0}, got;
+	struct store_review r = {0}, rv;
+	struct store_answer a;
+	struct store_progress p;
+	struct store_delivery d = {0};
+	int64_t person, other, conv, chan, delivery, cd, id, at, n, who;
+	int scores[5];
+	size_t ns;
+	bool covered;
+	char *json = NULL;
+
+	seed(st, "slack:U1", "q1", &person, &conv, &delivery);
+	assert_int_equal(store_person_settings_get(st, person, &set), 0);
+	assert_null(set.timezone);
+	assert_false(set.leaderboard);
+	store_person_settings_clear(&set);
+	assert_int_equal(store_person_set_timezone(st, person, "Europe/Paris", false), 0);
+	assert_int_equal(store_person_set_timezone(st, person, "Asia/Tokyo", true), 0);
+	assert_int_equal(store_person_set_quiet(st, person, 1320, 420), 0);
+	assert_int_equal(store_person_set_quiet(st, person, 1440, 0), DRILL_EINVAL);
+	assert_int_equal(store_person_set_leaderboard(st, person, true), 0);
+	assert_int_equal(store_person_set_forget_asked(st, person, 77), 0);
+	assert_int_equal(store_person_settings_get(st, person, &set), 0);
+	assert_string_equal(set.timezone, "Europe/Paris");
+	assert_string_equal(set.platform_timezone, "Asia/Tokyo");
+	assert_int_equal(set.quiet_start, 1320);
+	assert_int_equal(set.quiet_end, 420);
+	assert_true(set.leaderboard);
+	assert_int_equal(set.forget_asked, 77);
+	store_person_settings_clear(&set);
+
+	/* subscription */
+	assert_int_equal(store_subscription_get(st, person, &got), DRILL_ENOTFOUND);
+	sub.person_id = person;
+	sub.conversation_id = conv;
+	sub.topics = 5;
+	sub.at = 540;
+	sub.weekdays = true;
+	sub.next_at = 5000;
+	sub.created_at = 1000;
+	assert_int_equal(store_subscription_put(st, &sub), 0);
+	sub.next_at = 4000;
+	assert_int_equal(store_subscription_put(st, &sub), 0);
+	assert_int_equal(store_subscription_get(st, person, &got), 0);
+	assert_int_equal(got.topics, 5);
+	assert_int_equal(got.at, 540);
+	assert_true(got.weekdays);
+	assert_int_equal(got.next_at, 4000);
+	assert_int_equal(store_subscription_next(st, &who, &at), 0);
+	assert_int_equal(who, person);
+	assert_int_equal(at, 4000);
+	assert_int_equal(store_subscription_set_next(st, person, 9000), 0);
+	assert_int_equal(store_subscription_next(st, &who, &at), 0);
+	assert_int_equal(at, 9000);
+
+	/* a pause keeps the streak over the days it covers */
+	assert_int_equal(store_pause_add(st, person, 12, 14), 0);
+	assert_int_equal(store_pause_add(st, person, 14, 12), DRILL_EINVAL);
+	assert_int_equal(store_pause_covers(st, person, 13, &covered), 0);
+	assert_true(covered);
+	assert_int_equal(store_pause_covers(st, person, 15, &covered), 0);
+	assert_false(covered);
+	a = answer_of(delivery, person, "q1", 40, 11);
+	assert_int_equal(store_answer_add(st, &a, &id), 0);
+	a = answer_of(delivery, person, "q1", 90, 15);
+	a.keep_streak = true;
+	assert_int_equal(store_answer_add(st, &a, &id), 0);
+	assert_int_equal(store_progress_get(st, person, &p), 0);
+	assert_int_equal(p.streak, 2);
+	a = answer_of(delivery, person, "q1", 60, 20);
+	assert_int_equal(store_answer_add(st, &a, &id), 0);
+	assert_int_equal(store_progress_get(st, person, &p), 0);
+	assert_int_equal(p.streak, 1);
+	assert_int_equal(store_person_recent_scores(st, person, 0, scores, 2, &ns), 0);
+	assert_int_equal(ns, 2);
+	assert_int_equal(scores[0], 60);
+	assert_int_equal(scores[1], 90);
+	assert_int_equal(store_person_recent_scores(st, person, 20 * 86400, scores, 5, &ns), 0);
+	assert_int_equal(ns, 1);
+
+	/* reviews */
+	r.question_id = (char *)"q1";
+	r.stage = 0;
+	r.due_at = 86400;
+	r.missed = (char *)"indexes\nplans";
+	assert_int_equal(store_review_put(st, person, &r), 0);
+	r.stage = 1;
+	assert_int_equal(store_review_put(st, person, &r), 0);
+	assert_int_equal(store_review_get(st, person, "q1", &rv), 0);
+	assert_int_equal(rv.stage, 1);
+	assert_string_equal(rv.missed, "indexes\nplans");
+	store_review_clear(&rv);
+	assert_int_equal(store_review_get(st, person, "q2", &rv), DRILL_ENOTFOUND);
+
+	/* a channel's answers in a window, with who gave them */
+	assert_int_equal(store_person_ensure(st, "slack:U2", 1000, &other), 0);
+	assert_int_equal(store_conversation_ensure(st, "slack:C1", STORE_CONV_CHANNEL,
+	    1000, &chan), 0);
+	d.conversation_id = chan;
+	d.question_id = (char *)"q2";
+	d.kind = (char *)"scheduled";
+	d.created_at = 1000;
+	assert_int_equal(store_delivery_add(st, &d, &cd), 0);
+	a = answer_of(cd, person, "q2", 70, 30);
+	assert_int_equal(store_answer_add(st, &a, &id), 0);
+	a = answer_of(cd, other, "q2", 50, 31);
+	assert_int_equal(store_answer_add(st, &a, &id), 0);
+	{
+		struct conv_acc acc = {0};
+		assert_int_equal(store_conversation_answers(st, "slack:C1", 0, 31 * 86400,
+		    on_conv_answer, &acc), 0);
+		assert_int_equal(acc.n, 1);
+		assert_int_equal(acc.sum, 70);
+		assert_string_equal(acc.who[0], "slack:U1");
+		memset(&acc, 0, sizeof(acc));
+		assert_int_equal(store_conversation_answers(st, "slack:C1", 0, 40 * 86400,
+		    on_conv_answer, &acc), 0);
+		assert_int_equal(acc.n, 2);
+		assert_string_equal(acc.who[1], "slack:U2");
+	}
+	assert_int_equal(store_digest_last(st, "slack:C1", &at), 0);
+	assert_int_equal(at, 0);
+	assert_int_equal(store_digest_set(st, "slack:C1", 777), 0);
+	assert_int_equal(store_digest_last(st, "slack:C1", &at), 0);
+	assert_int_equal(at, 777);
+
+	/* messages for U1: a DM, one shown to U1 alone, one to their DM conversation */
+	assert_int_equal(store_outbox_add_reply(st, "slack", "slack:U1", NULL, 0, "slack:U1",
+	    "dm", 1000, &id, NULL), 0);
+	assert_int_equal(store_outbox_add_reply(st, "slack", "slack:C1", NULL, 0, "slack:U1",
+	    "only you", 1000, &id, NULL), 0);
+	assert_int_equal(store_outbox_add(st, "slack", "dm-of-slack:U1", "feedback", 1000,
+	    &id, NULL), 0);
+	assert_int_equal(store_outbox_add(st, "slack", "slack:C1", "for all", 1000, &id,
+	    NULL), 0);
+	assert_int_equal(store_answer_last(st, person, &id), 0);
+	assert_int_equal(store_dispute_add(st, id, "too harsh", 2000, &id), 0);
+
+	/* the export holds everything of U1, nothing of U2 */
+	assert_int_equal(store_person_export(st, "slack:U1", &json), 0);
+	assert_non_null(strstr(json, "\"person\": \"slack:U1\""));
+	assert_non_null(strstr(json, "Europe/Paris"));
+	assert_non_null(strstr(json, "too harsh"));
+	assert_non_null(strstr(json, "indexes\\nplans"));
+	assert_non_null(strstr(json, "\"at_minute\": 540"));
+	assert_null(strstr(json, "slack:U2"));
+	free(json);
+	assert_int_equal(store_person_export(st, "slack:NOBODY", &json), DRILL_ENOTFOUND);
+
+	/* forget: nothing of U1 is left; U2 and the channel's own are */
+	assert_int_equal(store_person_forget(st, "slack:U1", &n), 0);
+	assert_true(n >= 4);
+	assert_int_equal(store_person_find(st, "slack:U1", &id), DRILL_ENOTFOUND);
+	assert_int_equal(store_person_forget(st, "slack:U1", &n), DRILL_ENOTFOUND);
+	store_close(st);
+	assert_int_equal(rows_with(fx->db, "answers", "person_id", person), 0);
+	assert_int_equal(rows_with(fx->db, "deliveries", "person_id", person), 0);
+	assert_int_equal(rows_with(fx->db, "progress", "person_id", person), 0);
+	assert_int_equal(rows_with(fx->db, "subscriptions", "person_id", person), 0);
+	assert_int_equal(rows_with(fx->db, "pauses", "person_id", person), 0);
+	assert_int_equal(rows_with(fx->db, "reviews", "person_id", person), 0);
+	assert_int_equal(rows_with(fx->db, "practice", "person_id", person), 0);
+	assert_int_equal(raw_int(fx->db, "SELECT count(*) FROM disputes"), 0);
+	assert_int_equal(raw_int(fx->db, "SELECT count(*) FROM conversations"
+	    " WHERE name = 'dm-of-slack:U1'"), 0);
+	assert_int_equal(raw_int(fx->db, "SELECT count(*) FROM outbox"
+	    " WHERE payload IN ('dm', 'only you', 'feedback')"), 0);
+	assert_int_equal(raw_int(fx->db, "SELECT count(*) FROM outbox"), 1);
+	assert_int_equal(rows_with(fx->db, "answers", "person_id", other), 1);
+	assert_int_equal(raw_int(fx->db, "SELECT count(*) FROM deliveries"), 1);
+
+	/* retention */
+	st = open_rw(fx->db);
+	assert_int_equal(store_answers_purge(st, 32 * 86400, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(store_vacuum(st), 0);
+	store_close(st);
+	assert_int_equal(raw_int(fx->db, "SELECT count(*) FROM answers"), 0);
 }
 
 static void
@@ -1758,6 +1985,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_person_questions_and_stats, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dispute_add, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_channel_delivery, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_people_data, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_disputes_list, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_schedule_state, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_events_seen, setup, teardown),
