@@ -2875,8 +2875,8 @@ store_person_export(struct store *st, const char *person, char **json)
 	    (ret = export_rows(st, S_PERSON_DISPUTES, id, disputes, export_dispute)) != DRILL_OK ||
 	    (ret = export_rows(st, S_REVIEWS_LIST, id, reviews, export_review)) != DRILL_OK)
 		goto out;
-	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
-	    JSON_C_TO_STRING_NOSLASHESCAPE);
+	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+	    JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE);
 	ret = text != NULL && (*json = strdup(text)) != NULL ? DRILL_OK : DRILL_ENOMEM;
 out:
 	store_rollback(st);	/* it only read */
