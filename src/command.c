@@ -9,11 +9,13 @@
 #include <string.h>
 #include <strings.h>
 
+#include "drill/subs.h"
 #include "drill/vocab.h"
 
 static const char *const names[CMD_NCOMMANDS] = {
 	"help", "topics", "practice", "hint", "model", "skip", "next", "stats",
-	"dispute", "quit", "schedule", "ask", "answer"
+	"dispute", "quit", "schedule", "ask", "answer", "subscribe", "unsubscribe",
+	"pause", "tz", "quiet", "leaderboard", "my", "forget"
 };
 
 const char *
@@ -108,6 +110,40 @@ command_parse(const char *text, size_t len, struct command *out)
 			break;
 		case CMD_ASK:
 			if (strcasecmp(out->arg, "now") != 0)
+				out->id = CMD_NONE;
+			break;
+		case CMD_SUBSCRIBE:
+			break;	/* its words are checked by the engine */
+		case CMD_PAUSE: {
+			int64_t sec;
+			/* "pause is where..." is an answer */
+			if (subs_parse_pause(out->arg, &sec) != 0)
+				out->id = CMD_NONE;
+			break;
+		}
+		case CMD_TZ:
+			/* alone it shows the zone; one word sets it */
+			if (strchr(out->arg, ' ') != NULL)
+				out->id = CMD_NONE;
+			break;
+		case CMD_QUIET: {
+			int qs, qe;
+			if (subs_parse_quiet(out->arg, &qs, &qe) != 0)
+				out->id = CMD_NONE;
+			break;
+		}
+		case CMD_LEADERBOARD:
+			if (strcasecmp(out->arg, "on") != 0 && strcasecmp(out->arg, "off") != 0 &&
+			    out->arg[0] != '\0')
+				out->id = CMD_NONE;
+			break;
+		case CMD_MYDATA:
+			if (strcasecmp(out->arg, "data") != 0)
+				out->id = CMD_NONE;
+			break;
+		case CMD_FORGET:
+			if (strcasecmp(out->arg, "me") != 0 &&
+			    strcasecmp(out->arg, "me confirm") != 0)
 				out->id = CMD_NONE;
 			break;
 		default:

@@ -180,12 +180,12 @@ stop(struct drilld *d)
 
 static void on_tick(uv_timer_t *t);
 
-/* Arms the timer for the earliest fire or reveal, at most TICK_MAX_MS away. */
+/* Arms the timer for the earliest piece of work, at most TICK_MAX_MS away. */
 static void
 arm_tick(struct drilld *d)
 {
 	int64_t now = (int64_t)time(NULL), next = sched_next_at(d->sched);
-	int64_t reveal = engine_next_reveal_at(d->engine);
+	int64_t reveal = engine_next_at(d->engine, now);
 	uint64_t ms = TICK_MAX_MS;
 
 	if (reveal < next)
@@ -196,7 +196,8 @@ arm_tick(struct drilld *d)
 		uv_timer_start(&d->tick, on_tick, ms, 0);
 }
 
-/* The timer: post the questions due, reveal the answers due, arm again. */
+/* The timer: post the questions due, then the engine's work (reveals, DM
+ * questions, digests, retention), and arm again. */
 static void
 on_tick(uv_timer_t *t)
 {
@@ -204,7 +205,7 @@ on_tick(uv_timer_t *t)
 	int64_t now = (int64_t)time(NULL);
 
 	(void)sched_run(d->sched, now, engine_fire, d->engine);
-	(void)engine_reveal_due(d->engine, now);
+	(void)engine_tick(d->engine, now);
 	arm_tick(d);
 }
 

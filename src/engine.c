@@ -22,6 +22,7 @@
 #include "drill/feedback.h"
 #include "drill/log.h"
 #include "drill/scorer.h"
+#include "drill/subs.h"
 #include "drill/text.h"
 #include "drill/tz.h"
 #include "drill/vocab.h"
@@ -30,6 +31,16 @@
 #define SEEN_PRUNE_EVERY_S 3600
 #define EVENT_ID_MAX 255		/* bytes; Slack and Matrix ids are far shorter */
 #define REVEAL_RETRY_S 60		/* a reveal that failed is tried again after */
+#define DAY_S 86400
+#define SUB_LATE_S (12 * 3600)		/* a DM question later than this is skipped */
+#define FORGET_CONFIRM_S 600		/* `forget me confirm` within */
+#define LEVEL_WINDOW 3			/* answers that move the level */
+#define LEVEL_UP 80			/* all of them at or above: one level up */
+#define LEVEL_DOWN 50			/* all of them below: one level down */
+#define MYDATA_CHUNK 30000		/* bytes of JSON per message */
+#define EXCUSE_MAX_DAYS 400		/* a longer gap is never excused */
+#define DIGEST_WINDOW_S (7 * DAY_S)
+#define MAX_SCHEDULES 64		/* digests' zones cached for this many */
 
 struct engine {
 	struct store *store;
@@ -43,6 +54,8 @@ struct engine {
 	platform_post_fn post;
 	void *post_arg;
 	struct sched *sched;
+	int64_t maintained_at;	/* retention last applied */
+	bool vacuum_due;	/* rows were erased since the last VACUUM */
 };
 
 /* Per-event context: who, where, and how to reply. */
@@ -451,6 +464,134 @@ person_level(struct turn *t)
 	return level;
 }
 
+/* ---- a person's time: zone, local day, streak excuses ---- */
+
+/* The zone of person: the platform's, else the one they set, else the config's. */
+static struct tz *
+person_tz(struct engine *e, int64_t person)
+{
+	struct store_person_settings set;
+	struct tz *tz = NULL;
+	char err[DRILL_ERRLEN];
+	const char *name = e->cfg->practice.timezone ? e->cfg->practice.timezone : "UTC";
+
+	if (store_person_settings_get(e->store, person, &set) == 0) {
+		if (set.platform_timezone != NULL && tz_load(set.platform_timezone, &tz, err) == 0) {
+			store_person_settings_clear(&set);
+			return tz;
+		}
+		if (set.timezone != NULL && tz_load(set.timezone, &tz, err) == 0) {
+			store_person_settings_clear(&set);
+			return tz;
+		}
+		store_person_settings_clear(&set);
+	}
+	if (tz_load(name, &tz, err) != 0 && tz_load("UTC", &tz, err) != 0)
+		return NULL;	/* callers treat NULL as UTC */
+	return tz;
+}
+
+/* The day number (days since 1970-01-01) of instant t in zone tz (NULL: UTC). */
+static int64_t
+day_in(const struct tz *tz, int64_t t)
+{
+	struct tz_local l;
+
+	if (tz != NULL && tz_localtime(tz, t, &l) == 0)
+		return tz_days_from_civil(l.year, l.month, l.day);
+	return t >= 0 ? t / DAY_S : -((-t + DAY_S - 1) / DAY_S);
+}
+
+/*
+ * Whether a day without an answer may not break person's streak: a day of
+ * a pause, or a weekend day for a weekdays-only subscription.
+ */
+static bool
+day_excused(struct engine *e, int64_t person, const struct store_subscription *sub,
+    int64_t day)
+{
+	bool paused = false;
+
+	if (sub != NULL && sub->weekdays) {
+		int wd = tz_weekday(day);
+		if (wd == 0 || wd == 6)
+			return true;
+	}
+	return store_pause_covers(e->store, person, day, &paused) == 0 && paused;
+}
+
+/* Whether every day strictly between from and to is excused. */
+static bool
+gap_excused(struct engine *e, int64_t person, int64_t from, int64_t to)
+{
+	struct store_subscription sub;
+	bool have = store_subscription_get(e->store, person, &sub) == 0;
+
+	if (to - from - 1 > EXCUSE_MAX_DAYS)
+		return false;
+	for (int64_t d = from + 1; d < to; d++)
+		if (!day_excused(e, person, have ? &sub : NULL, d))
+			return false;
+	return true;
+}
+
+/* The streak as of today: it lives while every day since the last answer is excused. */
+static int64_t
+current_streak(struct engine *e, int64_t person, const struct store_progress *p,
+    int64_t today)
+{
+	if (p->last_day < 0 || p->last_day > today)
+		return p->last_day > today ? p->streak : 0;
+	return gap_excused(e, person, p->last_day, today) ? p->streak : 0;
+}
+
+/*
+ * The review due first for person now, with its question still in the
+ * bank: its question, and its missed concepts in missed (empty when none).
+ */
+struct due_review {
+	struct engine *e;
+	int64_t now;
+	const struct bank_question *q;
+	char missed[512];
+};
+
+static void
+on_review(void *arg, const struct store_review *r)
+{
+	struct due_review *d = arg;
+	const struct bank_question *q;
+
+	if (d->q != NULL || r->due_at > d->now ||
+	    (q = bank_find(d->e->bank, r->question_id)) == NULL)
+		return;
+	d->q = q;
+	snprintf(d->missed, sizeof(d->missed), "%s", r->missed);
+	for (char *p = d->missed; *p; p++)
+		if (*p == '\n')
+			*p = ',';
+}
+
+static const struct bank_question *
+due_review(struct engine *e, int64_t person, int64_t now, char *missed, size_t sz)
+{
+	struct due_review d = {e, now, NULL, ""};
+
+	if (store_reviews_list(e->store, person, on_review, &d) != 0)
+		return NULL;
+	if (d.q != NULL) {
+		/* "a,b" reads better as "a, b" */
+		size_t o = 0;
+		for (const char *p = d.missed; *p && o + 2 < sz; p++) {
+			missed[o++] = *p;
+			if (*p == ',')
+				missed[o++] = ' ';
+		}
+		missed[o] = '\0';
+	}
+	return d.q;
+}
+
 /*
  * Creates a delivery for q (remembering the practice filter it was chosen
  * with, so skip and next keep to it), makes it the open question, posts it.
@@ -519,6 +660,16 @@ practice(struct turn *t, const struct command *c, const char *avoid)
 		    "or with a topic, a type and/or a level; `topics` lists them.", c->arg);
 		send(t, m);
 		return 0;
+	}
+	/* a question due for review comes first, unless a filter was asked for */
+	if (avoid == NULL && c->topic < 0 && c->type < 0 && c->level < 0) {
+		char missed[512], intro[640];
+		if ((q = due_review(t->e, t->person, t->now, missed, sizeof(missed))) != NULL &&
+		    !held_back(t->e, q->id)) {
+			snprintf(intro, sizeof(intro), "Review: last time this one missed %s. "
+			    "Try it again.", missed);
+			return deliver(t, q, "", intro);
+		}
 	}
 	q = choose(t, c->topic, c->type, level, c->level >= 0, avoid, &repeat);
 	if (q == NULL && avoid != NULL && (c->topic >= 0 || c->type >= 0 || c->level >= 0)) {
@@ -739,8 +890,11 @@ cmd_stats(struct turn *t)
 	struct store_progress p;
 	struct topic_acc acc;
 	struct msg *m;
-	int64_t today = drill_local_day(t->now), streak;
+	struct tz *tz = person_tz(t->e, t->person);
+	int64_t today = day_in(tz, t->now), streak;
 	int weakest = -1, rc;
+
+	tz_free(tz);
 
 	memset(&acc, 0, sizeof(acc));
 	acc.bank = t->e->bank;
@@ -751,7 +905,7 @@ cmd_stats(struct turn *t)
 	}
 	if ((m = msg_new()) == NULL)
 		return DRILL_ENOMEM;
-	streak = p.last_day >= today - 1 ? p.streak : 0;
+	streak = current_streak(t->e, t->person, &p, today);
 	msg_add(m, MSG_TITLE, "Your practice");
 	if (p.answered == 0) {
 		msg_add(m, MSG_TEXT, "No answers yet. Type `practice` to start.");
@@ -931,7 +1085,16 @@ score_answer(const struct turn *t, const struct bank_question *q, int64_t delive
 	a->question_id = q->id;
 	a->text = (char *)text;
 	a->created_at = t->now;
-	a->day = drill_local_day(t->now);
+	{
+		/* the person's own calendar, and a gap they are excused for */
+		struct tz *tz = person_tz(t->e, t->person);
+		struct store_progress p;
+		a->day = day_in(tz, t->now);
+		tz_free(tz);
+		a->keep_streak = store_progress_get(t->e->store, t->person, &p) == 0 &&
+		    p.last_day >= 0 && a->day > p.last_day + 1 &&
+		    gap_excused(t->e, t->person, p.last_day, a->day);
+	}
 	a->score = r->score;
 	a->relevance = r->dims[SCORER_RELEVANCE];
 	a->structure = r->dims[SCORER_STRUCTURE];
@@ -944,6 +1107,118 @@ score_answer(const struct turn *t, const struct bank_question *q, int64_t delive
 	return 0;
 }
 
+/* Days until a review at stage (0: the first) comes back: 1, 3, then 7. */
+static int64_t
+review_days(int stage)
+{
+	return stage <= 0 ? 1 : stage == 1 ? 3 : 7;
+}
+
+/* Whether name is one of the concepts r missed. */
+static bool
+missed_now(const struct scorer_result *r, const char *name, size_t len)
+{
+	for (size_t i = 0; i < r->nmissed; i++)
+		if (strlen(r->missed[i].concept) == len &&
+		    strncmp(r->missed[i].concept, name, len) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Spaced repetition, after a practice answer to q: the concepts missed
+ * bring the question back after 1 day, then 3, then every 7, until an
+ * answer covers all of those that were missed. Writes what happens into
+ * note for the person. In the caller's transaction.
+ */
+static int
+review_after(struct turn *t, const struct bank_question *q,
+    const struct scorer_result *r, char *note, size_t sz)
+{
+	struct store_review rv = {0}, nr = {0};
+	char missed[512] = "", shown[512] = "";
+	size_t o = 0, so = 0;
+	int rc = store_review_get(t->e->store, t->person, q->id, &rv);
+
+	if (rc != 0 && rc != DRILL_ENOTFOUND)
+		return rc;
+	if (rc == 0) {
+		/* a review: which of the concepts missed before are missed still */
+		for (const char *p = rv.missed; *p;) {
+			const char *nl = strchr(p, '\n');
+			size_t n = nl ? (size_t)(nl - p) : strlen(p);
+			if (n > 0 && missed_now(r, p, n) && o + n + 2 < sizeof(missed)) {
+				o += (size_t)snprintf(missed + o, sizeof(missed) - o, "%s%.*s",
+				    o ? "\n" : "", (int)n, p);
+				so += (size_t)snprintf(shown + so, sizeof(shown) - so, "%s%.*s",
+				    so ? ", " : "", (int)n, p);
+			}
+			p += n + (nl != NULL);
+		}
+		if (o == 0) {
+			snprintf(note, sz, "Review done: you covered what you missed last time.");
+			rc = store_review_delete(t->e->store, t->person, q->id);
+			store_review_clear(&rv);
+			return rc;
+		}
+		nr.stage = rv.stage + 1;
+	} else {
+		for (size_t i = 0; i < r->nmissed; i++) {
+			const char *c = r->missed[i].concept;
+			if (o + strlen(c) + 2 >= sizeof(missed))
+				break;
+			o += (size_t)snprintf(missed + o, sizeof(missed) - o, "%s%s", o ? "\n" : "", c);
+			so += (size_t)snprintf(shown + so, sizeof(shown) - so, "%s%s", so ? ", " : "", c);
+		}
+		if (o == 0)
+			return 0;	/* nothing missed, nothing to review */
+		nr.stage = 0;
+	}
+	store_review_clear(&rv);
+	nr.question_id = (char *)q->id;
+	nr.due_at = t->now + review_days(nr.stage) * DAY_S;
+	nr.missed = missed;
+	snprintf(note, sz, "This question comes back for review in %lld day%s (to cover: %s).",
+	    (long long)review_days(nr.stage), review_days(nr.stage) == 1 ? "" : "s", shown);
+	return store_review_put(t->e->store, t->person, &nr);
+}
+
+/*
+ * The level follows practice scores: LEVEL_WINDOW answers in a row at or
+ * above LEVEL_UP since the level last changed move it up one, as many
+ * below LEVEL_DOWN move it down one. In the caller's transaction.
+ */
+static int
+level_after(struct turn *t, char *note, size_t sz)
+{
+	struct store_person_settings set;
+	int scores[LEVEL_WINDOW], level = person_level(t), next = -1, rc;
+	size_t n = 0, up = 0, down = 0;
+
+	if ((rc = store_person_settings_get(t->e->store, t->person, &set)) != 0)
+		return rc;
+	rc = store_person_recent_scores(t->e->store, t->person, set.level_since, scores,
+	    LEVEL_WINDOW, &n);
+	store_person_settings_clear(&set);
+	if (rc != 0 || n < LEVEL_WINDOW)
+		return rc;
+	for (size_t i = 0; i < n; i++) {
+		up += scores[i] >= LEVEL_UP;
+		down += scores[i] < LEVEL_DOWN;
+	}
+	if (up == n && level + 1 < VOCAB_NLEVELS)
+		next = level + 1;
+	else if (down == n && level > 0)
+		next = level - 1;
+	if (next < 0)
+		return 0;
+	snprintf(note, sz, "Your last %d answers scored %s %d: your questions are %s "
+	    "from now on.", LEVEL_WINDOW, next > level ? "at least" : "below",
+	    next > level ? LEVEL_UP : LEVEL_DOWN, vocab_level_name(next));
+	/* a second of room, so the answer just given starts no new window */
+	return store_person_set_level_since(t->e->store, t->person, next, t->now + 1);
+}
+
 /* Scores text as the answer to the open question, stores it, replies. */
 static int
 answer(struct turn *t, const char *text, size_t len)
@@ -953,7 +1228,7 @@ answer(struct turn *t, const char *text, size_t len)
 	struct scorer_result r;
 	const struct bank_question *q;
 	struct msg *m = NULL;
-	char *json = NULL;
+	char *json = NULL, note_review[600] = "", note_level[200] = "";
 	int64_t aid;
 	int rc;
 
@@ -969,6 +1244,8 @@ answer(struct turn *t, const char *text, size_t len)
 		goto store_fail;
 	if ((rc = store_answer_add(t->e->store, &a, &aid)) != 0 ||
 	    (rc = store_practice_set(t->e->store, t->person, t->conv, 0)) != 0 ||
+	    (rc = review_after(t, q, &r, note_review, sizeof(note_review))) != 0 ||
+	    (rc = level_after(t, note_level, sizeof(note_level))) != 0 ||
 	    (rc = store_commit(t->e->store)) != 0) {
 		store_rollback(t->e->store);
 		goto store_fail;
@@ -997,6 +1274,10 @@ answer(struct turn *t, const char *text, size_t len)
 	if (q->nfollow_ups > 0)
 		msg_add(m, MSG_TEXT, "Follow-up question: %s",
 		    q->follow_ups[rnd(t->e) % q->nfollow_ups]);
+	if (note_review[0] != '\0')
+		msg_add(m, MSG_TEXT, "%s", note_review);
+	if (note_level[0] != '\0')
+		msg_add(m, MSG_TEXT, "%s", note_level);
 	msg_add(m, MSG_TEXT, "Type `next` for another question, `stats` for your "
 	    "progress, or `dispute` if the score looks wrong.");
 	msg_add(m, MSG_BUTTONS, "%s", "");
@@ -1824,6 +2105,751 @@ cmd_ask(struct turn *t)
 	return rc == DRILL_ENOTFOUND ? 0 : rc;
 }
 
+/* ---- personal practice: subscriptions, settings, people's data ---- */
+
+/* The rule subs_next needs for person's subscription sub. */
+static int
+sub_rule(struct engine *e, const struct store_subscription *sub, struct subs_rule *r)
+{
+	struct store_person_settings set;
+	int rc;
+
+	if ((rc = store_person_settings_get(e->store, sub->person_id, &set)) != 0)
+		return rc;
+	r->at = sub->at;
+	r->weekdays = sub->weekdays;
+	r->quiet_start = set.quiet_start;
+	r->quiet_end = set.quiet_end;
+	store_person_settings_clear(&set);
+	return 0;
+}
+
+/* Computes and stores when sub's next question is due, after instant after. */
+static int
+sub_schedule(struct engine *e, struct store_subscription *sub, int64_t after)
+{
+	struct subs_rule r;
+	struct tz *tz;
+	int64_t next;
+	int rc;
+
+	if ((rc = sub_rule(e, sub, &r)) != 0)
+		return rc;
+	tz = person_tz(e, sub->person_id);
+	rc = subs_next(&r, tz, after, sub->paused_until, &next);
+	tz_free(tz);
+	if (rc != 0)
+		return rc;
+	sub->next_at = next;
+	return store_subscription_put(e->store, sub);
+}
+
+/* "weekdays at 09:00 (Europe/Paris)" and the next one, for replies. */
+static void
+sub_words(struct engine *e, const struct store_subscription *sub, char *buf, size_t sz)
+{
+	struct tz *tz = person_tz(e, sub->person_id);
+	struct tz_local l;
+	char at[6], topics[256] = "";
+
+	subs_format_time(sub->at, at);
+	if (sub->topics)
+		topics_line(sub->topics, topics, sizeof(topics));
+	if (tz != NULL && tz_localtime(tz, sub->next_at, &l) == 0)
+		snprintf(buf, sz, "a question %s at %s (%s)%s%s. The next: %04d-%02d-%02d "
+		    "%02d:%02d.", sub->weekdays ? "every weekday" : "every day", at,
+		    tz_name(tz), topics[0] ? " on " : "", topics, l.year, l.month, l.day,
+		    l.hour, l.minute);
+	else
+		snprintf(buf, sz, "a question %s at %s", sub->weekdays ? "every weekday" :
+		    "every day", at);
+	tz_free(tz);
+}
+
+/* In a DM only; says where otherwise. */
+static bool
+dm_only(struct turn *t, const char *what)
+{
+	char buf[200];
+
+	if (t->ev->conv_kind == PLATFORM_DM)
+		return true;
+	t->privately = true;
+	snprintf(buf, sizeof(buf), "`%s` is yours alone: write it to me in a direct "
+	    "message.", what);
+	say(t, buf);
+	return false;
+}
+
+static int
+cmd_subscribe(struct turn *t, const struct command *c)
+{
+	struct store_subscription sub = {0}, old;
+	char buf[600], words[256], *w, *save = NULL;
+	int at = SUBS_DEFAULT_AT, v, rc;
+	bool weekdays = false, have_old;
+
+	if (!dm_only(t, "subscribe"))
+		return 0;
+	have_old = store_subscription_get(t->e->store, t->person, &old) == 0;
+	if (have_old) {
+		at = old.at;
+		weekdays = old.weekdays;
+		sub.topics = old.topics;
+		sub.paused_until = old.paused_until;
+		sub.created_at = old.created_at;
+	}
+	snprintf(words, sizeof(words), "%s", c->arg);
+	for (w = strtok_r(words, " \t", &save); w != NULL; w = strtok_r(NULL, " \t", &save)) {
+		if (strcasecmp(w, "at") == 0) {
+			if ((w = strtok_r(NULL, " \t", &save)) == NULL || subs_parse_time(w, &at) != 0) {
+				say(t, "After `at` comes a time of day: `subscribe at 8:30` or "
+				    "`subscribe at 7am`.");
+				return 0;
+			}
+		} else if (strcasecmp(w, "weekdays") == 0) {
+			weekdays = true;
+		} else if (strcasecmp(w, "daily") == 0) {
+			weekdays = false;
+		} else if ((v = vocab_topic_parse(w)) >= 0) {
+			if (!have_old || sub.topics == old.topics)
+				sub.topics = 0;	/* topics given replace the old ones */
+			have_old = false;
+			sub.topics |= 1u << v;
+		} else {
+			snprintf(buf, sizeof(buf), "I don't know \"%s\". Write `subscribe`, "
+			    "optionally with topics, `at 8:30` and `weekdays` or `daily`; "
+			    "`topics` lists the topics.", w);
+			say(t, buf);
+			return 0;
+		}
+	}
+	sub.person_id = t->person;
+	sub.conversation_id = t->conv;
+	sub.at = at;
+	sub.weekdays = weekdays;
+	if (sub.created_at == 0)
+		sub.created_at = t->now;
+	if ((rc = sub_schedule(t->e, &sub, t->now)) != 0) {
+		say_store_error(t, "saving your subscription");
+		return rc;
+	}
+	sub_words(t->e, &sub, buf + 12, sizeof(buf) - 12);
+	memcpy(buf, "Subscribed: ", 12);
+	say(t, buf);
+	say(t, "`pause 7d` pauses it and keeps your streak, `quiet 22:00-07:00` sets "
+	    "quiet hours, `tz Europe/Paris` your time zone, `unsubscribe` ends it.");
+	log_info("subscribed person=%s at=%d weekdays=%d", t->ev->user, at, weekdays);
+	return 0;
+}
+
+static int
+cmd_unsubscribe(struct turn *t)
+{
+	int rc = store_subscription_delete(t->e->store, t->person);
+
+	if (rc == DRILL_ENOTFOUND) {
+		say(t, "You have no subscription. `subscribe` starts one.");
+		return 0;
+	}
+	if (rc != 0) {
+		say_store_error(t, "ending your subscription");
+		return rc;
+	}
+	say(t, "Unsubscribed: no more daily questions. Your answers and streak are "
+	    "kept; `subscribe` starts again.");
+	return 0;
+}
+
+static int
+cmd_pause(struct turn *t, const struct command *c)
+{
+	struct store_subscription sub;
+	struct tz *tz;
+	int64_t sec, from, to;
+	char buf[600];
+	int rc;
+
+	if (!dm_only(t, "pause"))
+		return 0;
+	if (subs_parse_pause(c->arg, &sec) != 0) {
+		say(t, "Pause for how long? `pause 7d`, `pause 2w`, `pause 36h` (1 hour to "
+		    "a year).");
+		return 0;
+	}
+	if ((rc = store_subscription_get(t->e->store, t->person, &sub)) == DRILL_ENOTFOUND) {
+		say(t, "You have no subscription to pause. `subscribe` starts one.");
+		return 0;
+	}
+	tz = person_tz(t->e, t->person);
+	from = day_in(tz, t->now);
+	to = day_in(tz, t->now + sec);
+	tz_free(tz);
+	sub.paused_until = t->now + sec;
+	if (rc != 0 || (rc = store_begin(t->e->store)) != 0)
+		goto fail;
+	/* the days of the pause keep the streak */
+	if ((rc = store_pause_add(t->e->store, t->person, from, to)) != 0 ||
+	    (rc = sub_schedule(t->e, &sub, t->now)) != 0 ||
+	    (rc = store_commit(t->e->store)) != 0) {
+		store_rollback(t->e->store);
+		goto fail;
+	}
+	sub_words(t->e, &sub, buf + 8, sizeof(buf) - 8);
+	memcpy(buf, "Paused: ", 8);
+	say(t, buf);
+	say(t, "Your streak is kept over the pause.");
+	return 0;
+fail:
+	say_store_error(t, "pausing your subscription");
+	return rc;
+}
+
+/* After a change of zone or quiet hours, the next question moves. */
+static int
+resubscribe(struct turn *t)
+{
+	struct store_subscription sub;
+	int rc = store_subscription_get(t->e->store, t->person, &sub);
+
+	if (rc == DRILL_ENOTFOUND)
+		return 0;
+	return rc != 0 ? rc : sub_schedule(t->e, &sub, t->now);
+}
+
+static int
+cmd_tz(struct turn *t, const struct command *c)
+{
+	struct store_person_settings set;
+	struct tz *tz = NULL;
+	char err[DRILL_ERRLEN], buf[400];
+	int rc;
+
+	if (c->arg[0] == '\0') {
+		tz = person_tz(t->e, t->person);
+		snprintf(buf, sizeof(buf), "Your time zone: %s. `tz Europe/Paris` changes "
+		    "it.", tz ? tz_name(tz) : "UTC");
+		tz_free(tz);
+		say(t, buf);
+		return 0;
+	}
+	if (tz_load(c->arg, &tz, err) != 0) {
+		snprintf(buf, sizeof(buf), "I don't know the time zone \"%.64s\". Use a "
+		    "name like Europe/Paris, America/New_York or Asia/Kolkata.", c->arg);
+		say(t, buf);
+		return 0;
+	}
+	tz_free(tz);
+	if ((rc = store_person_set_timezone(t->e->store, t->person, c->arg, false)) != 0 ||
+	    (rc = resubscribe(t)) != 0 ||
+	    (rc = store_person_settings_get(t->e->store, t->person, &set)) != 0) {
+		say_store_error(t, "saving your time zone");
+		return rc;
+	}
+	if (set.platform_timezone != NULL)
+		snprintf(buf, sizeof(buf), "Noted: %s. Your chat platform gives your zone "
+		    "as %s, and that one comes first.", c->arg, set.platform_timezone);
+	else
+		snprintf(buf, sizeof(buf), "Your time zone is now %s: daily questions come "
+		    "at your local time.", c->arg);
+	store_person_settings_clear(&set);
+	say(t, buf);
+	return 0;
+}
+
+static int
+cmd_quiet(struct turn *t, const struct command *c)
+{
+	char buf[200], a[6], b[6];
+	int start, end, rc;
+
+	if (subs_parse_quiet(c->arg, &start, &end) != 0)
+		return 0;	/* the parser let it through only when it parses */
+	if ((rc = store_person_set_quiet(t->e->store, t->person, start, end)) != 0 ||
+	    (rc = resubscribe(t)) != 0) {
+		say_store_error(t, "saving your quiet hours");
+		return rc;
+	}
+	subs_format_time(start, a);
+	subs_format_time(end, b);
+	if (start == end)
+		snprintf(buf, sizeof(buf), "No quiet hours.");
+	else
+		snprintf(buf, sizeof(buf), "Quiet hours %s-%s: a daily question due then "
+		    "comes at %s.", a, b, b);
+	say(t, buf);
+	return 0;
+}
+
+static int
+cmd_leaderboard(struct turn *t, const struct command *c)
+{
+	struct store_person_settings set;
+	bool on = strcasecmp(c->arg, "on") == 0;
+	int rc;
+
+	if (c->arg[0] == '\0') {
+		if ((rc = store_person_settings_get(t->e->store, t->person, &set)) != 0)
+			return rc;
+		say(t, set.leaderboard ? "You are on the weekly leaderboards (`leaderboard "
+		    "off` leaves them)." : "You are not on the leaderboards: you count "
+		    "only in totals and averages (`leaderboard on` to appear).");
+		store_person_settings_clear(&set);
+		return 0;
+	}
+	if ((rc = store_person_set_leaderboard(t->e->store, t->person, on)) != 0) {
+		say_store_error(t, "saving your choice");
+		return rc;
+	}
+	say(t, on ? "You are on the weekly leaderboards from now on, by name." :
+	    "You are off the leaderboards: you count only in totals and averages.");
+	return 0;
+}
+
+static int
+cmd_mydata(struct turn *t)
+{
+	struct platform_dest dm = {NULL, t->ev->user, NULL, 0};
+	char *json = NULL;
+	size_t len, off, n, parts, part = 0;
+	int rc;
+
+	if ((rc = store_person_export(t->e->store, t->ev->user, &json)) != 0) {
+		say_store_error(t, "reading your data");
+		return rc;
+	}
+	len = strlen(json);
+	parts = (len + MYDATA_CHUNK - 1) / MYDATA_CHUNK;
+	if (t->ev->conv_kind != PLATFORM_DM) {
+		t->privately = true;
+		say(t, "Your data comes in a direct message.");
+	}
+	for (off = 0; off < len; off += n) {
+		struct msg *m = msg_new();
+		n = len - off > MYDATA_CHUNK ? MYDATA_CHUNK : len - off;
+		/* cut at a line, so no UTF-8 sequence is split */
+		if (off + n < len) {
+			size_t k = n;
+			while (k > 0 && json[off + k - 1] != '\n')
+				k--;
+			if (k > 0)
+				n = k;
+		}
+		if (m == NULL) {
+			rc = DRILL_ENOMEM;
+			break;
+		}
+		if (off == 0)
+			msg_add(m, MSG_TITLE, "Everything drilld keeps about you");
+		msg_add(m, MSG_QUOTE, "JSON, part %zu of %zu", ++part, parts);
+		{
+			char *chunk = strndup(json + off, n);
+			if (chunk != NULL)
+				msg_add_item(m, chunk, NULL);
+			else
+				m->oom = 1;
+			free(chunk);
+		}
+		if (t->ev->conv_kind == PLATFORM_DM || t->reply != NULL)
+			send(t, m);
+		else {
+			if ((rc = post(t->e, &dm, m, NULL)) != 0)
+				log_warnx("cannot queue a person's data: %s", drill_strerror(rc));
+			msg_free(m);
+		}
+	}
+	free(json);
+	if (rc == 0)
+		say(t, "`forget me` erases all of it.");
+	return rc;
+}
+
+static int
+cmd_forget(struct turn *t, const struct command *c)
+{
+	struct store_person_settings set;
+	bool confirm = strcasecmp(c->arg, "me confirm") == 0;
+	int64_t rows = 0;
+	int rc;
+
+	t->privately = true;
+	if ((rc = store_person_settings_get(t->e->store, t->person, &set)) != 0) {
+		say_store_error(t, "reading your settings");
+		return rc;
+	}
+	if (!confirm || set.forget_asked == 0 || t->now - set.forget_asked > FORGET_CONFIRM_S) {
+		store_person_settings_clear(&set);
+		if ((rc = store_person_set_forget_asked(t->e->store, t->person, t->now)) != 0) {
+			say_store_error(t, "noting your request");
+			return rc;
+		}
+		say(t, "This erases everything I keep about you, for good: your answers, "
+		    "scores, streak, settings and subscription. `my data` shows what that "
+		    "is. To go ahead, write `forget me confirm` within 10 minutes.");
+		return 0;
+	}
+	store_person_settings_clear(&set);
+	if ((rc = store_person_forget(t->e->store, t->ev->user, &rows)) != 0) {
+		say_store_error(t, "erasing your data");
+		return rc;
+	}
+	t->e->vacuum_due = true;
+	log_info("a person's data was erased on request rows=%lld", (long long)rows);
+	say(t, "Done: everything I kept about you is erased. If you write to me again, "
+	    "you start afresh.");
+	return 0;
+}
+
+/*
+ * Posts the daily question of person's subscription, due at due: their
+ * open question again if they have one, else a review that is due, else
+ * a new one at their level on their topics. In a transaction.
+ */
+static int
+subscription_fire(struct engine *e, int64_t person, int64_t due, int64_t now)
+{
+	struct store_subscription sub;
+	struct store_delivery d = {0};
+	struct platform_event ev = {0};
+	struct turn t = {0};
+	char *conv = NULL, *name = NULL;
+	const struct bank_question *q;
+	int rc;
+
+	if ((rc = store_subscription_get(e->store, person, &sub)) != 0 ||
+	    (rc = store_conversation_name(e->store, sub.conversation_id, &conv)) != 0)
+		goto out;
+	if ((rc = store_person_name(e->store, person, &name)) != 0)
+		goto out;
+	ev.kind = PLATFORM_EV_MESSAGE;
+	ev.conversation = conv;
+	ev.conv_kind = PLATFORM_DM;
+	ev.user = name;
+	ev.ts = now;
+	ev.addressed = true;
+	t.e = e;
+	t.ev = &ev;
+	t.now = now;
+	t.person = person;
+	t.conv = sub.conversation_id;
+	if (now - due > SUB_LATE_S) {
+		log_info("daily question skipped: drilld was down when it was due person=%s",
+		    name);
+	} else if ((q = open_question(&t, &d, &rc)) != NULL) {
+		store_delivery_clear(&d);
+		ask(&t, q, "Your question from before is still open:");
+	} else if (rc == 0) {
+		struct command c;
+		filter_command(NULL, &c);
+		if (sub.topics != 0) {
+			/* one of the subscribed topics, a different one each day */
+			int k = (int)(rnd(e) % (uint64_t)__builtin_popcount(sub.topics));
+			for (int i = 0; i < VOCAB_NTOPICS; i++)
+				if ((sub.topics & (1u << i)) && k-- == 0)
+					c.topic = i;
+		}
+		rc = practice(&t, &c, NULL);
+	}
+	if (rc == 0)
+		rc = sub_schedule(e, &sub, due > now ? due : now);
+out:
+	free(conv);
+	free(name);
+	return rc;
+}
+
+/* ---- the weekly digest of a channel ---- */
+
+struct digest_acc {
+	const struct bank *bank;
+	int64_t n, sum, people;
+	struct {
+		char name[96];
+		int64_t n, sum;
+		bool board;	/* opted in to the leaderboard */
+	} who[64];
+	size_t nwho;
+	struct {
+		const char *qid;	/* the bank's */
+		int64_t n, sum;
+	} q[32];
+	size_t nq;
+	struct {
+		char name[64];
+		int64_t n;
+	} missed[64];
+	size_t nmissed;
+};
+
+static void
+on_digest_answer(void *arg, const struct store_answer *a, const char *person)
+{
+	struct digest_acc *d = arg;
+	const struct bank_question *q = bank_find(d->bank, a->question_id);
+	json_tokener *tok;
+	json_object *o, *missed, *c, *name;
+	size_t i;
+
+	d->n++;
+	d->sum += a->score;
+	for (i = 0; i < d->nwho && strcmp(d->who[i].name, person) != 0; i++)
+		;
+	if (i == d->nwho && d->nwho < sizeof(d->who) / sizeof(d->who[0]))
+		snprintf(d->who[d->nwho++].name, sizeof(d->who[0].name), "%s", person);
+	if (i < d->nwho) {
+		d->who[i].n++;
+		d->who[i].sum += a->score;
+	}
+	if (q != NULL) {
+		for (i = 0; i < d->nq && d->q[i].qid != q->id; i++)
+			;
+		if (i == d->nq && d->nq < sizeof(d->q) / sizeof(d->q[0]))
+			d->q[d->nq++].qid = q->id;
+		if (i < d->nq) {
+			d->q[i].n++;
+			d->q[i].sum += a->score;
+		}
+	}
+	if (a->breakdown == NULL || (tok = json_tokener_new()) == NULL)
+		return;
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	o = json_tokener_parse_ex(tok, a->breakdown, (int)strlen(a->breakdown));
+	json_tokener_free(tok);
+	if (o != NULL && json_object_object_get_ex(o, "missed", &missed) &&
+	    json_object_is_type(missed, json_type_array)) {
+		for (size_t k = 0; k < json_object_array_length(missed); k++) {
+			const char *s;
+			c = json_object_array_get_idx(missed, k);
+			if (!json_object_object_get_ex(c, "concept", &name) ||
+			    !json_object_is_type(name, json_type_string))
+				continue;
+			s = json_object_get_string(name);
+			for (i = 0; i < d->nmissed && strcmp(d->missed[i].name, s) != 0; i++)
+				;
+			if (i == d->nmissed && d->nmissed < sizeof(d->missed) / sizeof(d->missed[0]))
+				snprintf(d->missed[d->nmissed++].name, sizeof(d->missed[0].name), "%s", s);
+			if (i < d->nmissed)
+				d->missed[i].n++;
+		}
+	}
+	json_object_put(o);
+}
+
+/*
+ * Posts conversation's digest of the week before now: answers, average,
+ * the hardest question (lowest mean with at least 3 answers), the concept
+ * most often missed, and a leaderboard of the people who opted in.
+ */
+static int
+digest_post(struct engine *e, const char *conversation, int64_t now)
+{
+	struct digest_acc *d = calloc(1, sizeof(*d));
+	struct platform_dest dest = {conversation, NULL, NULL, 0};
+	struct msg *m = NULL;
+	int hardest = -1, worst = -1, rc;
+	size_t board[5], nboard = 0;
+
+	if (d == NULL)
+		return DRILL_ENOMEM;
+	d->bank = e->bank;
+	if ((rc = store_conversation_answers(e->store, conversation, now - DIGEST_WINDOW_S,
+	    now, on_digest_answer, d)) != 0)
+		goto out;
+	for (size_t i = 0; i < d->nq; i++)
+		if (d->q[i].n >= 3 && (hardest < 0 || d->q[i].sum * d->q[hardest].n <
+		    d->q[hardest].sum * d->q[i].n))
+			hardest = (int)i;
+	for (size_t i = 0; i < d->nmissed; i++)
+		if (worst < 0 || d->missed[i].n > d->missed[worst].n)
+			worst = (int)i;
+	for (size_t i = 0; i < d->nwho; i++) {
+		struct store_person_settings set;
+		int64_t id;
+		if (store_person_find(e->store, d->who[i].name, &id) == 0 &&
+		    store_person_settings_get(e->store, id, &set) == 0) {
+			d->who[i].board = set.leaderboard;
+			store_person_settings_clear(&set);
+		}
+	}
+	/* the leaderboard: opted-in people by average, then by answers */
+	for (size_t k = 0; k < 5; k++) {
+		int best = -1;
+		for (size_t i = 0; i < d->nwho; i++) {
+			bool taken = false;
+			for (size_t j = 0; j < nboard; j++)
+				taken |= board[j] == i;
+			if (!d->who[i].board || taken)
+				continue;
+			if (best < 0 || d->who[i].sum * d->who[best].n > d->who[best].sum * d->who[i].n ||
+			    (d->who[i].sum * d->who[best].n == d->who[best].sum * d->who[i].n &&
+			    d->who[i].n > d->who[best].n))
+				best = (int)i;
+		}
+		if (best < 0)
+			break;
+		board[nboard++] = (size_t)best;
+	}
+	rc = DRILL_ENOMEM;
+	if ((m = msg_new()) == NULL)
+		goto out;
+	msg_add(m, MSG_TITLE, "This week in questions");
+	if (d->n == 0) {
+		msg_add(m, MSG_TEXT, "No answers this week. Today's question is waiting in "
+		    "its thread.");
+	} else {
+		msg_add(m, MSG_TEXT, "%lld answer%s from %zu %s; average score %.0f/100.",
+		    (long long)d->n, d->n == 1 ? "" : "s", d->nwho,
+		    d->nwho == 1 ? "person" : "people", (double)d->sum / (double)d->n);
+		if (hardest >= 0) {
+			const struct bank_question *q = bank_find(e->bank, d->q[hardest].qid);
+			msg_add(m, MSG_TEXT, "The hardest question: \"%s\" (average %.0f over "
+			    "%lld answers).", q ? q->prompt : d->q[hardest].qid,
+			    (double)d->q[hardest].sum / (double)d->q[hardest].n,
+			    (long long)d->q[hardest].n);
+		}
+		if (worst >= 0)
+			msg_add(m, MSG_TEXT, "The concept most often missed: %s (%lld time%s).",
+			    d->missed[worst].name, (long long)d->missed[worst].n,
+			    d->missed[worst].n == 1 ? "" : "s");
+		if (nboard > 0) {
+			char buf[64];
+			msg_add(m, MSG_LIST, "Leaderboard (only people who chose `leaderboard on`)");
+			for (size_t j = 0; j < nboard; j++) {
+				size_t i = board[j];
+				snprintf(buf, sizeof(buf), "average %.0f over %lld answer%s",
+				    (double)d->who[i].sum / (double)d->who[i].n,
+				    (long long)d->who[i].n, d->who[i].n == 1 ? "" : "s");
+				msg_add_item(m, d->who[i].name, buf);
+			}
+		}
+	}
+	rc = post(e, &dest, m, NULL);
+out:
+	msg_free(m);
+	free(d);
+	return rc;
+}
+
+/* When schedule cs's next digest is due; INT64_MAX when it has none. */
+static int64_t
+digest_next(struct engine *e, const struct config_schedule *cs, int64_t now)
+{
+	struct cron c;
+	struct tz *tz = NULL;
+	char err[DRILL_ERRLEN];
+	int64_t last, next = INT64_MAX;
+
+	if (cs->digest == NULL || cron_parse(cs->digest, &c, err) != 0 ||
+	    store_digest_last(e->store, cs->conversation, &last) != 0)
+		return INT64_MAX;
+	if (last == 0) {
+		/* the first week starts now: nothing to sum up before it */
+		if (store_digest_set(e->store, cs->conversation, now) != 0)
+			return INT64_MAX;
+		last = now;
+	}
+	if (tz_load(cs->timezone, &tz, err) == 0 && cron_next(&c, tz, NULL, last, &next) != 0)
+		next = INT64_MAX;
+	tz_free(tz);
+	return next;
+}
+
+/* Posts every digest due at now, each in its own transaction. */
+static size_t
+digests_due(struct engine *e, int64_t now)
+{
+	size_t n = 0;
+	int rc;
+
+	for (size_t i = 0; i < e->cfg->nschedules; i++) {
+		const struct config_schedule *cs = &e->cfg->schedules[i];
+		if (digest_next(e, cs, now) > now)
+			continue;
+		if ((rc = store_begin(e->store)) != 0)
+			break;
+		if ((rc = digest_post(e, cs->conversation, now)) == 0 &&
+		    (rc = store_digest_set(e->store, cs->conversation, now)) == 0 &&
+		    (rc = store_commit(e->store)) == 0) {
+			n++;
+			log_info("weekly digest posted conversation=%s", cs->conversation);
+			continue;
+		}
+		store_rollback(e->store);
+		/* a platform that is gone: the week is skipped, not retried */
+		if (rc == DRILL_ENOTSUP && store_digest_set(e->store, cs->conversation, now) == 0)
+			log_error("no chat platform is enabled to post the digest of "
+			    "conversation=%s: skipped", cs->conversation);
+		else
+			log_error("cannot post the digest of conversation=%s: %s",
+			    cs->conversation, drill_strerror(rc));
+	}
+	return n;
+}
+
+/* ---- the engine's timer ---- */
+
+size_t
+engine_tick(struct engine *e, int64_t now)
+{
+	size_t n = engine_reveal_due(e, now);
+	int64_t person, at;
+	int rc;
+
+	/* daily questions in DMs, each in its own transaction */
+	for (int guard = 0; guard < 10000; guard++) {
+		if (store_subscription_next(e->store, &person, &at) != 0 || at > now)
+			break;
+		if ((rc = store_begin(e->store)) != 0)
+			break;
+		if ((rc = subscription_fire(e, person, at, now)) == 0 &&
+		    (rc = store_commit(e->store)) == 0) {
+			n++;
+			continue;
+		}
+		store_rollback(e->store);
+		log_error("cannot post a daily question person=%lld: %s; trying again "
+		    "in %d s", (long long)person, drill_strerror(rc), REVEAL_RETRY_S);
+		if (store_subscription_set_next(e->store, person, now + REVEAL_RETRY_S) != 0)
+			break;
+	}
+	n += digests_due(e, now);
+	/* retention, once a day */
+	if (e->cfg->store.retention_days > 0 && now - e->maintained_at >= DAY_S) {
+		int64_t purged = 0;
+		e->maintained_at = now;
+		if (store_answers_purge(e->store, now - (int64_t)e->cfg->store.retention_days *
+		    DAY_S, &purged) == 0 && purged > 0) {
+			log_info("answers older than store.retention_days erased count=%lld",
+			    (long long)purged);
+			e->vacuum_due = true;
+		}
+	}
+	if (e->vacuum_due) {
+		/* erased rows leave the file too */
+		e->vacuum_due = false;
+		if (store_vacuum(e->store) != 0)
+			log_warnx("cannot compact the database (VACUUM)");
+	}
+	return n;
+}
+
+int64_t
+engine_next_at(struct engine *e, int64_t now)
+{
+	int64_t next = engine_next_reveal_at(e), person, at;
+
+	if (store_subscription_next(e->store, &person, &at) == 0 && at < next)
+		next = at;
+	for (size_t i = 0; i < e->cfg->nschedules; i++) {
+		int64_t d = digest_next(e, &e->cfg->schedules[i], now);
+		if (d < next)
+			next = d;
+	}
+	if (e->cfg->store.retention_days > 0 && e->maintained_at + DAY_S < next)
+		next = e->maintained_at + DAY_S;
+	return next;
+}
+
 /* A reply in the thread of channel question did. */
 static int
 thread_reply(struct turn *t, int64_t did, const char *text, size_t len,
@@ -1842,7 +2868,7 @@ thread_reply(struct turn *t, int64_t did, const char *text, size_t len,
 	 * resolution is..." is an answer */
 	if (t->ev->kind == PLATFORM_EV_COMMAND || t->ev->kind == PLATFORM_EV_BUTTON ||
 	    (t->ev->addressed && id != CMD_NONE && (c->arg[0] == '\0' ||
-	    id == CMD_SCHEDULE || id == CMD_ASK))) {
+	    id == CMD_SCHEDULE || id == CMD_ASK || id == CMD_MYDATA || id == CMD_FORGET))) {
 		*handled = false;	/* a command: the caller runs it */
 		return 0;
 	}
@@ -1961,6 +2987,14 @@ handle(struct turn *tp)
 	case CMD_SCHEDULE: return cmd_schedule(&t, &c);
 	case CMD_ASK: return cmd_ask(&t);
 	case CMD_ANSWER: return cmd_answer(&t);
+	case CMD_SUBSCRIBE: return cmd_subscribe(&t, &c);
+	case CMD_UNSUBSCRIBE: return cmd_unsubscribe(&t);
+	case CMD_PAUSE: return cmd_pause(&t, &c);
+	case CMD_TZ: return cmd_tz(&t, &c);
+	case CMD_QUIET: return cmd_quiet(&t, &c);
+	case CMD_LEADERBOARD: return cmd_leaderboard(&t, &c);
+	case CMD_MYDATA: return cmd_mydata(&t);
+	case CMD_FORGET: return cmd_forget(&t, &c);
 	case CMD_QUIT:
 		say(&t, "`quit` only works in the terminal.");
 		return 0;

@@ -1457,6 +1457,22 @@ store_conversation_ensure(struct store *st, const char *name,
 }
 
 int
+store_person_name(struct store *st, int64_t id, char **name)
+{
+	sqlite3_stmt *s;
+	int ret;
+
+	if (name == NULL)
+		return DRILL_EINVAL;
+	*name = NULL;
+	if ((ret = row_by_id(st, S_PERSON_ROW, id, &s)) != DRILL_OK)
+		return ret;
+	ret = col_dup(s, 0, name);
+	done(s);
+	return ret;
+}
+
+int
 store_conversation_name(struct store *st, int64_t id, char **name)
 {
 	if (name == NULL)

@@ -32,6 +32,14 @@ enum command_id {
 	CMD_SCHEDULE,	/* admins: "schedule", "schedule set ...", "schedule pause|resume" */
 	CMD_ASK,	/* admins: "ask now" */
 	CMD_ANSWER,	/* a channel question answered privately: "answer" */
+	CMD_SUBSCRIBE,	/* "subscribe [topics] [at HH:MM] [weekdays|daily]" */
+	CMD_UNSUBSCRIBE,
+	CMD_PAUSE,	/* "pause 7d": arg a duration subs_parse_pause reads */
+	CMD_TZ,		/* "tz Europe/Paris": arg one word */
+	CMD_QUIET,	/* "quiet 22:00-07:00" or "quiet off" */
+	CMD_LEADERBOARD,	/* "leaderboard on|off" */
+	CMD_MYDATA,	/* "my data" */
+	CMD_FORGET,	/* "forget me", "forget me confirm" */
 	CMD_NCOMMANDS
 };
 

@@ -152,4 +152,17 @@ size_t engine_reveal_due(struct engine *e, int64_t now);
 /* When the next reveal is due (Unix seconds); INT64_MAX when none waits. */
 int64_t engine_next_reveal_at(struct engine *e);
 
+/*
+ * The timer's work at now, everything due: reveals (engine_reveal_due);
+ * people's daily questions in DMs (a subscription's question more than
+ * 12 h late, drilld having been down, is skipped, never sent in a burst;
+ * one that fails is tried again a minute later); each schedule's weekly
+ * digest; once a day, erasing answers older than store.retention_days;
+ * and compacting the database after anything was erased. Returns how many
+ * messages it made go out.
+ */
+size_t engine_tick(struct engine *e, int64_t now);
+/* When engine_tick next has work, after now; INT64_MAX when never. */
+int64_t engine_next_at(struct engine *e, int64_t now);
+
 #endif

@@ -131,6 +131,8 @@ void store_rollback(struct store *st);
 /* Returns the row id for a person's name, creating the row if needed. */
 int store_person_ensure(struct store *st, const char *name, int64_t now,
     int64_t *id) DRILL_WUR;
+/* The name of person id in *name (caller frees); DRILL_ENOTFOUND. */
+int store_person_name(struct store *st, int64_t id, char **name) DRILL_WUR;
 /* Looks a person up by name without creating; DRILL_ENOTFOUND if absent. */
 int store_person_find(struct store *st, const char *name, int64_t *id) DRILL_WUR;
 /* A person's level (vocab level) and whether one was ever set (*set). */

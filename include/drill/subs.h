@@ -30,8 +30,8 @@
  *    Saturday 07:00 is Tuesday 07:00 (Monday's).
  *
  * Quiet hours only ever move a delivery later, and by the same wall-clock
- * amount every day, so deliveries keep their order and one day's delivery
- * always comes before the next day's nominal instant.
+ * amount every day, so deliveries keep their order, and one day's delivery
+ * wall time always comes before the next day's scheduled wall time.
  *
  * When a slot counts as done. subs_next(after) returns the delivery of the
  * first slot that `after` has not taken. A slot is taken once `after`
@@ -47,8 +47,10 @@
  *  - a caller that passes "now" instead of the last delivery between a
  *    slot's nominal time and its delivery skips that slot: pass the last
  *    delivery (the stored next_at once delivered) to keep it.
- * Only the day swallowed whole by a clock jump of a day or more (Samoa,
- * 2011-12-30) can merge with a neighbour's delivery and so be skipped.
+ * Two days' deliveries are 24 wall-clock hours apart, so they can only
+ * fall on one instant (and one be lost) when a single clock jump spans
+ * more than a day; none in the tz database does (Samoa skipped exactly
+ * 2011-12-30, whose delivery then comes at the jump's end).
  *
  * Pauses: nothing is due before paused_until; the first delivery is the
  * first one of the normal walk that is at or after paused_until (the

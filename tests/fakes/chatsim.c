@@ -151,7 +151,7 @@ void
 chatsim_advance(struct chatsim *s, int64_t until)
 {
 	for (int guard = 0;; guard++) {
-		int64_t at = sched_next_at(s->sched), r = engine_next_reveal_at(s->engine);
+		int64_t at = sched_next_at(s->sched), r = engine_next_at(s->engine, s->now);
 
 		if (r < at)
 			at = r;
@@ -166,7 +166,7 @@ chatsim_advance(struct chatsim *s, int64_t until)
 		if (at > s->now)
 			s->now = at;
 		s->fired += sched_run(s->sched, s->now, engine_fire, s->engine);
-		s->revealed += engine_reveal_due(s->engine, s->now);
+		s->revealed += engine_tick(s->engine, s->now);
 		chatsim_flush(s);
 	}
 	if (until > s->now)

@@ -44,7 +44,8 @@ struct chatsim {
 	struct router *router;
 	struct testchat *tc;
 	size_t fired;			/* questions posted by schedules */
-	size_t revealed;		/* reveals done by the timer */
+	size_t revealed;		/* messages the engine's timer sent: reveals,
+					 * DM questions, digests */
 };
 
 /*
@@ -60,8 +61,8 @@ void chatsim_close(struct chatsim *s);
 int chatsim_restart(struct chatsim *s, char err[DRILL_ERRLEN]);
 
 /*
- * Moves the clock to until, stopping at every scheduler fire and reveal
- * due on the way (and running them), and lets the outbox send all that is
+ * Moves the clock to until, stopping at every scheduler fire and every
+ * piece of the engine's timer work (engine_tick) due on the way, and lets the outbox send all that is
  * due after each stop. Aborts the test when something stays due however
  * often it runs (drilld's timer would spin on it).
  */
