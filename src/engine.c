@@ -2775,13 +2775,13 @@ digests_due(struct engine *e, int64_t now)
 			continue;
 		}
 		store_rollback(e->store);
-		/* a platform that is gone: the week is skipped, not retried */
-		if (rc == DRILL_ENOTSUP && store_digest_set(e->store, cs->conversation, now) == 0)
-			log_error("no chat platform is enabled to post the digest of "
-			    "conversation=%s: skipped", cs->conversation);
-		else
-			log_error("cannot post the digest of conversation=%s: %s",
-			    cs->conversation, drill_strerror(rc));
+		/* the week is skipped, not retried: a digest is a summary, and
+		 * retrying a failing one would spin the timer */
+		log_error("cannot post the weekly digest of conversation=%s: %s; "
+		    "skipped", cs->conversation, rc == DRILL_ENOTSUP ?
+		    "no chat platform is enabled to post to it" : drill_strerror(rc));
+		if (store_digest_set(e->store, cs->conversation, now) != 0)
+			break;
 	}
 	return n;
 }
