@@ -996,6 +996,17 @@ cmd_help(struct turn *t)
 	msg_add_item(m, "stats", "your answers, average, streak and weakest topic");
 	msg_add_item(m, "topics", "topics, types and levels with question counts");
 	msg_add_item(m, "dispute [why]", "say your last score is wrong");
+	if (t->ev->conv_kind == PLATFORM_DM) {
+		msg_add_item(m, "subscribe [topics] [at 8:30] [weekdays|daily]",
+		    "a question every day at your time");
+		msg_add_item(m, "unsubscribe", "no more daily questions");
+		msg_add_item(m, "pause 7d", "no daily questions for a while; the streak is kept");
+		msg_add_item(m, "tz Europe/Paris", "your time zone");
+		msg_add_item(m, "quiet 22:00-07:00", "no questions in these hours (`quiet off`)");
+	}
+	msg_add_item(m, "leaderboard on|off", "appear by name in weekly digests, or not");
+	msg_add_item(m, "my data", "everything drilld keeps about you");
+	msg_add_item(m, "forget me", "erase it all");
 	if (strncmp(t->ev->conversation, "console:", 8) == 0)
 		msg_add_item(m, "quit", "leave (your progress is kept)");
 	if (t->ev->conv_kind == PLATFORM_CHANNEL) {
