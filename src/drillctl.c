@@ -74,12 +74,15 @@ enum {
 	OPT_CRON = 1u << 10,
 	OPT_TIMEZONE = 1u << 11,
 	OPT_AFTER = 1u << 12,
-	OPT_COUNT = 1u << 13
+	OPT_COUNT = 1u << 13,
+	OPT_CONVERSATION = 1u << 14,
+	OPT_UNTIL = 1u << 15
 };
 
 struct opts {
 	const char *config;	/* -c FILE: NULL when not given */
 	bool json;		/* --format json */
+	bool csv;		/* --format csv (export) */
 	const char *question;	/* --question ID */
 	const char **banks;	/* --bank PATH, then positional BANKs */
 	size_t nbanks;
@@ -93,6 +96,8 @@ struct opts {
 	const char *timezone;	/* --timezone ZONE (schedule next) */
 	const char *after;	/* --after RFC3339 (schedule next) */
 	const char *count;	/* --count N (schedule next) */
+	const char *conversation;	/* --conversation NAME (export) */
+	const char *until;	/* --until DATE (export) */
 	const char **args;	/* positionals, the command words first */
 	size_t nargs;
 	unsigned seen;		/* OPT_* given */
@@ -136,6 +141,10 @@ static const char usage_text[] =
     "                                       newest first, for the banks'\n"
     "                                       maintainers (--answers: with the\n"
     "                                       answers, which are personal data)\n"
+    "  export --conversation NAME [--since DATE] [--until DATE] [--format csv|json]\n"
+    "                                       a conversation's answers and scores\n"
+    "                                       in [since, until) (RFC 3339 dates or\n"
+    "                                       date-times); personal data\n"
     "  schedule next --cron EXPR --timezone ZONE [--after RFC3339] [--count N]\n"
     "                                       the next fire instants of a\n"
     "                                       schedule, in UTC (no config needed)\n"
@@ -213,6 +222,8 @@ static const struct {
 	{"--timezone", OPT_TIMEZONE, offsetof(struct opts, timezone)},
 	{"--after", OPT_AFTER, offsetof(struct opts, after)},
 	{"--count", OPT_COUNT, offsetof(struct opts, count)},
+	{"--conversation", OPT_CONVERSATION, offsetof(struct opts, conversation)},
+	{"--until", OPT_UNTIL, offsetof(struct opts, until)},
 };
 
 /*
@@ -290,12 +301,13 @@ parse_args(int argc, char **argv, struct opts *o)
 		}
 		o->seen |= opt;
 		if (opt == OPT_FORMAT) {
+			o->json = o->csv = false;
 			if (strcmp(val, "json") == 0)
 				o->json = true;
-			else if (strcmp(val, "text") == 0)
-				o->json = false;
-			else
-				return usage_error("unknown format \"%s\" (text or json)", val);
+			else if (strcmp(val, "csv") == 0)
+				o->csv = true;
+			else if (strcmp(val, "text") != 0)
+				return usage_error("unknown format \"%s\" (text, json or csv)", val);
 		} else if (opt == OPT_BANK) {
 			o->banks[o->nbanks++] = val;
 		} else {
@@ -1511,6 +1523,176 @@ cmd_status(struct cli *c)
  * stays the only writer of its database.
  */
 /* ------------------------------------------------------------------ */
+/* export */
+
+/* An RFC 3339 date-time, or a full date ("2026-03-01": midnight UTC). */
+static int
+parse_instant(const char *v, int64_t *out, char err[DRILL_ERRLEN])
+{
+	char buf[40];
+
+	if (strlen(v) == 10 && snprintf(buf, sizeof(buf), "%sT00:00:00Z", v) > 0)
+		return cron_parse_rfc3339(buf, out, err);
+	return cron_parse_rfc3339(v, out, err);
+}
+
+/*
+ * Writes field as one CSV cell (RFC 4180): quoted when it holds a comma,
+ * a quote or a line break, quotes doubled. A cell that a spreadsheet
+ * would run as a formula (starting with =, +, -, @, a tab or a carriage
+ * return) gets a leading apostrophe: answers are untrusted text.
+ */
+static void
+csv_cell(FILE *f, const char *field, bool last)
+{
+	const char *p;
+	bool quote = strpbrk(field, ",\"\r\n") != NULL;
+
+	if (quote)
+		fputc('"', f);
+	if (strchr("=+-@\t\r", field[0]) != NULL && field[0] != '\0')
+		fputc('\'', f);
+	for (p = field; *p; p++) {
+		if (*p == '"')
+			fputc('"', f);
+		fputc(*p, f);
+	}
+	if (quote)
+		fputc('"', f);
+	fputs(last ? "\r\n" : ",", f);
+}
+
+struct export {
+	bool csv;
+	struct json_object *list;
+	bool oom;
+	size_t n;
+};
+
+static void
+on_export(void *arg, const struct store_answer *a, const char *person)
+{
+	struct export *x = arg;
+	char when[CRON_RFC3339_LEN], num[24];
+
+	if (cron_format_utc(a->created_at, when) != 0)
+		snprintf(when, sizeof(when), "%lld", (long long)a->created_at);
+	x->n++;
+	if (x->csv) {
+		const int v[] = {a->score, a->relevance, a->structure, a->clarity, a->impact,
+		    a->hints_used};
+		csv_cell(stdout, when, false);
+		csv_cell(stdout, person, false);
+		csv_cell(stdout, a->question_id, false);
+		for (size_t i = 0; i < 5; i++) {
+			snprintf(num, sizeof(num), "%d", v[i]);
+			csv_cell(stdout, num, false);
+		}
+		csv_cell(stdout, a->grade, false);
+		csv_cell(stdout, a->rubric_version, false);
+		csv_cell(stdout, a->late ? "yes" : "no", false);
+		snprintf(num, sizeof(num), "%d", v[5]);
+		csv_cell(stdout, num, false);
+		csv_cell(stdout, a->model_seen ? "yes" : "no", false);
+		csv_cell(stdout, a->text, true);
+		return;
+	}
+	{
+		struct json_object *o = json_object_new_object();
+		bool ok = o != NULL && json_object_array_add(x->list, o) == 0;
+
+		if (!ok)
+			json_object_put(o);	/* not added: still ours */
+		ok = ok && jsonv_put_str(o, "answered_at", when) &&
+		    jsonv_put_str(o, "person", person) &&
+		    jsonv_put_str(o, "question_id", a->question_id) &&
+		    jsonv_put_int(o, "score", a->score) &&
+		    jsonv_put_int(o, "relevance", a->relevance) &&
+		    jsonv_put_int(o, "structure", a->structure) &&
+		    jsonv_put_int(o, "clarity", a->clarity) &&
+		    jsonv_put_int(o, "impact", a->impact) &&
+		    jsonv_put_str(o, "grade", a->grade) &&
+		    jsonv_put_str(o, "rubric_version", a->rubric_version) &&
+		    jsonv_put(o, "late", json_object_new_boolean(a->late)) &&
+		    jsonv_put_int(o, "hints_used", a->hints_used) &&
+		    jsonv_put(o, "model_seen", json_object_new_boolean(a->model_seen)) &&
+		    jsonv_put_str(o, "text", a->text);
+		if (!ok)
+			x->oom = true;
+	}
+}
+
+/*
+ * export --conversation NAME [--since DATE] [--until DATE] [--format csv|json]:
+ * the answers to that conversation's questions, oldest first. Read-only.
+ */
+static int
+cmd_export(struct cli *c)
+{
+	struct export x = {0};
+	struct store *st = NULL;
+	char err[DRILL_ERRLEN] = "";
+	int64_t since = 0, until = INT64_MAX;
+	int rc;
+
+	if ((rc = check_opts(&c->o, OPT_CONFIG | OPT_FORMAT | OPT_CONVERSATION | OPT_SINCE |
+	    OPT_UNTIL, "export")) != 0)
+		return rc;
+	if (c->o.nargs != 1)
+		return usage_error("%s", "export takes no arguments, only options");
+	if (c->o.conversation == NULL)
+		return usage_error("%s", "export needs --conversation NAME, e.g. slack:C0123ABCD");
+	if (!c->o.csv && !c->o.json)
+		return usage_error("%s", "export writes --format csv or --format json");
+	if (c->o.since != NULL && parse_instant(c->o.since, &since, err) != 0) {
+		fprintf(stderr, "drillctl: --since: %s\n", err);
+		return EXIT_BAD;
+	}
+	if (c->o.until != NULL && parse_instant(c->o.until, &until, err) != 0) {
+		fprintf(stderr, "drillctl: --until: %s\n", err);
+		return EXIT_BAD;
+	}
+	if (until <= since) {
+		fprintf(stderr, "drillctl: --until must be after --since\n");
+		return EXIT_BAD;
+	}
+	if ((rc = open_store(c, &st)) != 0)
+		return rc;
+	x.csv = c->o.csv;
+	if (x.csv)
+		fputs("answered_at,person,question_id,score,relevance,structure,clarity,"
+		    "impact,grade,rubric_version,late,hints_used,model_seen,text\r\n", stdout);
+	else if ((x.list = json_object_new_array()) == NULL) {
+		store_close(st);
+		return oom();
+	}
+	rc = store_conversation_answers(st, c->o.conversation, since, until, on_export, &x);
+	store_close(st);
+	if (rc != 0) {
+		json_object_put(x.list);
+		fprintf(stderr, "drillctl: reading the store: %s\n", drill_strerror(rc));
+		return EXIT_BAD;
+	}
+	if (!x.csv) {
+		struct json_object *o = json_object_new_object();
+		bool ok = !x.oom && o != NULL &&
+		    jsonv_put_str(o, "conversation", c->o.conversation);
+
+		if (ok)
+			ok = jsonv_put(o, "answers", x.list);	/* taken, or released */
+		else
+			json_object_put(x.list);
+		if (ok)
+			puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+			    JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(o);
+		if (!ok)
+			return oom();
+	}
+	return EXIT_OK;
+}
+
+/* ------------------------------------------------------------------ */
 /* schedule next */
 
 /*
@@ -1841,7 +2023,7 @@ static const struct {
 	{"lint", cmd_lint_checked}, {"bank", cmd_bank}, {"import", cmd_import},
 	{"score", cmd_score}, {"backup", cmd_backup}, {"stats", cmd_stats},
 	{"status", cmd_status}, {"outbox", cmd_outbox}, {"disputes", cmd_disputes},
-	{"schedule", cmd_schedule}, {"ask", cmd_ask},
+	{"schedule", cmd_schedule}, {"ask", cmd_ask}, {"export", cmd_export},
 };
 
 static int

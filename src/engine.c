@@ -2973,11 +2973,13 @@ handle(struct turn *tp)
 		}
 	}
 	/*
-	 * While a question is open, only bare command words and "practice"
-	 * with a valid or one-word filter are commands: "Dispute resolution
-	 * matters because..." and "Practice makes perfect" are answers.
+	 * While a question is open, only bare command words, "practice"
+	 * with a valid or one-word filter, "my data" and "forget me" are
+	 * commands: "Dispute resolution matters because..." and "Practice
+	 * makes perfect" are answers.
 	 */
-	else if (id != CMD_NONE && ((c.bad && strchr(c.arg, ' ') != NULL) ||
+	else if (id != CMD_NONE && id != CMD_MYDATA && id != CMD_FORGET &&
+	    ((c.bad && strchr(c.arg, ' ') != NULL) ||
 	    (c.arg[0] != '\0' && id != CMD_PRACTICE))) {
 		int64_t did, conv;
 		if (store_practice_get(e->store, t.person, t.conv, &did) == 0 ||
