@@ -2202,6 +2202,11 @@ cmd_subscribe(struct turn *t, const struct command *c)
 
 	if (!dm_only(t, "subscribe"))
 		return 0;
+	if (strncmp(t->ev->conversation, "console:", 8) == 0) {
+		say(t, "Daily questions come in chat (Slack or Matrix), where I can "
+		    "write first. Here in the terminal, `practice` gives you one now.");
+		return 0;
+	}
 	have_old = store_subscription_get(t->e->store, t->person, &old) == 0;
 	if (have_old) {
 		at = old.at;
@@ -2523,7 +2528,7 @@ subscription_fire(struct engine *e, int64_t person, int64_t due, int64_t now)
 	struct store_delivery d = {0};
 	struct platform_event ev = {0};
 	struct turn t = {0};
-	char *conv = NULL, *name = NULL;
+	char *conv = NULL, *name = NULL, missed[512], intro[640];
 	const struct bank_question *q;
 	int rc;
 
@@ -2549,6 +2554,11 @@ subscription_fire(struct engine *e, int64_t person, int64_t due, int64_t now)
 	} else if ((q = open_question(&t, &d, &rc)) != NULL) {
 		store_delivery_clear(&d);
 		ask(&t, q, "Your question from before is still open:");
+	} else if (rc == 0 && (q = due_review(e, person, now, missed, sizeof(missed))) != NULL &&
+	    !held_back(e, q->id)) {
+		snprintf(intro, sizeof(intro), "Review: last time this one missed %s. Try "
+		    "it again.", missed);
+		rc = deliver(&t, q, "", intro);
 	} else if (rc == 0) {
 		struct command c;
 		filter_command(NULL, &c);
