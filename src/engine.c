@@ -56,6 +56,7 @@ struct engine {
 	struct sched *sched;
 	int64_t maintained_at;	/* retention last applied */
 	bool vacuum_due;	/* rows were erased since the last VACUUM */
+	int64_t forgotten_at;	/* someone was forgotten then; 0 not lately */
 };
 
 /* Per-event context: who, where, and how to reply. */
@@ -2493,7 +2494,13 @@ cmd_forget(struct turn *t, const struct command *c)
 		say_store_error(t, "reading your settings");
 		return rc;
 	}
-	if (!confirm || set.forget_asked == 0 || t->now - set.forget_asked > FORGET_CONFIRM_S) {
+	if (confirm && (set.forget_asked == 0 || t->now - set.forget_asked > FORGET_CONFIRM_S)) {
+		store_person_settings_clear(&set);
+		say(t, "Nothing is erased: write `forget me` first, and then `forget me "
+		    "confirm` within 10 minutes.");
+		return 0;
+	}
+	if (!confirm) {
 		store_person_settings_clear(&set);
 		if ((rc = store_person_set_forget_asked(t->e->store, t->person, t->now)) != 0) {
 			say_store_error(t, "noting your request");
@@ -2509,7 +2516,7 @@ cmd_forget(struct turn *t, const struct command *c)
 		say_store_error(t, "erasing your data");
 		return rc;
 	}
-	t->e->vacuum_due = true;
+	t->e->forgotten_at = t->now;
 	log_info("a person's data was erased on request rows=%lld", (long long)rows);
 	say(t, "Done: everything I kept about you is erased. If you write to me again, "
 	    "you start afresh.");
@@ -2845,6 +2852,21 @@ engine_tick(struct engine *e, int64_t now)
 			e->vacuum_due = true;
 		}
 	}
+	/*
+	 * After a `forget me`, the messages sent to that person since (the
+	 * "Done: ... erased" reply) go too, once the outbox has sent them:
+	 * looked for at each tick for FORGET_CONFIRM_S, then the file is
+	 * compacted.
+	 */
+	if (e->forgotten_at != 0) {
+		int64_t pruned = 0;
+		if (store_outbox_prune_orphans(e->store, &pruned) != 0)
+			log_warnx("cannot erase the sent messages of forgotten people");
+		if (now - e->forgotten_at >= FORGET_CONFIRM_S) {
+			e->forgotten_at = 0;
+			e->vacuum_due = true;
+		}
+	}
 	if (e->vacuum_due) {
 		/* erased rows leave the file too */
 		e->vacuum_due = false;
@@ -2868,6 +2890,8 @@ engine_next_at(struct engine *e, int64_t now)
 	}
 	if (e->cfg->store.retention_days > 0 && e->maintained_at + DAY_S < next)
 		next = e->maintained_at + DAY_S;
+	if (e->forgotten_at != 0 && e->forgotten_at + FORGET_CONFIRM_S < next)
+		next = e->forgotten_at + FORGET_CONFIRM_S;
 	return next;
 }
 
@@ -2919,6 +2943,51 @@ thread_reply(struct turn *t, int64_t did, const char *text, size_t len,
 out:
 	store_delivery_clear(&d);
 	return rc;
+}
+
+/* Whether "subscribe ..." has only the words subscribe takes. */
+static bool
+subscribe_args_ok(const char *arg)
+{
+	char words[256], *w, *save = NULL;
+	int m;
+
+	snprintf(words, sizeof(words), "%s", arg);
+	for (w = strtok_r(words, " \t", &save); w != NULL; w = strtok_r(NULL, " \t", &save)) {
+		if (strcasecmp(w, "at") == 0) {
+			if ((w = strtok_r(NULL, " \t", &save)) == NULL || subs_parse_time(w, &m) != 0)
+				return false;
+		} else if (strcasecmp(w, "weekdays") != 0 && strcasecmp(w, "daily") != 0 &&
+		    vocab_topic_parse(w) < 0) {
+			return false;
+		}
+	}
+	return true;
+}
+
+/*
+ * A command with arguments that no answer would be: the parser took them
+ * only because they parse ("pause 3d", "quiet 22:00-07:00", "tz
+ * Europe/Paris", "leaderboard on", "my data", "forget me", "subscribe at
+ * 8:30 weekdays").
+ */
+static bool
+unmistakable(const struct command *c)
+{
+	switch (c->id) {
+	case CMD_PAUSE:
+	case CMD_QUIET:
+	case CMD_LEADERBOARD:
+	case CMD_MYDATA:
+	case CMD_FORGET:
+		return true;
+	case CMD_TZ:
+		return strchr(c->arg, '/') != NULL || strcasecmp(c->arg, "UTC") == 0;
+	case CMD_SUBSCRIBE:
+		return subscribe_args_ok(c->arg);
+	default:
+		return false;
+	}
 }
 
 /* Everything engine_handle does after de-duplication. */
@@ -2984,11 +3053,12 @@ handle(struct turn *tp)
 	}
 	/*
 	 * While a question is open, only bare command words, "practice"
-	 * with a valid or one-word filter, "my data" and "forget me" are
-	 * commands: "Dispute resolution matters because..." and "Practice
-	 * makes perfect" are answers.
+	 * with a valid or one-word filter, and commands whose arguments could
+	 * be nothing else ("pause 3d", "my data") are commands: "Dispute
+	 * resolution matters because..." and "Practice makes perfect" are
+	 * answers.
 	 */
-	else if (id != CMD_NONE && id != CMD_MYDATA && id != CMD_FORGET &&
+	else if (id != CMD_NONE && !unmistakable(&c) &&
 	    ((c.bad && strchr(c.arg, ' ') != NULL) ||
 	    (c.arg[0] != '\0' && id != CMD_PRACTICE))) {
 		int64_t did, conv;

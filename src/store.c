@@ -352,6 +352,7 @@ enum stmt_id {
 	S_FORGET_DM_CONVS,
 	S_FORGET_PERSON,
 	S_ANSWERS_PURGE,
+	S_OUTBOX_ORPHANS,
 	S_ANSWER_INSERT,
 	S_PROGRESS_UPSERT,
 	S_ANSWER_GET,
@@ -556,6 +557,10 @@ static const struct {
 		true},
 	[S_FORGET_PERSON] = {"DELETE FROM people WHERE id = ?1", true},
 	[S_ANSWERS_PURGE] = {"DELETE FROM answers WHERE created_at < ?1", true},
+	[S_OUTBOX_ORPHANS] = {
+		"DELETE FROM outbox WHERE state IN ('sent', 'failed')"
+		" AND NOT EXISTS (SELECT 1 FROM conversations c WHERE c.name = destination)"
+		" AND NOT EXISTS (SELECT 1 FROM people p WHERE p.name = destination)", true},
 	[S_ANSWER_INSERT] = {
 		"INSERT INTO answers (delivery_id, person_id, question_id, text,"
 		" created_at, day, score, relevance, structure, clarity, impact,"
@@ -2925,6 +2930,16 @@ store_person_forget(struct store *st, const char *person, int64_t *rows)
 		*rows = sqlite3_total_changes64(st->db) - before;
 	if ((ret = store_commit(st)) != DRILL_OK)
 		store_rollback(st);
+	return ret;
+}
+
+int
+store_outbox_prune_orphans(struct store *st, int64_t *n)
+{
+	int ret = exec_stmt(st, S_OUTBOX_ORPHANS, NULL, "");
+
+	if (ret == DRILL_OK && n != NULL)
+		*n = sqlite3_changes(st->db);
 	return ret;
 }
 

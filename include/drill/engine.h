@@ -158,8 +158,9 @@ int64_t engine_next_reveal_at(struct engine *e);
  * 12 h late, drilld having been down, is skipped, never sent in a burst;
  * one that fails is tried again a minute later); each schedule's weekly
  * digest; once a day, erasing answers older than store.retention_days;
- * and compacting the database after anything was erased. Returns how many
- * messages it made go out.
+ * for ten minutes after a `forget me`, erasing what was sent to that
+ * person since, once sent; and compacting the database after anything was
+ * erased. Returns how many messages it made go out.
  */
 size_t engine_tick(struct engine *e, int64_t now);
 /* When engine_tick next has work, after now; INT64_MAX when never. */

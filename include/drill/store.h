@@ -328,6 +328,12 @@ int store_person_export(struct store *st, const char *person, char **json) DRILL
  * cascade from them are not counted). DRILL_ENOTFOUND for no such person.
  */
 int store_person_forget(struct store *st, const char *person, int64_t *rows) DRILL_WUR;
+/*
+ * Erases the sent and failed outbox messages whose destination is neither
+ * a conversation nor a person the store knows (any longer): what went to
+ * people since forgotten. *n (may be NULL) counts them.
+ */
+int store_outbox_prune_orphans(struct store *st, int64_t *n) DRILL_WUR;
 /* Erases every answer given before before (retention); *n counts them. */
 int store_answers_purge(struct store *st, int64_t before, int64_t *n) DRILL_WUR;
 /* Gives freed pages back to the file system (VACUUM); outside transactions. */
