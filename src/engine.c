@@ -885,6 +885,59 @@ on_qstat(void *arg, const char *qid, int64_t count, double mean)
 		}
 }
 
+/* "up 12 points": the last TREND answers against the TREND before them. */
+#define TREND 5
+static void
+stats_trend(struct turn *t, char *buf, size_t sz)
+{
+	int s[2 * TREND];
+	size_t n = 0;
+	double recent = 0, before = 0;
+
+	buf[0] = '\0';
+	if (store_person_recent_scores(t->e->store, t->person, 0, s, 2 * TREND, &n) != 0 ||
+	    n < 2 * TREND)
+		return;
+	for (size_t i = 0; i < TREND; i++) {
+		recent += s[i];
+		before += s[TREND + i];
+	}
+	recent /= TREND;
+	before /= TREND;
+	if (recent - before >= 1 || before - recent >= 1)
+		snprintf(buf, sz, "%s %.0f points over your last %d practice answers",
+		    recent > before ? "up" : "down", recent > before ? recent - before :
+		    before - recent, TREND);
+	else
+		snprintf(buf, sz, "steady over your last %d practice answers", TREND);
+}
+
+struct review_list {
+	struct engine *e;
+	int64_t now;
+	struct msg *m;
+	size_t n;
+};
+
+static void
+on_review_line(void *arg, const struct store_review *r)
+{
+	struct review_list *rl = arg;
+	int64_t days = (r->due_at - rl->now + DAY_S - 1) / DAY_S;
+	char when[32];
+
+	if (rl->n++ == 0)
+		msg_add(rl->m, MSG_LIST, "Coming back for review");
+	if (rl->n > 10)
+		return;
+	if (r->due_at <= rl->now)
+		snprintf(when, sizeof(when), "due now");
+	else
+		snprintf(when, sizeof(when), "in %lld day%s", (long long)days,
+		    days == 1 ? "" : "s");
+	msg_add_item(rl->m, r->question_id, when);
+}
+
 static int
 cmd_stats(struct turn *t)
 {
@@ -932,6 +985,15 @@ cmd_stats(struct turn *t)
 			    acc.sum[weakest] / acc.count[weakest]);
 			msg_add_item(m, "Weakest topic", buf);
 		}
+		stats_trend(t, buf, sizeof(buf));
+		if (buf[0] != '\0')
+			msg_add_item(m, "Trend", buf);
+	}
+	{
+		/* what comes back for review, and when */
+		struct review_list rl = {t->e, t->now, m, 0};
+		if (store_reviews_list(t->e->store, t->person, on_review_line, &rl) != 0)
+			log_warnx("cannot read the reviews person=%s", t->ev->user);
 	}
 	send(t, m);
 	return 0;
@@ -2945,6 +3007,31 @@ out:
 	return rc;
 }
 
+/* Keeps the zone the platform gives for the person, when it is new and real. */
+static void
+platform_zone(struct turn *t, const char *zone)
+{
+	struct store_person_settings set;
+	struct tz *tz = NULL;
+	char err[DRILL_ERRLEN];
+	bool same;
+
+	if (strlen(zone) > 64 || store_person_settings_get(t->e->store, t->person, &set) != 0)
+		return;
+	same = set.platform_timezone != NULL && strcmp(set.platform_timezone, zone) == 0;
+	store_person_settings_clear(&set);
+	if (same)
+		return;
+	if (tz_load(zone, &tz, err) != 0) {
+		log_warnx("the platform gave an unknown time zone for a person: ignored");
+		return;
+	}
+	tz_free(tz);
+	if (store_person_set_timezone(t->e->store, t->person, zone, true) != 0 ||
+	    resubscribe(t) != 0)
+		log_warnx("cannot keep a person's time zone person=%s", t->ev->user);
+}
+
 /* Whether "subscribe ..." has only the words subscribe takes. */
 static bool
 subscribe_args_ok(const char *arg)
@@ -3041,6 +3128,8 @@ handle(struct turn *tp)
 		say_store_error(&t, "recording the conversation");
 		return rc;
 	}
+	if (ev->user_timezone != NULL)
+		platform_zone(&t, ev->user_timezone);
 	if (ev->kind == PLATFORM_EV_HELLO)
 		return hello(&t);
 

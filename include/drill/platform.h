@@ -70,6 +70,9 @@ struct platform_event {
 	const char *thread_id;		/* thread root, or NULL */
 	const char *reply_to;		/* the message this one replies to, or NULL */
 	int64_t ts;			/* Unix seconds */
+	const char *user_timezone;	/* the person's IANA zone as the platform
+					 * knows it (Slack's users.info), or NULL;
+					 * it comes before the one they set */
 	bool addressed;			/* the bot was addressed (mention, prefix, DM,
 					 * slash command, button) */
 };

@@ -1491,6 +1491,62 @@ test_retention(void **state)
 	assert_int_equal(raw_count(x, "SELECT count(*) FROM answers"), 0);
 }
 
+/* ======================================================================
+ * 10. The platform's zone, and what `stats` shows of reviews and trend.
+ * ====================================================================== */
+
+/*
+ * The zone the platform gives for a person (Slack's users.info) comes
+ * before the one they set: the daily question follows it, and `tz` says
+ * so. `stats` lists the questions coming back for review and, after ten
+ * practice answers, the trend.
+ */
+static void
+test_platform_zone_and_stats(void **state)
+{
+	struct fx *x = *state;
+	struct platform_event ev = {0};
+	const struct testchat_msg *q;
+	size_t from;
+	char id[32];
+
+	open_world(x, MINI, utc(2026, 3, 2, 0, 0));	/* a Monday */
+	ev.kind = PLATFORM_EV_MESSAGE;
+	ev.conversation = "test:D-U7";
+	ev.conv_kind = PLATFORM_DM;
+	ev.user = "test:U7";
+	ev.text = "subscribe at 08:30";
+	ev.text_len = strlen(ev.text);
+	ev.addressed = true;
+	ev.user_timezone = "Asia/Tokyo";
+	snprintf(id, sizeof(id), "test:EvTZ");
+	ev.event_id = id;
+	ev.ts = x->s.now;
+	assert_int_equal(chatsim_event(&x->s, &ev), 0);
+	expect_said(x, 0, "test:D-U7", "(Asia/Tokyo)");
+	from = dm(x, 7, "tz Europe/Paris");
+	expect_said(x, from, "test:D-U7", "gives your zone as Asia/Tokyo");
+	/* 08:30 in Tokyo (UTC+9) is 23:30Z the day before */
+	from = nmsgs(x);
+	at(x, utc(2026, 3, 2, 23, 31));
+	q = NULL;
+	for (size_t i = from; i < nmsgs(x); i++)
+		if (is_question(msg(x, i)))
+			q = msg(x, i);
+	assert_non_null(q);
+	assert_int_equal(q->at, utc(2026, 3, 2, 23, 30) * 1000);
+
+	/* ten answers: the trend; a weak one: a review in the list */
+	for (int i = 0; i < 10; i++) {
+		(void)dm(x, 7, "practice");
+		(void)dm(x, 7, i < 5 ? NOT_SURE : SLOW_GOOD);
+	}
+	from = dm(x, 7, "stats");
+	expect_said(x, from, "test:D-U7", "Trend");
+	expect_said(x, from, "test:D-U7", "up ");
+	expect_said(x, from, "test:D-U7", "Coming back for review");
+}
+
 int
 main(void)
 {
@@ -1505,6 +1561,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_my_data_and_forget_me, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retention, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_settings_with_question_open, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_platform_zone_and_stats, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
