@@ -505,7 +505,8 @@ day_in(const struct tz *tz, int64_t t)
 
 /*
  * Whether a day without an answer may not break person's streak: a day of
- * a pause, or a weekend day for a weekdays-only subscription.
+ * a pause, a weekend day for a weekdays-only subscription, or a day off in
+ * a schedule's skip_dates.
  */
 static bool
 day_excused(struct engine *e, int64_t person, const struct store_subscription *sub,
@@ -513,11 +514,17 @@ day_excused(struct engine *e, int64_t person, const struct store_subscription *s
 {
 	bool paused = false;
 
+	int64_t y;
+	int m, d;
+
 	if (sub != NULL && sub->weekdays) {
 		int wd = tz_weekday(day);
 		if (wd == 0 || wd == 6)
 			return true;
 	}
+	tz_civil_from_days(day, &y, &m, &d);
+	if (sched_day_off(e->sched, y, m, d))
+		return true;	/* a holiday in the schedules' skip_dates */
 	return store_pause_covers(e->store, person, day, &paused) == 0 && paused;
 }
 

@@ -297,6 +297,15 @@ sched_next_at(const struct sched *s)
 	return at;
 }
 
+bool
+sched_day_off(const struct sched *s, int64_t y, int m, int d)
+{
+	for (size_t i = 0; s != NULL && i < s->n; i++)
+		if (s->e[i].skip != NULL && holiday_contains(s->e[i].skip, y, m, d))
+			return true;
+	return false;
+}
+
 int
 sched_info(const struct sched *s, const char *conversation, struct sched_info *out)
 {

@@ -353,6 +353,7 @@ enum stmt_id {
 	S_FORGET_PERSON,
 	S_ANSWERS_PURGE,
 	S_OUTBOX_ORPHANS,
+	S_OUTBOX_PURGE,
 	S_ANSWER_INSERT,
 	S_PROGRESS_UPSERT,
 	S_ANSWER_GET,
@@ -557,6 +558,9 @@ static const struct {
 		true},
 	[S_FORGET_PERSON] = {"DELETE FROM people WHERE id = ?1", true},
 	[S_ANSWERS_PURGE] = {"DELETE FROM answers WHERE created_at < ?1", true},
+	[S_OUTBOX_PURGE] = {
+		"DELETE FROM outbox WHERE state IN ('sent', 'failed') AND created_at < ?1",
+		true},
 	[S_OUTBOX_ORPHANS] = {
 		"DELETE FROM outbox WHERE state IN ('sent', 'failed')"
 		" AND NOT EXISTS (SELECT 1 FROM conversations c WHERE c.name = destination)"
@@ -2946,11 +2950,25 @@ store_outbox_prune_orphans(struct store *st, int64_t *n)
 int
 store_answers_purge(struct store *st, int64_t before, int64_t *n)
 {
-	int ret = exec_stmt(st, S_ANSWERS_PURGE, NULL, "I", before);
+	int64_t answers = 0;
+	int ret;
 
-	if (ret == DRILL_OK && n != NULL)
-		*n = sqlite3_changes(st->db);
-	return ret;
+	if (before > INT64_MAX / 1000 || before < INT64_MIN / 1000)
+		return DRILL_EINVAL;
+	if ((ret = store_begin(st)) != DRILL_OK)
+		return ret;
+	if ((ret = exec_stmt(st, S_ANSWERS_PURGE, NULL, "I", before)) == DRILL_OK) {
+		answers = sqlite3_changes(st->db);
+		/* the messages of that time too: feedback quotes the answers */
+		ret = exec_stmt(st, S_OUTBOX_PURGE, NULL, "I", before * 1000);
+	}
+	if (ret != DRILL_OK || (ret = store_commit(st)) != DRILL_OK) {
+		store_rollback(st);
+		return ret;
+	}
+	if (n != NULL)
+		*n = answers;
+	return DRILL_OK;
 }
 
 int

@@ -74,6 +74,12 @@ size_t sched_run(struct sched *s, int64_t now, sched_fire_fn fire, void *arg);
 /* The earliest next fire instant of any schedule; INT64_MAX when none. */
 int64_t sched_next_at(const struct sched *s);
 
+/*
+ * Whether local date y-m-d is a day off in any schedule's skip_dates (a
+ * holiday): it does not break people's streaks.
+ */
+bool sched_day_off(const struct sched *s, int64_t y, int m, int d);
+
 /* What `schedule` shows for a conversation; strings borrowed from s. */
 struct sched_info {
 	const char *cron;

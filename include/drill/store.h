@@ -334,7 +334,11 @@ int store_person_forget(struct store *st, const char *person, int64_t *rows) DRI
  * people since forgotten. *n (may be NULL) counts them.
  */
 int store_outbox_prune_orphans(struct store *st, int64_t *n) DRILL_WUR;
-/* Erases every answer given before before (retention); *n counts them. */
+/*
+ * Erases every answer given before before (retention), and the outbox
+ * messages sent or failed before then (feedback quotes answers); *n
+ * counts the answers. One transaction.
+ */
 int store_answers_purge(struct store *st, int64_t before, int64_t *n) DRILL_WUR;
 /* Gives freed pages back to the file system (VACUUM); outside transactions. */
 int store_vacuum(struct store *st) DRILL_WUR;

@@ -1547,6 +1547,27 @@ test_platform_zone_and_stats(void **state)
 	expect_said(x, from, "test:D-U7", "Coming back for review");
 }
 
+/* A holiday in a schedule's skip_dates does not break anyone's streak. */
+static void
+test_holiday_keeps_streak(void **state)
+{
+	struct fx *x = *state;
+	static char *skip[] = {(char *)"2026-03-04"};
+
+	channel_schedule(x, NULL);
+	x->sc[0].skip_dates = skip;
+	x->sc[0].nskip_dates = 1;
+	open_world(x, MINI, utc(2026, 3, 3, 10, 0));
+	(void)dm(x, 8, "practice");
+	(void)dm(x, 8, NOT_SURE);
+	at(x, utc(2026, 3, 5, 10, 0));		/* the 4th, a holiday, passed */
+	(void)dm(x, 8, "practice");
+	(void)dm(x, 8, NOT_SURE);
+	expect_streak(x, 8, 2, 2);
+	at(x, utc(2026, 3, 7, 10, 0));		/* the 6th was no holiday */
+	expect_streak(x, 8, 0, 2);
+}
+
 int
 main(void)
 {
@@ -1562,6 +1583,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_retention, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_settings_with_question_open, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_platform_zone_and_stats, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_holiday_keeps_streak, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

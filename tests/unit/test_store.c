@@ -785,13 +785,22 @@ test_people_data(void **state)
 	assert_int_equal(rows_with(fx->db, "answers", "person_id", other), 1);
 	assert_int_equal(raw_int(fx->db, "SELECT count(*) FROM deliveries"), 1);
 
-	/* retention */
+	/* retention: old answers, and the messages sent then */
 	st = open_rw(fx->db);
+	assert_int_equal(store_outbox_add(st, "slack", "slack:C1", "old feedback", 5000,
+	    &id, NULL), 0);
+	assert_int_equal(store_outbox_claim(st, &id, 1, 5000, 9000, scores), 0);
+	assert_int_equal(store_outbox_mark_sent(st, id, 5100, "m1"), 0);
+	assert_int_equal(store_outbox_add(st, "slack", "slack:C1", "new", 40LL * 86400000,
+	    &other, NULL), 0);
 	assert_int_equal(store_answers_purge(st, 32 * 86400, &n), 0);
 	assert_int_equal(n, 1);
 	assert_int_equal(store_vacuum(st), 0);
 	store_close(st);
 	assert_int_equal(raw_int(fx->db, "SELECT count(*) FROM answers"), 0);
+	assert_int_equal(raw_int(fx->db, "SELECT count(*) FROM outbox"
+	    " WHERE payload = 'old feedback'"), 0);
+	assert_int_equal(raw_int(fx->db, "SELECT count(*) FROM outbox WHERE payload = 'new'"), 1);
 }
 
 static void
