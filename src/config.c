@@ -617,8 +617,9 @@ opt_busy_timeout(struct loader *ld, const config_setting_t *s, const char *opt)
 	    &ld->cfg->store.busy_timeout_ms);
 }
 
+/* An IANA zone name that loads, copied into *dst (replacing it). */
 static void
-opt_practice_timezone(struct loader *ld, const config_setting_t *s, const char *opt)
+get_zone(struct loader *ld, const config_setting_t *s, const char *opt, char **dst)
 {
 	char err[DRILL_ERRLEN] = "";
 	const char *v = get_string(ld, s, opt);
@@ -635,9 +636,15 @@ opt_practice_timezone(struct loader *ld, const config_setting_t *s, const char *
 		return;
 	}
 	tz_free(tz);
-	free(ld->cfg->practice.timezone);
-	if ((ld->cfg->practice.timezone = strdup(v)) == NULL)
+	free(*dst);
+	if ((*dst = strdup(v)) == NULL)
 		ld->nomem = true;
+}
+
+static void
+opt_practice_timezone(struct loader *ld, const config_setting_t *s, const char *opt)
+{
+	get_zone(ld, s, opt, &ld->cfg->practice.timezone);
 }
 
 /* A person is "platform:id": a lower-case platform, a colon, a non-empty id, no spaces. */
@@ -994,24 +1001,7 @@ sopt_cron(struct loader *ld, const config_setting_t *s, const char *opt)
 static void
 sopt_timezone(struct loader *ld, const config_setting_t *s, const char *opt)
 {
-	char err[DRILL_ERRLEN] = "";
-	const char *v = get_string(ld, s, opt);
-	struct tz *tz = NULL;
-	int rc;
-
-	if (v == NULL)
-		return;
-	if ((rc = tz_load(v, &tz, err)) != 0) {
-		if (rc == DRILL_ENOMEM)
-			ld->nomem = true;
-		else
-			problem(ld, s, opt, "%s", err);
-		return;
-	}
-	tz_free(tz);
-	free(ld->sched->timezone);
-	if ((ld->sched->timezone = strdup(v)) == NULL)
-		ld->nomem = true;
+	get_zone(ld, s, opt, &ld->sched->timezone);
 }
 
 static void
