@@ -40,7 +40,6 @@
 #define MYDATA_CHUNK 30000		/* bytes of JSON per message */
 #define EXCUSE_MAX_DAYS 400		/* a longer gap is never excused */
 #define DIGEST_WINDOW_S (7 * DAY_S)
-#define MAX_SCHEDULES 64		/* digests' zones cached for this many */
 
 struct engine {
 	struct store *store;
@@ -57,6 +56,8 @@ struct engine {
 	int64_t maintained_at;	/* retention last applied */
 	bool vacuum_due;	/* rows were erased since the last VACUUM */
 	int64_t forgotten_at;	/* someone was forgotten then; 0 not lately */
+	int64_t retry_at;	/* the store failed: the timer's work waits until */
+	int64_t started_at;	/* the first digests count from here */
 };
 
 /* Per-event context: who, where, and how to reply. */
@@ -92,6 +93,7 @@ engine_new(const struct engine_deps *deps)
 	e->clock_arg = deps->clock_arg;
 	e->post = deps->post;
 	e->post_arg = deps->post_arg;
+	e->started_at = now_of(e);
 	e->sched = deps->sched;
 	e->rng = deps->seed ? deps->seed : 0x9e3779b97f4a7c15ULL;
 	if ((e->scorer = scorer_new(deps->bank)) == NULL) {
@@ -173,17 +175,18 @@ post_private(struct engine *e, const char *conversation, const char *person,
 	return rc;
 }
 
-/* Sends m (if complete) and frees it. */
-static void
+/* Sends m (if complete) and frees it; the post's error, if it failed. */
+static int
 send(struct turn *t, struct msg *m)
 {
 	const struct platform_event *ev = t->ev;
 	int rc = 0;
 
 	if (m == NULL)
-		return;
+		return DRILL_ENOMEM;
 	if (m->oom) {
 		log_warnx("reply dropped: out of memory");
+		rc = DRILL_ENOMEM;
 	} else if (t->reply != NULL) {
 		t->reply(t->arg, ev, m);
 	} else if (t->privately && ev->conv_kind == PLATFORM_CHANNEL) {
@@ -196,6 +199,7 @@ send(struct turn *t, struct msg *m)
 		log_warnx("a reply could not be queued conversation=%s: %s",
 		    ev->conversation, drill_strerror(rc));
 	msg_free(m);
+	return rc;
 }
 
 static void
@@ -233,15 +237,15 @@ topics_line(uint32_t topics, char *buf, size_t sz)
 	}
 }
 
-/* Posts the question q. */
-static void
+/* Posts the question q; the post's error, if it failed. */
+static int
 ask(struct turn *t, const struct bank_question *q, const char *intro)
 {
 	struct msg *m = msg_new();
 	char topics[256];
 
 	if (m == NULL)
-		return;
+		return DRILL_ENOMEM;
 	topics_line(q->topics, topics, sizeof(topics));
 	if (intro)
 		msg_add(m, MSG_TEXT, "%s", intro);
@@ -252,7 +256,7 @@ ask(struct turn *t, const struct bank_question *q, const char *intro)
 	msg_add_item(m, "Hint", "hint");
 	msg_add_item(m, "Skip", "skip");
 	msg_add_item(m, "Show model answer", "model");
-	send(t, m);
+	return send(t, m);
 }
 
 struct seen {
@@ -634,8 +638,9 @@ deliver(struct turn *t, const struct bank_question *q, const char *filter,
 		goto fail;
 	}
 	log_info("question asked person=%s question=%s", t->ev->user, q->id);
-	ask(t, q, intro);
-	return 0;
+	/* a post that fails undoes the delivery only inside a caller's
+	 * transaction (a daily question: tried again); here it is logged */
+	return ask(t, q, intro);
 fail:
 	say_store_error(t, "asking a question");
 	return rc;
@@ -1734,17 +1739,22 @@ engine_reveal_due(struct engine *e, int64_t now)
 	int rc;
 
 	while (store_reveal_next(e->store, 0, &did, &at) == 0 && at <= now) {
-		if ((rc = store_begin(e->store)) != 0)
-			break;	/* the store is failing: the next timer tries again */
+		if ((rc = store_begin(e->store)) != 0) {
+			/* the store is failing: the timer tries again later */
+			e->retry_at = now + REVEAL_RETRY_S;
+			break;
+		}
 		if ((rc = reveal(e, did, now)) == 0 && (rc = store_commit(e->store)) == 0) {
 			n++;
 			continue;
 		}
 		store_rollback(e->store);
 		/* one that fails waits, and the others go on */
-		if (rc == DRILL_ENOTSUP) {
-			log_error("cannot reveal a channel question: no chat platform is "
-			    "enabled to post to it; given up delivery=%lld", (long long)did);
+		if (rc == DRILL_ENOTSUP || rc == DRILL_EINVAL) {
+			/* no adapter, or its thread's first message is gone */
+			log_error("cannot reveal a channel question (%s); given up "
+			    "delivery=%lld", rc == DRILL_ENOTSUP ? "no chat platform is "
+			    "enabled to post to it" : drill_strerror(rc), (long long)did);
 			rc = store_delivery_revealed(e->store, did, now);
 		} else {
 			log_error("cannot reveal a channel question delivery=%lld: %s; "
@@ -1752,8 +1762,10 @@ engine_reveal_due(struct engine *e, int64_t now)
 			    REVEAL_RETRY_S);
 			rc = store_delivery_set_reveal(e->store, did, now + REVEAL_RETRY_S);
 		}
-		if (rc != 0)
+		if (rc != 0) {
+			e->retry_at = now + REVEAL_RETRY_S;
 			break;
+		}
 	}
 	return n;
 }
@@ -2205,19 +2217,27 @@ sub_rule(struct engine *e, const struct store_subscription *sub, struct subs_rul
 	return 0;
 }
 
-/* Computes and stores when sub's next question is due, after instant after. */
+/*
+ * Computes and stores when sub's next question is due: the first slot
+ * after the last one delivered (or after its start, for one that has had
+ * none), not before now, so that a change of settings neither repeats
+ * nor loses a day's question (subs.h).
+ */
 static int
-sub_schedule(struct engine *e, struct store_subscription *sub, int64_t after)
+sub_schedule(struct engine *e, struct store_subscription *sub, int64_t now)
 {
 	struct subs_rule r;
 	struct tz *tz;
-	int64_t next;
+	int64_t next, after = sub->last_at > 0 ? sub->last_at : sub->created_at;
 	int rc;
 
 	if ((rc = sub_rule(e, sub, &r)) != 0)
 		return rc;
+	if (after <= 0 || after > now)
+		after = now;
 	tz = person_tz(e, sub->person_id);
-	rc = subs_next(&r, tz, after, sub->paused_until, &next);
+	rc = subs_next(&r, tz, after, sub->paused_until > now ? sub->paused_until : now,
+	    &next);
 	tz_free(tz);
 	if (rc != 0)
 		return rc;
@@ -2284,6 +2304,7 @@ cmd_subscribe(struct turn *t, const struct command *c)
 		sub.topics = old.topics;
 		sub.paused_until = old.paused_until;
 		sub.created_at = old.created_at;
+		sub.last_at = old.last_at;
 	}
 	snprintf(words, sizeof(words), "%s", c->arg);
 	for (w = strtok_r(words, " \t", &save); w != NULL; w = strtok_r(NULL, " \t", &save)) {
@@ -2647,8 +2668,12 @@ subscription_fire(struct engine *e, int64_t person, int64_t due, int64_t now)
 		}
 		rc = practice(&t, &c, NULL);
 	}
-	if (rc == 0)
-		rc = sub_schedule(e, &sub, due > now ? due : now);
+	if (rc == 0) {
+		/* the slot of due is taken, delivered or skipped */
+		if (sub.last_at < due)
+			sub.last_at = due;
+		rc = sub_schedule(e, &sub, now);
+	}
 out:
 	free(conv);
 	free(name);
@@ -2791,8 +2816,7 @@ digest_post(struct engine *e, const char *conversation, int64_t now)
 		goto out;
 	msg_add(m, MSG_TITLE, "This week in questions");
 	if (d->n == 0) {
-		msg_add(m, MSG_TEXT, "No answers this week. Today's question is waiting in "
-		    "its thread.");
+		msg_add(m, MSG_TEXT, "No answers this week.");
 	} else {
 		msg_add(m, MSG_TEXT, "%lld answer%s from %zu %s; average score %.0f/100.",
 		    (long long)d->n, d->n == 1 ? "" : "s", d->nwho,
@@ -2827,25 +2851,33 @@ out:
 	return rc;
 }
 
-/* When schedule cs's next digest is due; INT64_MAX when it has none. */
+/*
+ * When schedule cs's next digest is due: its cron's first instant after
+ * the last digest (or, before the first, after this engine started), in
+ * the schedule's zone (the one set in chat, if any); INT64_MAX when it has
+ * none or the schedule is paused. Reads only.
+ */
 static int64_t
-digest_next(struct engine *e, const struct config_schedule *cs, int64_t now)
+digest_next(struct engine *e, const struct config_schedule *cs)
 {
+	struct sched_info si;
 	struct cron c;
 	struct tz *tz = NULL;
 	char err[DRILL_ERRLEN];
+	const char *zone = cs->timezone;
 	int64_t last, next = INT64_MAX;
 
 	if (cs->digest == NULL || cron_parse(cs->digest, &c, err) != 0 ||
 	    store_digest_last(e->store, cs->conversation, &last) != 0)
 		return INT64_MAX;
-	if (last == 0) {
-		/* the first week starts now: nothing to sum up before it */
-		if (store_digest_set(e->store, cs->conversation, now) != 0)
+	if (e->sched != NULL && sched_info(e->sched, cs->conversation, &si) == 0) {
+		if (si.paused)
 			return INT64_MAX;
-		last = now;
+		zone = si.timezone;
 	}
-	if (tz_load(cs->timezone, &tz, err) == 0 && cron_next(&c, tz, NULL, last, &next) != 0)
+	if (last == 0)
+		last = e->started_at;
+	if (tz_load(zone, &tz, err) == 0 && cron_next(&c, tz, NULL, last, &next) != 0)
 		next = INT64_MAX;
 	tz_free(tz);
 	return next;
@@ -2860,10 +2892,12 @@ digests_due(struct engine *e, int64_t now)
 
 	for (size_t i = 0; i < e->cfg->nschedules; i++) {
 		const struct config_schedule *cs = &e->cfg->schedules[i];
-		if (digest_next(e, cs, now) > now)
+		if (digest_next(e, cs) > now)
 			continue;
-		if ((rc = store_begin(e->store)) != 0)
+		if ((rc = store_begin(e->store)) != 0) {
+			e->retry_at = now + REVEAL_RETRY_S;
 			break;
+		}
 		if ((rc = digest_post(e, cs->conversation, now)) == 0 &&
 		    (rc = store_digest_set(e->store, cs->conversation, now)) == 0 &&
 		    (rc = store_commit(e->store)) == 0) {
@@ -2877,8 +2911,10 @@ digests_due(struct engine *e, int64_t now)
 		log_error("cannot post the weekly digest of conversation=%s: %s; "
 		    "skipped", cs->conversation, rc == DRILL_ENOTSUP ?
 		    "no chat platform is enabled to post to it" : drill_strerror(rc));
-		if (store_digest_set(e->store, cs->conversation, now) != 0)
+		if (store_digest_set(e->store, cs->conversation, now) != 0) {
+			e->retry_at = now + REVEAL_RETRY_S;
 			break;
+		}
 	}
 	return n;
 }
@@ -2896,8 +2932,10 @@ engine_tick(struct engine *e, int64_t now)
 	for (int guard = 0; guard < 10000; guard++) {
 		if (store_subscription_next(e->store, &person, &at) != 0 || at > now)
 			break;
-		if ((rc = store_begin(e->store)) != 0)
+		if ((rc = store_begin(e->store)) != 0) {
+			e->retry_at = now + REVEAL_RETRY_S;
 			break;
+		}
 		if ((rc = subscription_fire(e, person, at, now)) == 0 &&
 		    (rc = store_commit(e->store)) == 0) {
 			n++;
@@ -2906,8 +2944,10 @@ engine_tick(struct engine *e, int64_t now)
 		store_rollback(e->store);
 		log_error("cannot post a daily question person=%lld: %s; trying again "
 		    "in %d s", (long long)person, drill_strerror(rc), REVEAL_RETRY_S);
-		if (store_subscription_set_next(e->store, person, now + REVEAL_RETRY_S) != 0)
+		if (store_subscription_set_next(e->store, person, now + REVEAL_RETRY_S) != 0) {
+			e->retry_at = now + REVEAL_RETRY_S;
 			break;
+		}
 	}
 	n += digests_due(e, now);
 	/* retention, once a day */
@@ -2937,10 +2977,13 @@ engine_tick(struct engine *e, int64_t now)
 		}
 	}
 	if (e->vacuum_due) {
-		/* erased rows leave the file too */
+		/* erased rows leave the log, and their space the file */
+		bool vacuumed = false;
 		e->vacuum_due = false;
-		if (store_vacuum(e->store) != 0)
-			log_warnx("cannot compact the database (VACUUM)");
+		if (store_compact(e->store, &vacuumed) != 0)
+			log_warnx("cannot compact the database after an erasure");
+		else if (vacuumed)
+			log_info("database compacted (VACUUM) after an erasure");
 	}
 	return n;
 }
@@ -2953,7 +2996,7 @@ engine_next_at(struct engine *e, int64_t now)
 	if (store_subscription_next(e->store, &person, &at) == 0 && at < next)
 		next = at;
 	for (size_t i = 0; i < e->cfg->nschedules; i++) {
-		int64_t d = digest_next(e, &e->cfg->schedules[i], now);
+		int64_t d = digest_next(e, &e->cfg->schedules[i]);
 		if (d < next)
 			next = d;
 	}
@@ -2961,6 +3004,9 @@ engine_next_at(struct engine *e, int64_t now)
 		next = e->maintained_at + DAY_S;
 	if (e->forgotten_at != 0 && e->forgotten_at + FORGET_CONFIRM_S < next)
 		next = e->forgotten_at + FORGET_CONFIRM_S;
+	/* after a store failure, nothing before the retry: no spinning */
+	if (e->retry_at > now && next < e->retry_at)
+		next = e->retry_at;
 	return next;
 }
 
@@ -3135,6 +3181,10 @@ handle(struct turn *tp)
 		say_store_error(&t, "recording the conversation");
 		return rc;
 	}
+	/* whose DM this is: forgetting them erases it */
+	if (ev->conv_kind == PLATFORM_DM &&
+	    store_conversation_set_person(e->store, t.conv, t.person) != 0)
+		log_warnx("cannot note whose DM a conversation is");
 	if (ev->user_timezone != NULL)
 		platform_zone(&t, ev->user_timezone);
 	if (ev->kind == PLATFORM_EV_HELLO)

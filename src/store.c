@@ -193,9 +193,7 @@ static const char *const migrations[] = {
 	"ALTER TABLE outbox ADD COLUMN thread_row INTEGER;"
 	"ALTER TABLE outbox ADD COLUMN thread_id TEXT;"
 	"CREATE INDEX outbox_message ON outbox (destination, platform_message_id)"
-	"  WHERE platform_message_id IS NOT NULL;"
-	"CREATE INDEX deliveries_channel ON deliveries (conversation_id, question_id)"
-	"  WHERE person_id IS NULL;",
+	"  WHERE platform_message_id IS NOT NULL;",
 
 	/* 4 -> 5: personal practice and people's data. A person's own
 	 * settings; their DM subscription (next_at: when the next question
@@ -219,6 +217,7 @@ static const char *const migrations[] = {
 	"  weekdays INTEGER NOT NULL DEFAULT 0 CHECK (weekdays IN (0, 1)),"
 	"  paused_until INTEGER NOT NULL DEFAULT 0,"
 	"  next_at INTEGER NOT NULL,"
+	"  last_at INTEGER NOT NULL DEFAULT 0,"
 	"  created_at INTEGER NOT NULL"
 	");"
 	"CREATE INDEX subscriptions_due ON subscriptions (next_at);"
@@ -247,7 +246,15 @@ static const char *const migrations[] = {
 	 * alone), so that forgetting them finds it */
 	"ALTER TABLE outbox ADD COLUMN recipient TEXT;"
 	"CREATE INDEX outbox_recipient ON outbox (recipient)"
-	"  WHERE recipient IS NOT NULL;",
+	"  WHERE recipient IS NOT NULL;"
+	/* whose DM a conversation is, so that forgetting them finds it */
+	"ALTER TABLE conversations ADD COLUMN person_id INTEGER;"
+	"CREATE INDEX conversations_person ON conversations (person_id)"
+	"  WHERE person_id IS NOT NULL;"
+	/* the rotation's index (a database made by an early schema 4 has
+	 * none) */
+	"CREATE INDEX IF NOT EXISTS deliveries_channel"
+	"  ON deliveries (conversation_id, question_id) WHERE person_id IS NULL;",
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == STORE_SCHEMA_VERSION,
@@ -354,6 +361,7 @@ enum stmt_id {
 	S_ANSWERS_PURGE,
 	S_OUTBOX_ORPHANS,
 	S_OUTBOX_PURGE,
+	S_CONV_SET_PERSON,
 	S_ANSWER_INSERT,
 	S_PROGRESS_UPSERT,
 	S_ANSWER_GET,
@@ -487,15 +495,16 @@ static const struct {
 		" ORDER BY a.created_at DESC, a.id DESC LIMIT ?3", false},
 	[S_SUB_GET] = {
 		"SELECT person_id, conversation_id, topics, at, weekdays, paused_until,"
-		" next_at, created_at FROM subscriptions WHERE person_id = ?1", false},
+		" next_at, last_at, created_at FROM subscriptions WHERE person_id = ?1", false},
 	[S_SUB_PUT] = {
 		"INSERT INTO subscriptions (person_id, conversation_id, topics, at,"
-		" weekdays, paused_until, next_at, created_at)"
-		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+		" weekdays, paused_until, next_at, last_at, created_at)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
 		" ON CONFLICT (person_id) DO UPDATE SET"
 		" conversation_id = excluded.conversation_id, topics = excluded.topics,"
 		" at = excluded.at, weekdays = excluded.weekdays,"
-		" paused_until = excluded.paused_until, next_at = excluded.next_at", true},
+		" paused_until = excluded.paused_until, next_at = excluded.next_at,"
+		" last_at = excluded.last_at", true},
 	[S_SUB_DELETE] = {"DELETE FROM subscriptions WHERE person_id = ?1", true},
 	[S_SUB_NEXT] = {
 		"SELECT person_id, next_at FROM subscriptions"
@@ -548,23 +557,30 @@ static const struct {
 	[S_FORGET_OUTBOX] = {
 		"DELETE FROM outbox WHERE recipient = ?2 OR destination = ?2"
 		" OR destination IN (SELECT c.name FROM conversations c"
-		"  WHERE c.kind = 'dm' AND (c.id IN (SELECT conversation_id FROM"
-		"  deliveries WHERE person_id = ?1) OR c.id IN (SELECT conversation_id"
-		"  FROM subscriptions WHERE person_id = ?1)))", true},
+		"  WHERE c.kind = 'dm' AND (c.person_id = ?1 OR c.id IN (SELECT"
+		"  conversation_id FROM deliveries WHERE person_id = ?1) OR c.id IN"
+		"  (SELECT conversation_id FROM subscriptions WHERE person_id = ?1)))", true},
 	[S_FORGET_DM_CONVS] = {
-		"DELETE FROM conversations WHERE kind = 'dm' AND (id IN"
+		"DELETE FROM conversations WHERE kind = 'dm' AND (person_id = ?1 OR id IN"
 		" (SELECT conversation_id FROM deliveries WHERE person_id = ?1)"
 		" OR id IN (SELECT conversation_id FROM subscriptions WHERE person_id = ?1))",
 		true},
+	[S_CONV_SET_PERSON] = {
+		"UPDATE conversations SET person_id = ?2 WHERE id = ?1 AND kind = 'dm'"
+		" AND person_id IS NOT ?2", true},
 	[S_FORGET_PERSON] = {"DELETE FROM people WHERE id = ?1", true},
 	[S_ANSWERS_PURGE] = {"DELETE FROM answers WHERE created_at < ?1", true},
 	[S_OUTBOX_PURGE] = {
-		"DELETE FROM outbox WHERE state IN ('sent', 'failed') AND created_at < ?1",
-		true},
+		"DELETE FROM outbox WHERE state IN ('sent', 'failed') AND created_at < ?1"
+		" AND id NOT IN (SELECT root_row FROM deliveries INDEXED BY deliveries_reveal"
+		"  WHERE reveal_at IS NOT NULL AND revealed_at IS NULL"
+		"  AND root_row IS NOT NULL)", true},
 	[S_OUTBOX_ORPHANS] = {
-		"DELETE FROM outbox WHERE state IN ('sent', 'failed')"
-		" AND NOT EXISTS (SELECT 1 FROM conversations c WHERE c.name = destination)"
-		" AND NOT EXISTS (SELECT 1 FROM people p WHERE p.name = destination)", true},
+		"DELETE FROM outbox WHERE state IN ('sent', 'failed') AND ("
+		" (recipient IS NOT NULL AND NOT EXISTS (SELECT 1 FROM people p"
+		"  WHERE p.name = recipient))"
+		" OR (NOT EXISTS (SELECT 1 FROM conversations c WHERE c.name = destination)"
+		"  AND NOT EXISTS (SELECT 1 FROM people p WHERE p.name = destination)))", true},
 	[S_ANSWER_INSERT] = {
 		"INSERT INTO answers (delivery_id, person_id, question_id, text,"
 		" created_at, day, score, relevance, structure, clarity, impact,"
@@ -688,9 +704,13 @@ static const struct {
 		"UPDATE outbox SET state = 'sending', attempts = attempts + 1,"
 		" next_at = ?3 WHERE id = ?1 AND state IN ('queued', 'sending')"
 		" AND next_at <= ?2 RETURNING attempts", true},
+	/* a sent message's text is the platform's now: the copy goes (it
+	 * may quote an answer, name a person) and the row stays for the
+	 * thread it may start and the idempotency of its key */
 	[S_OUTBOX_SENT] = {
 		"UPDATE outbox SET state = 'sent', sent_at = ?2,"
-		" platform_message_id = ?3 WHERE id = ?1 AND state = 'sending'", true},
+		" platform_message_id = ?3, payload = '' WHERE id = ?1"
+		" AND state = 'sending'", true},
 	[S_OUTBOX_RESCHEDULE] = {
 		"UPDATE outbox SET state = 'queued', next_at = ?2, last_error = ?3,"
 		" attempts = max(attempts - ?4, 0)"
@@ -1488,6 +1508,12 @@ store_conversation_name(struct store *st, int64_t id, char **name)
 		return DRILL_EINVAL;
 	*name = NULL;
 	return get_row(st, S_CONV_NAME, id, "t", name);
+}
+
+int
+store_conversation_set_person(struct store *st, int64_t conversation, int64_t person)
+{
+	return exec_stmt(st, S_CONV_SET_PERSON, NULL, "II", conversation, person);
 }
 
 int
@@ -2510,9 +2536,9 @@ store_subscription_get(struct store *st, int64_t person,
 	if (out == NULL)
 		return DRILL_EINVAL;
 	memset(out, 0, sizeof *out);
-	ret = get_row(st, S_SUB_GET, person, "IIIibIII", &out->person_id,
+	ret = get_row(st, S_SUB_GET, person, "IIIibIIII", &out->person_id,
 	    &out->conversation_id, &topics, &out->at, &out->weekdays,
-	    &out->paused_until, &out->next_at, &out->created_at);
+	    &out->paused_until, &out->next_at, &out->last_at, &out->created_at);
 	out->topics = (uint32_t)topics;
 	return ret;
 }
@@ -2522,9 +2548,9 @@ store_subscription_put(struct store *st, const struct store_subscription *s)
 {
 	if (s == NULL || s->at < 0 || s->at > 1439)
 		return DRILL_EINVAL;
-	return exec_stmt(st, S_SUB_PUT, NULL, "IIIibIII", s->person_id,
+	return exec_stmt(st, S_SUB_PUT, NULL, "IIIibIIII", s->person_id,
 	    s->conversation_id, (int64_t)s->topics, s->at, s->weekdays,
-	    s->paused_until, s->next_at, s->created_at);
+	    s->paused_until, s->next_at, s->last_at, s->created_at);
 }
 
 int
@@ -2971,12 +2997,41 @@ store_answers_purge(struct store *st, int64_t before, int64_t *n)
 	return DRILL_OK;
 }
 
-int
-store_vacuum(struct store *st)
+/* An integer PRAGMA's value, or -1. */
+static int64_t
+pragma_int(sqlite3 *db, const char *sql)
 {
+	sqlite3_stmt *s = NULL;
+	int64_t v = -1;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK &&
+	    sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return v;
+}
+
+int
+store_compact(struct store *st, bool *vacuumed)
+{
+	int64_t freep, pages;
+	int rc;
+
+	if (vacuumed != NULL)
+		*vacuumed = false;
 	if (st->readonly || st->in_tx)
 		return DRILL_EINVAL;
-	return map_rc(sqlite3_exec(st->db, "VACUUM", NULL, NULL, NULL));
+	freep = pragma_int(st->db, "PRAGMA freelist_count");
+	pages = pragma_int(st->db, "PRAGMA page_count");
+	if (freep > 0 && pages > 0 && freep * 4 > pages) {
+		if ((rc = sqlite3_exec(st->db, "VACUUM", NULL, NULL, NULL)) != SQLITE_OK)
+			return map_rc(rc);
+		if (vacuumed != NULL)
+			*vacuumed = true;
+	}
+	/* the write-ahead log holds old page images, erased rows among them */
+	rc = sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+	return rc == SQLITE_OK ? DRILL_OK : map_rc(rc);
 }
 
 /*

@@ -146,6 +146,10 @@ int store_conversation_ensure(struct store *st, const char *name,
 /* The name of conversation id, in *name (caller frees); DRILL_ENOTFOUND. */
 int store_conversation_name(struct store *st, int64_t id, char **name) DRILL_WUR;
 
+/* Records that DM conversation conversation is person's (forgetting them finds it). */
+int store_conversation_set_person(struct store *st, int64_t conversation,
+    int64_t person) DRILL_WUR;
+
 /* Inserts d (its id is ignored); *id receives the new row id. */
 int store_delivery_add(struct store *st, const struct store_delivery *d,
     int64_t *id) DRILL_WUR;
@@ -260,6 +264,7 @@ struct store_subscription {
 	bool weekdays;		/* Monday to Friday only */
 	int64_t paused_until;	/* nothing before (Unix seconds); 0 not paused */
 	int64_t next_at;	/* when the next question is due */
+	int64_t last_at;	/* the last one delivered (its due instant); 0 none */
 	int64_t created_at;
 };
 /* DRILL_ENOTFOUND when person has none. */
@@ -340,8 +345,14 @@ int store_outbox_prune_orphans(struct store *st, int64_t *n) DRILL_WUR;
  * counts the answers. One transaction.
  */
 int store_answers_purge(struct store *st, int64_t before, int64_t *n) DRILL_WUR;
-/* Gives freed pages back to the file system (VACUUM); outside transactions. */
-int store_vacuum(struct store *st) DRILL_WUR;
+/*
+ * After erasing: moves the write-ahead log into the file and truncates it,
+ * so that old copies of erased rows do not linger there (the file itself
+ * overwrites them: secure_delete), and VACUUMs when free pages are over a
+ * quarter of the file (*vacuumed, may be NULL, says so). Outside
+ * transactions; DRILL_EIO when another connection keeps the log busy.
+ */
+int store_compact(struct store *st, bool *vacuumed) DRILL_WUR;
 
 /*
  * The current practice question of a person in a conversation:
@@ -535,7 +546,11 @@ int store_outbox_mark_sending(struct store *st, int64_t id, int64_t now_ms,
  */
 int store_outbox_claim(struct store *st, const int64_t *ids, size_t n,
     int64_t now_ms, int64_t claim_until_ms, int *attempts) DRILL_WUR;
-/* A claimed row was sent: state sent, sent_at, the platform's id (or NULL). */
+/*
+ * A claimed row was sent: state sent, sent_at, the platform's id (or
+ * NULL), and its payload emptied (the platform has the message; the copy
+ * may quote answers and name people).
+ */
 int store_outbox_mark_sent(struct store *st, int64_t id, int64_t now_ms,
     const char *platform_message_id) DRILL_WUR;
 /*
