@@ -961,6 +961,7 @@ cmd_stats(struct turn *t)
 	int weakest = -1, rc;
 
 	tz_free(tz);
+	t->privately = true;	/* in a channel, for the person alone */
 
 	memset(&acc, 0, sizeof(acc));
 	acc.bank = t->e->bank;
@@ -2355,6 +2356,7 @@ cmd_unsubscribe(struct turn *t)
 {
 	int rc = store_subscription_delete(t->e->store, t->person);
 
+	t->privately = true;
 	if (rc == DRILL_ENOTFOUND) {
 		say(t, "You have no subscription. `subscribe` starts one.");
 		return 0;
@@ -2432,6 +2434,7 @@ cmd_tz(struct turn *t, const struct command *c)
 	char err[DRILL_ERRLEN], buf[400];
 	int rc;
 
+	t->privately = true;	/* a person's settings are nobody else's business */
 	if (c->arg[0] == '\0') {
 		tz = person_tz(t->e, t->person);
 		snprintf(buf, sizeof(buf), "Your time zone: %s. `tz Europe/Paris` changes "
@@ -2470,6 +2473,7 @@ cmd_quiet(struct turn *t, const struct command *c)
 	char buf[200], a[6], b[6];
 	int start, end, rc;
 
+	t->privately = true;
 	if (subs_parse_quiet(c->arg, &start, &end) != 0)
 		return 0;	/* the parser let it through only when it parses */
 	if ((rc = store_person_set_quiet(t->e->store, t->person, start, end)) != 0 ||
@@ -2495,6 +2499,7 @@ cmd_leaderboard(struct turn *t, const struct command *c)
 	bool on = strcasecmp(c->arg, "on") == 0;
 	int rc;
 
+	t->privately = true;
 	if (c->arg[0] == '\0') {
 		if ((rc = store_person_settings_get(t->e->store, t->person, &set)) != 0)
 			return rc;
@@ -2513,6 +2518,28 @@ cmd_leaderboard(struct turn *t, const struct command *c)
 	return 0;
 }
 
+/*
+ * The length of the part of json starting at off: at most MYDATA_CHUNK
+ * bytes, cut after a line when there is one, else before a UTF-8
+ * sequence, never inside one.
+ */
+static size_t
+mydata_cut(const char *json, size_t len, size_t off)
+{
+	size_t n = len - off > MYDATA_CHUNK ? MYDATA_CHUNK : len - off, k;
+
+	if (off + n >= len)
+		return n;
+	for (k = n; k > 0 && json[off + k - 1] != '\n'; k--)
+		;
+	if (k > 0)
+		return k;
+	/* one long line: back up to the start of a sequence */
+	for (k = n; k > 1 && ((unsigned char)json[off + k] & 0xc0) == 0x80; k--)
+		;
+	return k;
+}
+
 static int
 cmd_mydata(struct turn *t)
 {
@@ -2526,22 +2553,16 @@ cmd_mydata(struct turn *t)
 		return rc;
 	}
 	len = strlen(json);
-	parts = (len + MYDATA_CHUNK - 1) / MYDATA_CHUNK;
+	/* the parts first, so that they are numbered right */
+	for (off = 0, parts = 0; off < len; off += mydata_cut(json, len, off), parts++)
+		;
 	if (t->ev->conv_kind != PLATFORM_DM) {
 		t->privately = true;
 		say(t, "Your data comes in a direct message.");
 	}
 	for (off = 0; off < len; off += n) {
 		struct msg *m = msg_new();
-		n = len - off > MYDATA_CHUNK ? MYDATA_CHUNK : len - off;
-		/* cut at a line, so no UTF-8 sequence is split */
-		if (off + n < len) {
-			size_t k = n;
-			while (k > 0 && json[off + k - 1] != '\n')
-				k--;
-			if (k > 0)
-				n = k;
-		}
+		n = mydata_cut(json, len, off);
 		if (m == NULL) {
 			rc = DRILL_ENOMEM;
 			break;
@@ -2682,26 +2703,44 @@ out:
 
 /* ---- the weekly digest of a channel ---- */
 
+struct digest_person {
+	char *name;
+	int64_t n, sum;
+	bool board;	/* opted in to the leaderboard */
+};
+
+struct digest_missed {
+	char *name;
+	int64_t n;
+};
+
 struct digest_acc {
 	const struct bank *bank;
-	int64_t n, sum, people;
-	struct {
-		char name[96];
-		int64_t n, sum;
-		bool board;	/* opted in to the leaderboard */
-	} who[64];
-	size_t nwho;
-	struct {
-		const char *qid;	/* the bank's */
-		int64_t n, sum;
-	} q[32];
-	size_t nq;
-	struct {
-		char name[64];
-		int64_t n;
-	} missed[64];
-	size_t nmissed;
+	int64_t n, sum;
+	struct digest_person *who;
+	size_t nwho, capwho;
+	int64_t *qn, *qsum;	/* per bank question */
+	struct digest_missed *missed;
+	size_t nmissed, capmissed;
+	bool oom;
 };
+
+/* Grows *v (of *cap elements of size sz) to hold one more than n. */
+static bool
+grow(void **v, size_t *cap, size_t n, size_t sz)
+{
+	void *p;
+	size_t c;
+
+	if (n < *cap)
+		return true;
+	c = *cap ? *cap * 2 : 16;
+	if ((p = realloc(*v, c * sz)) == NULL)
+		return false;
+	*v = p;
+	*cap = c;
+	return true;
+}
 
 static void
 on_digest_answer(void *arg, const struct store_answer *a, const char *person)
@@ -2716,21 +2755,21 @@ on_digest_answer(void *arg, const struct store_answer *a, const char *person)
 	d->sum += a->score;
 	for (i = 0; i < d->nwho && strcmp(d->who[i].name, person) != 0; i++)
 		;
-	if (i == d->nwho && d->nwho < sizeof(d->who) / sizeof(d->who[0]))
-		snprintf(d->who[d->nwho++].name, sizeof(d->who[0].name), "%s", person);
-	if (i < d->nwho) {
-		d->who[i].n++;
-		d->who[i].sum += a->score;
-	}
-	if (q != NULL) {
-		for (i = 0; i < d->nq && d->q[i].qid != q->id; i++)
-			;
-		if (i == d->nq && d->nq < sizeof(d->q) / sizeof(d->q[0]))
-			d->q[d->nq++].qid = q->id;
-		if (i < d->nq) {
-			d->q[i].n++;
-			d->q[i].sum += a->score;
+	if (i == d->nwho) {
+		if (!grow((void **)&d->who, &d->capwho, d->nwho, sizeof(*d->who)) ||
+		    (d->who[i].name = strdup(person)) == NULL) {
+			d->oom = true;
+			return;
 		}
+		d->who[i].n = d->who[i].sum = 0;
+		d->who[i].board = false;
+		d->nwho++;
+	}
+	d->who[i].n++;
+	d->who[i].sum += a->score;
+	if (q != NULL) {
+		d->qn[bank_index(d->bank, q)]++;
+		d->qsum[bank_index(d->bank, q)] += a->score;
 	}
 	if (a->breakdown == NULL || (tok = json_tokener_new()) == NULL)
 		return;
@@ -2748,13 +2787,35 @@ on_digest_answer(void *arg, const struct store_answer *a, const char *person)
 			s = json_object_get_string(name);
 			for (i = 0; i < d->nmissed && strcmp(d->missed[i].name, s) != 0; i++)
 				;
-			if (i == d->nmissed && d->nmissed < sizeof(d->missed) / sizeof(d->missed[0]))
-				snprintf(d->missed[d->nmissed++].name, sizeof(d->missed[0].name), "%s", s);
-			if (i < d->nmissed)
-				d->missed[i].n++;
+			if (i == d->nmissed) {
+				if (!grow((void **)&d->missed, &d->capmissed, d->nmissed,
+				    sizeof(*d->missed)) || (d->missed[i].name = strdup(s)) == NULL) {
+					d->oom = true;
+					break;
+				}
+				d->missed[i].n = 0;
+				d->nmissed++;
+			}
+			d->missed[i].n++;
 		}
 	}
 	json_object_put(o);
+}
+
+static void
+digest_free(struct digest_acc *d)
+{
+	if (d == NULL)
+		return;
+	for (size_t i = 0; i < d->nwho; i++)
+		free(d->who[i].name);
+	for (size_t i = 0; i < d->nmissed; i++)
+		free(d->missed[i].name);
+	free(d->who);
+	free(d->missed);
+	free(d->qn);
+	free(d->qsum);
+	free(d);
 }
 
 /*
@@ -2768,18 +2829,30 @@ digest_post(struct engine *e, const char *conversation, int64_t now)
 	struct digest_acc *d = calloc(1, sizeof(*d));
 	struct platform_dest dest = {conversation, NULL, NULL, 0};
 	struct msg *m = NULL;
+	size_t nq = bank_count(e->bank) ? bank_count(e->bank) : 1;
 	int hardest = -1, worst = -1, rc;
 	size_t board[5], nboard = 0;
+	int64_t conv;
 
-	if (d == NULL)
+	if (d == NULL || (d->qn = calloc(nq, sizeof(int64_t))) == NULL ||
+	    (d->qsum = calloc(nq, sizeof(int64_t))) == NULL) {
+		digest_free(d);
 		return DRILL_ENOMEM;
+	}
 	d->bank = e->bank;
-	if ((rc = store_conversation_answers(e->store, conversation, now - DIGEST_WINDOW_S,
+	/* known as a conversation, so its messages are never taken for orphans */
+	if ((rc = store_conversation_ensure(e->store, conversation, STORE_CONV_CHANNEL,
+	    now, &conv)) != 0 ||
+	    (rc = store_conversation_answers(e->store, conversation, now - DIGEST_WINDOW_S,
 	    now, on_digest_answer, d)) != 0)
 		goto out;
-	for (size_t i = 0; i < d->nq; i++)
-		if (d->q[i].n >= 3 && (hardest < 0 || d->q[i].sum * d->q[hardest].n <
-		    d->q[hardest].sum * d->q[i].n))
+	if (d->oom) {
+		rc = DRILL_ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < bank_count(e->bank); i++)
+		if (d->qn[i] >= 3 && (hardest < 0 || d->qsum[i] * d->qn[hardest] <
+		    d->qsum[hardest] * d->qn[i]))
 			hardest = (int)i;
 	for (size_t i = 0; i < d->nmissed; i++)
 		if (worst < 0 || d->missed[i].n > d->missed[worst].n)
@@ -2821,13 +2894,11 @@ digest_post(struct engine *e, const char *conversation, int64_t now)
 		msg_add(m, MSG_TEXT, "%lld answer%s from %zu %s; average score %.0f/100.",
 		    (long long)d->n, d->n == 1 ? "" : "s", d->nwho,
 		    d->nwho == 1 ? "person" : "people", (double)d->sum / (double)d->n);
-		if (hardest >= 0) {
-			const struct bank_question *q = bank_find(e->bank, d->q[hardest].qid);
+		if (hardest >= 0)
 			msg_add(m, MSG_TEXT, "The hardest question: \"%s\" (average %.0f over "
-			    "%lld answers).", q ? q->prompt : d->q[hardest].qid,
-			    (double)d->q[hardest].sum / (double)d->q[hardest].n,
-			    (long long)d->q[hardest].n);
-		}
+			    "%lld answers).", bank_get(e->bank, (size_t)hardest)->prompt,
+			    (double)d->qsum[hardest] / (double)d->qn[hardest],
+			    (long long)d->qn[hardest]);
 		if (worst >= 0)
 			msg_add(m, MSG_TEXT, "The concept most often missed: %s (%lld time%s).",
 			    d->missed[worst].name, (long long)d->missed[worst].n,
@@ -2847,7 +2918,7 @@ digest_post(struct engine *e, const char *conversation, int64_t now)
 	rc = post(e, &dest, m, NULL);
 out:
 	msg_free(m);
-	free(d);
+	digest_free(d);
 	return rc;
 }
 

@@ -362,6 +362,9 @@ enum stmt_id {
 	S_OUTBOX_ORPHANS,
 	S_OUTBOX_PURGE,
 	S_CONV_SET_PERSON,
+	S_PERSON_DELIVERIES,
+	S_PERSON_PAUSES,
+	S_PERSON_DMS,
 	S_ANSWER_INSERT,
 	S_PROGRESS_UPSERT,
 	S_ANSWER_GET,
@@ -565,6 +568,15 @@ static const struct {
 		" (SELECT conversation_id FROM deliveries WHERE person_id = ?1)"
 		" OR id IN (SELECT conversation_id FROM subscriptions WHERE person_id = ?1))",
 		true},
+	[S_PERSON_DELIVERIES] = {
+		"SELECT question_id, created_at, hints_used, model_shown, filter"
+		" FROM deliveries WHERE person_id = ?1 ORDER BY created_at, id", false},
+	[S_PERSON_PAUSES] = {
+		"SELECT from_day, to_day FROM pauses WHERE person_id = ?1"
+		" ORDER BY from_day", false},
+	[S_PERSON_DMS] = {
+		"SELECT name FROM conversations WHERE kind = 'dm' AND person_id = ?1"
+		" ORDER BY id", false},
 	[S_CONV_SET_PERSON] = {
 		"UPDATE conversations SET person_id = ?2 WHERE id = ?1 AND kind = 'dm'"
 		" AND person_id IS NOT ?2", true},
@@ -2855,13 +2867,59 @@ export_review(sqlite3_stmt *s)
 	return o;
 }
 
+/* A new array added to o under key; NULL when out of memory. */
+static json_object *
+new_array_in(json_object *o, const char *key)
+{
+	json_object *a = json_object_new_array();
+
+	if (a != NULL && json_object_object_add(o, key, a) != 0) {
+		json_object_put(a);
+		return NULL;
+	}
+	return a;
+}
+
+static json_object *
+export_delivery(sqlite3_stmt *s)
+{
+	json_object *o = json_object_new_object();
+
+	if (o == NULL)
+		return NULL;
+	json_object_object_add(o, "question_id", jstr(s, 0));
+	json_object_object_add(o, "asked_at", json_object_new_int64(sqlite3_column_int64(s, 1)));
+	json_object_object_add(o, "hints_used", json_object_new_int(sqlite3_column_int(s, 2)));
+	json_object_object_add(o, "model_shown", json_object_new_boolean(sqlite3_column_int(s, 3)));
+	json_object_object_add(o, "filter", jstr(s, 4));
+	return o;
+}
+
+static json_object *
+export_pause(sqlite3_stmt *s)
+{
+	json_object *o = json_object_new_object();
+
+	if (o == NULL)
+		return NULL;
+	json_object_object_add(o, "from_day", json_object_new_int64(sqlite3_column_int64(s, 0)));
+	json_object_object_add(o, "to_day", json_object_new_int64(sqlite3_column_int64(s, 1)));
+	return o;
+}
+
+static json_object *
+export_dm(sqlite3_stmt *s)
+{
+	return jstr(s, 0);
+}
+
 int
 store_person_export(struct store *st, const char *person, char **json)
 {
 	struct store_person_settings set;
 	struct store_progress p;
 	struct store_subscription sub;
-	json_object *o = NULL, *x, *answers, *disputes, *reviews;
+	json_object *o = NULL, *x, *answers, *disputes, *reviews, *deliveries, *pauses, *convs;
 	sqlite3_stmt *s;
 	int64_t id;
 	int ret, level = -1;
@@ -2874,14 +2932,16 @@ store_person_export(struct store *st, const char *person, char **json)
 		return ret;
 	if ((ret = store_begin(st)) != DRILL_OK)
 		return ret;	/* one snapshot of everything */
-	if ((o = json_object_new_object()) == NULL || (answers = json_object_new_array()) == NULL ||
-	    (disputes = json_object_new_array()) == NULL || (reviews = json_object_new_array()) == NULL) {
-		ret = DRILL_ENOMEM;
+	/* each array joins the object as it is made: one put frees all */
+	ret = DRILL_ENOMEM;
+	if ((o = json_object_new_object()) == NULL ||
+	    (answers = new_array_in(o, "answers")) == NULL ||
+	    (disputes = new_array_in(o, "disputes")) == NULL ||
+	    (reviews = new_array_in(o, "reviews")) == NULL ||
+	    (deliveries = new_array_in(o, "questions")) == NULL ||
+	    (pauses = new_array_in(o, "pauses")) == NULL ||
+	    (convs = new_array_in(o, "direct_conversations")) == NULL)
 		goto out;
-	}
-	json_object_object_add(o, "answers", answers);
-	json_object_object_add(o, "disputes", disputes);
-	json_object_object_add(o, "reviews", reviews);
 	json_object_object_add(o, "person", json_object_new_string(person));
 	if ((ret = row_by_id(st, S_PERSON_ROW, id, &s)) != DRILL_OK)
 		goto out;
@@ -2918,13 +2978,19 @@ store_person_export(struct store *st, const char *person, char **json)
 		json_object_object_add(x, "at_minute", json_object_new_int(sub.at));
 		json_object_object_add(x, "weekdays", json_object_new_boolean(sub.weekdays));
 		json_object_object_add(x, "paused_until", json_object_new_int64(sub.paused_until));
+		json_object_object_add(x, "next_at", json_object_new_int64(sub.next_at));
+		json_object_object_add(x, "last_at", json_object_new_int64(sub.last_at));
+		json_object_object_add(x, "created_at", json_object_new_int64(sub.created_at));
 		json_object_object_add(o, "subscription", x);
 	} else if (ret != DRILL_ENOTFOUND) {
 		goto out;
 	}
 	if ((ret = export_rows(st, S_PERSON_ANSWERS, id, answers, export_answer)) != DRILL_OK ||
 	    (ret = export_rows(st, S_PERSON_DISPUTES, id, disputes, export_dispute)) != DRILL_OK ||
-	    (ret = export_rows(st, S_REVIEWS_LIST, id, reviews, export_review)) != DRILL_OK)
+	    (ret = export_rows(st, S_REVIEWS_LIST, id, reviews, export_review)) != DRILL_OK ||
+	    (ret = export_rows(st, S_PERSON_DELIVERIES, id, deliveries, export_delivery)) != DRILL_OK ||
+	    (ret = export_rows(st, S_PERSON_PAUSES, id, pauses, export_pause)) != DRILL_OK ||
+	    (ret = export_rows(st, S_PERSON_DMS, id, convs, export_dm)) != DRILL_OK)
 		goto out;
 	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
 	    JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE);

@@ -156,14 +156,18 @@ int64_t engine_next_reveal_at(struct engine *e);
  * The timer's work at now, everything due: reveals (engine_reveal_due);
  * people's daily questions in DMs (a subscription's question more than
  * 12 h late, drilld having been down, is skipped, never sent in a burst;
- * one that fails is tried again a minute later); each schedule's weekly
+ * one whose store writes or post fail is rolled back and tried again a
+ * minute later); each schedule's weekly
  * digest; once a day, erasing answers older than store.retention_days;
  * for ten minutes after a `forget me`, erasing what was sent to that
  * person since, once sent; and compacting the database after anything was
  * erased. Returns how many messages it made go out.
  */
 size_t engine_tick(struct engine *e, int64_t now);
-/* When engine_tick next has work, after now; INT64_MAX when never. */
+/*
+ * When engine_tick next has work (at or before now: at once); INT64_MAX
+ * when never. After a store failure, not before a minute later.
+ */
 int64_t engine_next_at(struct engine *e, int64_t now);
 
 #endif

@@ -320,23 +320,30 @@ int store_conversation_answers(struct store *st, const char *conversation,
 
 /*
  * Everything stored about person, as one JSON object (*json, caller
- * frees): who, settings, progress, subscription, answers with their
- * scores, disputes, reviews. DRILL_ENOTFOUND for no such person.
+ * frees): who, settings, progress, subscription, the questions asked
+ * them (hints and model answers shown), answers with their scores and
+ * breakdowns, disputes, reviews, pauses, and their DM conversations.
+ * (Sent messages keep no text: store_outbox_mark_sent.) DRILL_ENOTFOUND
+ * for no such person.
  */
 int store_person_export(struct store *st, const char *person, char **json) DRILL_WUR;
 /*
  * Erases person and everything that is theirs: answers, scores, practice,
  * disputes, progress, settings, subscription, pauses, reviews, the
- * messages the outbox holds for them (their DMs, and those shown to them
- * alone), and their DM conversations. One transaction. *rows (may be
+ * messages the outbox holds for them (to their DM conversations, to
+ * them, or shown to them alone), and their DM conversations (those
+ * recorded as theirs, and those of their practice and subscription). One
+ * transaction. Messages sent to them afterwards are found by
+ * store_outbox_prune_orphans. *rows (may be
  * NULL) counts the rows deleted directly (the person's own rows that
  * cascade from them are not counted). DRILL_ENOTFOUND for no such person.
  */
 int store_person_forget(struct store *st, const char *person, int64_t *rows) DRILL_WUR;
 /*
- * Erases the sent and failed outbox messages whose destination is neither
- * a conversation nor a person the store knows (any longer): what went to
- * people since forgotten. *n (may be NULL) counts them.
+ * Erases the sent and failed outbox messages for a person the store does
+ * not know (any longer), and those whose destination is neither a
+ * conversation nor a person it knows: what went to people since
+ * forgotten. Reads the whole outbox. *n (may be NULL) counts them.
  */
 int store_outbox_prune_orphans(struct store *st, int64_t *n) DRILL_WUR;
 /*

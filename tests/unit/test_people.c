@@ -1568,6 +1568,81 @@ test_holiday_keeps_streak(void **state)
 	expect_streak(x, 8, 0, 2);
 }
 
+/* Whether the file at path holds needle anywhere (a missing file does not). */
+static bool
+file_holds(const char *path, const char *needle)
+{
+	FILE *f = fopen(path, "rb");
+	size_t n = strlen(needle), len = 0, cap = 0;
+	char *buf = NULL, chunk[65536];
+	bool found = false;
+
+	if (f == NULL)
+		return false;
+	for (size_t r; (r = fread(chunk, 1, sizeof(chunk), f)) > 0;) {
+		char *p = realloc(buf, cap = len + r);
+		assert_non_null(p);
+		buf = p;
+		memcpy(buf + len, chunk, r);
+		len += r;
+	}
+	fclose(f);
+	for (size_t i = 0; !found && i + n <= len; i++)
+		found = memcmp(buf + i, needle, n) == 0;
+	free(buf);
+	(void)cap;
+	return found;
+}
+
+/*
+ * Forgetting reaches everywhere a person can end up: a DM that only ever
+ * held settings and `my data` (its JSON with their answer), an answer given
+ * privately to an answers = "dm" channel (feedback in the DM, the thread's
+ * "has answered" note), the weekly digest's leaderboard, and the write-ahead
+ * log, which keeps old copies of pages.
+ */
+static void
+test_forget_everywhere(void **state)
+{
+	struct fx *x = *state;
+	static const char *const marks[] = {"test:U5", "D-U5", "walrus"};
+	const int64_t fri = utc(2026, 3, 6, 0, 0);	/* a Friday */
+	const struct testchat_msg *root;
+	char root_id[16], report[4096], wal[160];
+	struct platform_event ev = {0};
+
+	channel_schedule(x, "0 16 * * fri");
+	x->sc[0].answers_dm = true;
+	open_world(x, MINI, fri + 8 * HOUR);
+	at(x, fri + 9 * HOUR + MINUTE);
+	assert_non_null(root = chatsim_last_question(&x->s, "test:C1"));
+	snprintf(root_id, sizeof(root_id), "%s", root->id);
+	(void)dm(x, 5, "tz Europe/Berlin");
+	(void)dm(x, 5, "leaderboard on");
+	ev.kind = PLATFORM_EV_BUTTON;
+	ev.event_id = "test:EvBUTTON5";
+	ev.conversation = "test:C1";
+	ev.user = "test:U5";
+	ev.text = "answer";
+	ev.text_len = 6;
+	ev.thread_id = root_id;
+	ev.addressed = true;
+	ev.ts = x->s.now;
+	assert_int_equal(chatsim_event(&x->s, &ev), 0);
+	(void)dm(x, 5, "The walrus plan: EXPLAIN ANALYZE, then an index, then p95 before and after.");
+	(void)dm(x, 5, "my data");
+	at(x, fri + 16 * HOUR + MINUTE);		/* the digest names U5 */
+	(void)dm(x, 5, "forget me");
+	(void)dm(x, 5, "forget me confirm");
+	at(x, fri + DAY);
+	mentions(x, marks, sizeof(marks) / sizeof(marks[0]), report, sizeof(report));
+	if (report[0] != '\0')
+		fail_msg("after forget me, the database still mentions test:U5:\n%s", report);
+	snprintf(wal, sizeof(wal), "%s-wal", x->s.db);
+	assert_false(file_holds(x->s.db, "walrus"));
+	assert_false(file_holds(wal, "walrus"));
+}
+
 int
 main(void)
 {
@@ -1584,6 +1659,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_settings_with_question_open, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_platform_zone_and_stats, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_holiday_keeps_streak, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_forget_everywhere, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
