@@ -58,6 +58,12 @@ struct engine {
 	int64_t forgotten_at;	/* someone was forgotten then; 0 not lately */
 	int64_t retry_at;	/* the store failed: the timer's work waits until */
 	int64_t started_at;	/* the first digests count from here */
+	/* time zones loaded once: bounded by the zones that exist */
+	struct {
+		char *name;
+		struct tz *tz;
+	} *zones;
+	size_t nzones, capzones;
 };
 
 /* Per-event context: who, where, and how to reply. */
@@ -108,6 +114,11 @@ engine_free(struct engine *e)
 {
 	if (e == NULL)
 		return;
+	for (size_t i = 0; i < e->nzones; i++) {
+		free(e->zones[i].name);
+		tz_free(e->zones[i].tz);
+	}
+	free(e->zones);
 	scorer_free(e->scorer);
 	free(e);
 }
@@ -471,28 +482,58 @@ person_level(struct turn *t)
 
 /* ---- a person's time: zone, local day, streak excuses ---- */
 
-/* The zone of person: the platform's, else the one they set, else the config's. */
-static struct tz *
+/*
+ * Zone name, loaded once for the engine's life (borrowed); NULL when no
+ * such zone exists. Only real zones load, so the cache stays small.
+ */
+static const struct tz *
+zone(struct engine *e, const char *name)
+{
+	char err[DRILL_ERRLEN];
+	struct tz *tz = NULL;
+	void *v;
+
+	for (size_t i = 0; i < e->nzones; i++)
+		if (strcmp(e->zones[i].name, name) == 0)
+			return e->zones[i].tz;
+	if (tz_load(name, &tz, err) != 0)
+		return NULL;
+	if (e->nzones == e->capzones) {
+		size_t cap = e->capzones ? e->capzones * 2 : 8;
+		if ((v = realloc(e->zones, cap * sizeof(*e->zones))) == NULL) {
+			tz_free(tz);
+			return NULL;
+		}
+		e->zones = v;
+		e->capzones = cap;
+	}
+	if ((e->zones[e->nzones].name = strdup(name)) == NULL) {
+		tz_free(tz);
+		return NULL;
+	}
+	e->zones[e->nzones++].tz = tz;
+	return tz;
+}
+
+/*
+ * The zone of person (borrowed): the platform's, else the one they set,
+ * else the config's; NULL (read as UTC) when none loads.
+ */
+static const struct tz *
 person_tz(struct engine *e, int64_t person)
 {
 	struct store_person_settings set;
-	struct tz *tz = NULL;
-	char err[DRILL_ERRLEN];
-	const char *name = e->cfg->practice.timezone ? e->cfg->practice.timezone : "UTC";
+	const struct tz *tz = NULL;
 
 	if (store_person_settings_get(e->store, person, &set) == 0) {
-		if (set.platform_timezone != NULL && tz_load(set.platform_timezone, &tz, err) == 0) {
-			store_person_settings_clear(&set);
-			return tz;
-		}
-		if (set.timezone != NULL && tz_load(set.timezone, &tz, err) == 0) {
-			store_person_settings_clear(&set);
-			return tz;
-		}
+		if (set.platform_timezone != NULL)
+			tz = zone(e, set.platform_timezone);
+		if (tz == NULL && set.timezone != NULL)
+			tz = zone(e, set.timezone);
 		store_person_settings_clear(&set);
 	}
-	if (tz_load(name, &tz, err) != 0 && tz_load("UTC", &tz, err) != 0)
-		return NULL;	/* callers treat NULL as UTC */
+	if (tz == NULL)
+		tz = zone(e, e->cfg->practice.timezone ? e->cfg->practice.timezone : "UTC");
 	return tz;
 }
 
@@ -956,11 +997,10 @@ cmd_stats(struct turn *t)
 	struct store_progress p;
 	struct topic_acc acc;
 	struct msg *m;
-	struct tz *tz = person_tz(t->e, t->person);
+	const struct tz *tz = person_tz(t->e, t->person);
 	int64_t today = day_in(tz, t->now), streak;
 	int weakest = -1, rc;
 
-	tz_free(tz);
 	t->privately = true;	/* in a channel, for the person alone */
 
 	memset(&acc, 0, sizeof(acc));
@@ -1174,10 +1214,9 @@ score_answer(const struct turn *t, const struct bank_question *q, int64_t delive
 	a->created_at = t->now;
 	{
 		/* the person's own calendar, and a gap they are excused for */
-		struct tz *tz = person_tz(t->e, t->person);
+		const struct tz *tz = person_tz(t->e, t->person);
 		struct store_progress p;
 		a->day = day_in(tz, t->now);
-		tz_free(tz);
 		a->keep_streak = store_progress_get(t->e->store, t->person, &p) == 0 &&
 		    p.last_day >= 0 && a->day > p.last_day + 1 &&
 		    gap_excused(t->e, t->person, p.last_day, a->day);
@@ -2228,7 +2267,7 @@ static int
 sub_schedule(struct engine *e, struct store_subscription *sub, int64_t now)
 {
 	struct subs_rule r;
-	struct tz *tz;
+	const struct tz *tz;
 	int64_t next, after = sub->last_at > 0 ? sub->last_at : sub->created_at;
 	int rc;
 
@@ -2239,7 +2278,6 @@ sub_schedule(struct engine *e, struct store_subscription *sub, int64_t now)
 	tz = person_tz(e, sub->person_id);
 	rc = subs_next(&r, tz, after, sub->paused_until > now ? sub->paused_until : now,
 	    &next);
-	tz_free(tz);
 	if (rc != 0)
 		return rc;
 	sub->next_at = next;
@@ -2250,7 +2288,7 @@ sub_schedule(struct engine *e, struct store_subscription *sub, int64_t now)
 static void
 sub_words(struct engine *e, const struct store_subscription *sub, char *buf, size_t sz)
 {
-	struct tz *tz = person_tz(e, sub->person_id);
+	const struct tz *tz = person_tz(e, sub->person_id);
 	struct tz_local l;
 	char at[6], topics[256] = "";
 
@@ -2265,7 +2303,6 @@ sub_words(struct engine *e, const struct store_subscription *sub, char *buf, siz
 	else
 		snprintf(buf, sz, "a question %s at %s", sub->weekdays ? "every weekday" :
 		    "every day", at);
-	tz_free(tz);
 }
 
 /* In a DM only; says where otherwise. */
@@ -2374,7 +2411,7 @@ static int
 cmd_pause(struct turn *t, const struct command *c)
 {
 	struct store_subscription sub;
-	struct tz *tz;
+	const struct tz *tz;
 	int64_t sec, from, to;
 	char buf[600];
 	int rc;
@@ -2393,7 +2430,6 @@ cmd_pause(struct turn *t, const struct command *c)
 	tz = person_tz(t->e, t->person);
 	from = day_in(tz, t->now);
 	to = day_in(tz, t->now + sec);
-	tz_free(tz);
 	sub.paused_until = t->now + sec;
 	if (rc != 0 || (rc = store_begin(t->e->store)) != 0)
 		goto fail;
@@ -2430,8 +2466,8 @@ static int
 cmd_tz(struct turn *t, const struct command *c)
 {
 	struct store_person_settings set;
-	struct tz *tz = NULL;
-	char err[DRILL_ERRLEN], buf[400];
+	const struct tz *tz;
+	char buf[400];
 	int rc;
 
 	t->privately = true;	/* a person's settings are nobody else's business */
@@ -2439,17 +2475,15 @@ cmd_tz(struct turn *t, const struct command *c)
 		tz = person_tz(t->e, t->person);
 		snprintf(buf, sizeof(buf), "Your time zone: %s. `tz Europe/Paris` changes "
 		    "it.", tz ? tz_name(tz) : "UTC");
-		tz_free(tz);
 		say(t, buf);
 		return 0;
 	}
-	if (tz_load(c->arg, &tz, err) != 0) {
+	if (zone(t->e, c->arg) == NULL) {
 		snprintf(buf, sizeof(buf), "I don't know the time zone \"%.64s\". Use a "
 		    "name like Europe/Paris, America/New_York or Asia/Kolkata.", c->arg);
 		say(t, buf);
 		return 0;
 	}
-	tz_free(tz);
 	if ((rc = store_person_set_timezone(t->e->store, t->person, c->arg, false)) != 0 ||
 	    (rc = resubscribe(t)) != 0 ||
 	    (rc = store_person_settings_get(t->e->store, t->person, &set)) != 0) {
@@ -2933,9 +2967,9 @@ digest_next(struct engine *e, const struct config_schedule *cs)
 {
 	struct sched_info si;
 	struct cron c;
-	struct tz *tz = NULL;
 	char err[DRILL_ERRLEN];
-	const char *zone = cs->timezone;
+	const char *zname = cs->timezone;
+	const struct tz *tz;
 	int64_t last, next = INT64_MAX;
 
 	if (cs->digest == NULL || cron_parse(cs->digest, &c, err) != 0 ||
@@ -2944,13 +2978,12 @@ digest_next(struct engine *e, const struct config_schedule *cs)
 	if (e->sched != NULL && sched_info(e->sched, cs->conversation, &si) == 0) {
 		if (si.paused)
 			return INT64_MAX;
-		zone = si.timezone;
+		zname = si.timezone;
 	}
 	if (last == 0)
 		last = e->started_at;
-	if (tz_load(zone, &tz, err) == 0 && cron_next(&c, tz, NULL, last, &next) != 0)
+	if ((tz = zone(e, zname)) == NULL || cron_next(&c, tz, NULL, last, &next) != 0)
 		next = INT64_MAX;
-	tz_free(tz);
 	return next;
 }
 
@@ -3133,25 +3166,22 @@ out:
 
 /* Keeps the zone the platform gives for the person, when it is new and real. */
 static void
-platform_zone(struct turn *t, const char *zone)
+platform_zone(struct turn *t, const char *name)
 {
 	struct store_person_settings set;
-	struct tz *tz = NULL;
-	char err[DRILL_ERRLEN];
 	bool same;
 
-	if (strlen(zone) > 64 || store_person_settings_get(t->e->store, t->person, &set) != 0)
+	if (strlen(name) > 64 || store_person_settings_get(t->e->store, t->person, &set) != 0)
 		return;
-	same = set.platform_timezone != NULL && strcmp(set.platform_timezone, zone) == 0;
+	same = set.platform_timezone != NULL && strcmp(set.platform_timezone, name) == 0;
 	store_person_settings_clear(&set);
 	if (same)
 		return;
-	if (tz_load(zone, &tz, err) != 0) {
+	if (zone(t->e, name) == NULL) {
 		log_warnx("the platform gave an unknown time zone for a person: ignored");
 		return;
 	}
-	tz_free(tz);
-	if (store_person_set_timezone(t->e->store, t->person, zone, true) != 0 ||
+	if (store_person_set_timezone(t->e->store, t->person, name, true) != 0 ||
 	    resubscribe(t) != 0)
 		log_warnx("cannot keep a person's time zone person=%s", t->ev->user);
 }

@@ -965,6 +965,21 @@ update_one(struct store *st, enum stmt_id sid, const char *types, ...)
 	return sqlite3_changes(st->db) == 0 ? DRILL_ENOTFOUND : DRILL_OK;
 }
 
+/* exec_stmt for a write whose row count matters: *n (may be NULL) receives it. */
+static int
+exec_count(struct store *st, enum stmt_id sid, int64_t *n, const char *types, ...)
+{
+	va_list ap;
+	int ret;
+
+	va_start(ap, types);
+	ret = vexec(st, sid, NULL, NULL, types, ap);
+	va_end(ap);
+	if (ret == DRILL_OK && n != NULL)
+		*n = sqlite3_changes(st->db);
+	return ret;
+}
+
 /* Runs one argument-less prepared statement (transaction control). */
 static int
 run(struct store *st, enum stmt_id sid)
@@ -2030,11 +2045,7 @@ store_event_seen(struct store *st, const char *event_id, int64_t now, bool *firs
 int
 store_events_prune(struct store *st, int64_t before, int64_t *deleted)
 {
-	int ret = exec_stmt(st, S_EVENTS_PRUNE, NULL, "I", before);
-
-	if (ret == DRILL_OK && deleted != NULL)
-		*deleted = sqlite3_changes(st->db);
-	return ret;
+	return exec_count(st, S_EVENTS_PRUNE, deleted, "I", before);
 }
 
 void
@@ -2384,12 +2395,7 @@ store_outbox_counts(struct store *st, struct store_outbox_counts *out)
 int
 store_outbox_recover(struct store *st, int64_t now_ms, int64_t *n)
 {
-	int ret;
-
-	ret = exec_stmt(st, S_OUTBOX_RECOVER, NULL, "I", now_ms);
-	if (ret == DRILL_OK && n != NULL)
-		*n = sqlite3_changes(st->db);
-	return ret;
+	return exec_count(st, S_OUTBOX_RECOVER, n, "I", now_ms);
 }
 
 void
@@ -3032,11 +3038,7 @@ store_person_forget(struct store *st, const char *person, int64_t *rows)
 int
 store_outbox_prune_orphans(struct store *st, int64_t *n)
 {
-	int ret = exec_stmt(st, S_OUTBOX_ORPHANS, NULL, "");
-
-	if (ret == DRILL_OK && n != NULL)
-		*n = sqlite3_changes(st->db);
-	return ret;
+	return exec_count(st, S_OUTBOX_ORPHANS, n, "");
 }
 
 int
@@ -3049,8 +3051,7 @@ store_answers_purge(struct store *st, int64_t before, int64_t *n)
 		return DRILL_EINVAL;
 	if ((ret = store_begin(st)) != DRILL_OK)
 		return ret;
-	if ((ret = exec_stmt(st, S_ANSWERS_PURGE, NULL, "I", before)) == DRILL_OK) {
-		answers = sqlite3_changes(st->db);
+	if ((ret = exec_count(st, S_ANSWERS_PURGE, &answers, "I", before)) == DRILL_OK) {
 		/* the messages of that time too: feedback quotes the answers */
 		ret = exec_stmt(st, S_OUTBOX_PURGE, NULL, "I", before * 1000);
 	}
