@@ -248,26 +248,42 @@ topics_line(uint32_t topics, char *buf, size_t sz)
 	}
 }
 
-/* Posts the question q; the post's error, if it failed. */
-static int
-ask(struct turn *t, const struct bank_question *q, const char *intro)
+/*
+ * A practice question, with intro before it; in a channel (for, the
+ * person who asked) it says how to answer in its thread. NULL when out of
+ * memory.
+ */
+static struct msg *
+practice_msg(const struct bank_question *q, const char *intro, const char *for_person)
 {
 	struct msg *m = msg_new();
 	char topics[256];
 
 	if (m == NULL)
-		return DRILL_ENOMEM;
+		return NULL;
 	topics_line(q->topics, topics, sizeof(topics));
 	if (intro)
 		msg_add(m, MSG_TEXT, "%s", intro);
 	msg_add(m, MSG_TITLE, "Question · %s · %s · %s", topics,
 	    vocab_type_name(q->type), vocab_level_name(q->level));
 	msg_add(m, MSG_TEXT, "%s", q->prompt);
+	if (for_person != NULL) {
+		msg_add(m, MSG_PEOPLE, "%s", "asked to practise in public: reply in this "
+		    "thread, and the feedback and the model answer come here.");
+		msg_add_item(m, for_person, NULL);
+	}
 	msg_add(m, MSG_BUTTONS, "%s", "");
 	msg_add_item(m, "Hint", "hint");
 	msg_add_item(m, "Skip", "skip");
 	msg_add_item(m, "Show model answer", "model");
-	return send(t, m);
+	return m;
+}
+
+/* Posts the question q; the post's error, if it failed. */
+static int
+ask(struct turn *t, const struct bank_question *q, const char *intro)
+{
+	return send(t, practice_msg(q, intro, NULL));
 }
 
 struct seen {
@@ -654,6 +670,8 @@ deliver(struct turn *t, const struct bank_question *q, const char *filter,
     const char *intro)
 {
 	struct store_delivery d = {0};
+	/* practice asked for in a channel starts a thread of its own */
+	bool root = t->reply == NULL && t->ev->conv_kind == PLATFORM_CHANNEL;
 	int64_t id;
 	int rc;
 
@@ -662,11 +680,21 @@ deliver(struct turn *t, const struct bank_question *q, const char *filter,
 	d.question_id = q->id;
 	d.kind = "practice";
 	d.message_id = NULL;
-	d.thread_id = (char *)t->ev->thread_id;
+	d.thread_id = root ? NULL : (char *)t->ev->thread_id;
 	d.filter = filter[0] ? (char *)filter : NULL;
 	d.created_at = t->now;
 	if ((rc = store_begin(t->e->store)) != 0)
 		goto fail;
+	if (root) {
+		struct platform_dest dest = {t->ev->conversation, NULL, NULL, 0};
+		struct msg *m = practice_msg(q, intro, t->ev->user);
+		rc = m != NULL ? post(t->e, &dest, m, &d.root_row) : DRILL_ENOMEM;
+		msg_free(m);
+		if (rc != 0) {
+			store_rollback(t->e->store);
+			goto fail;
+		}
+	}
 	if ((rc = store_delivery_add(t->e->store, &d, &id)) != 0 ||
 	    (rc = store_practice_set(t->e->store, t->person, t->conv, id)) != 0 ||
 	    (t->ev->conv_kind == PLATFORM_DM &&
@@ -681,7 +709,7 @@ deliver(struct turn *t, const struct bank_question *q, const char *filter,
 	log_info("question asked person=%s question=%s", t->ev->user, q->id);
 	/* a post that fails undoes the delivery only inside a caller's
 	 * transaction (a daily question: tried again); here it is logged */
-	return ask(t, q, intro);
+	return root ? 0 : ask(t, q, intro);
 fail:
 	say_store_error(t, "asking a question");
 	return rc;
@@ -3140,6 +3168,25 @@ thread_reply(struct turn *t, int64_t did, const char *text, size_t len,
 	if ((rc = store_delivery_get(t->e->store, did, &d)) != 0) {
 		say_store_error(t, "reading the question");
 		return rc;
+	}
+	if (strcmp(d.kind, "practice") == 0) {
+		/* someone's practice in public: their replies are answers, in
+		 * the thread; anyone else's are conversation */
+		int64_t open;
+		if (store_person_find(t->e->store, t->ev->user, &t->person) != 0 ||
+		    t->person != d.person_id)
+			goto out;
+		t->conv = d.conversation_id;
+		if (store_practice_get(t->e->store, t->person, t->conv, &open) != 0 ||
+		    open != did) {
+			say(t, "This question is closed: your open one, if any, is in a "
+			    "newer thread.");
+			goto out;
+		}
+		t->privately = false;
+		rc = (problem = problem_of(t->e, text, len)) != NULL ? (say(t, problem), 0) :
+		    answer(t, text, len);
+		goto out;
 	}
 	if (d.answers_dm)
 		goto out;	/* answers come privately; this is conversation */

@@ -35,6 +35,10 @@
  *    hold its model answer back;
  *  - an answer after the reveal is scored, marked late, and gets the
  *    model answer with its feedback;
+ *  - `practice` asked for in a channel (not the console) posts the
+ *    question as a thread root for the person who asked; their replies
+ *    in it are answers, and the feedback and model answer go there (they
+ *    chose to practise in public); anyone else's replies are conversation;
  *  - admins (config `admins`) run `schedule`, `schedule set CRON [ZONE]`,
  *    `schedule pause|resume` and `ask now` in the channel; anyone else
  *    gets a polite refusal.

@@ -750,6 +750,54 @@ test_long_ids(void **state)
 	stop(x);
 }
 
+/*
+ * `practice` asked for in a channel: the question starts a thread for the
+ * person who asked; their replies there are answers, with the feedback
+ * and the model answer in the thread; others' replies are conversation.
+ */
+static void
+test_practice_in_channel(void **state)
+{
+	struct fx *x = start(false, false, true, 4 * 3600000);
+	const struct testchat_msg *root;
+	char root_id[16];
+	size_t n;
+
+	(void)state;
+	assert_int_equal(event(x, PLATFORM_EV_MESSAGE, "test:C1", "test:U1", NULL, "p1",
+	    true, "practice"), 0);
+	assert_int_equal(nmsgs(x), 1);
+	root = msg(x, 0);
+	assert_null(root->thread_id);
+	assert_null(root->only_for);
+	assert_non_null(strstr(root->text, "U1 asked to practise in public"));
+	snprintf(root_id, sizeof(root_id), "%s", root->id);
+
+	/* someone else's reply: conversation */
+	assert_int_equal(reply(x, "test:U2", root_id, "p2", GOOD_SLOW), 0);
+	assert_int_equal(nmsgs(x), 1);
+	/* a hint, asked for in the thread, comes in the thread */
+	assert_int_equal(event(x, PLATFORM_EV_MESSAGE, "test:C1", "test:U1", root_id, "p3",
+	    true, "hint"), 0);
+	assert_int_equal(nmsgs(x), 2);
+	assert_string_equal(msg(x, 1)->thread_id, root_id);
+	assert_non_null(strstr(msg(x, 1)->text, "Hint 1 of"));
+	/* the asker's reply is the answer: feedback and model answer in the thread */
+	assert_int_equal(reply(x, "test:U1", root_id, "p4", GOOD_SLOW), 0);
+	n = nmsgs(x);
+	assert_true(n >= 4);
+	for (size_t i = 2; i < n; i++) {
+		assert_string_equal(msg(x, i)->thread_id, root_id);
+		assert_null(msg(x, i)->only_for);
+	}
+	assert_true(count_with(x, 2, "Model answer") == 1);
+	/* a second reply: no open question in this thread any more */
+	assert_int_equal(reply(x, "test:U1", root_id, "p5", "one more thought"), 0);
+	assert_non_null(strstr(msg(x, nmsgs(x) - 1)->text, "This question is closed"));
+	assert_string_equal(msg(x, nmsgs(x) - 1)->only_for, "test:U1");
+	stop(x);
+}
+
 int
 main(void)
 {
@@ -767,6 +815,7 @@ main(void)
 		cmocka_unit_test(test_edit_after_model_seen),
 		cmocka_unit_test(test_private_answer_pending),
 		cmocka_unit_test(test_long_ids),
+		cmocka_unit_test(test_practice_in_channel),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
