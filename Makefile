@@ -157,6 +157,7 @@ fuzz: fuzz-deps
 	  fuzz_cron) printf '30 9 * * mon-fri' > $$c/a; printf '*/15 0-6,22-23 1,15 jan-mar 0' > $$c/b; \
 	    printf '2026-03-27T09:30:00+01:00' > $$c/c ;; \
 	  fuzz_score) printf 'I would run EXPLAIN ANALYZE first, because\nthe plan shows a seq scan; p95 fell 80 %%.' > $$c/a ;; \
+	  fuzz_render) printf 'aQuestion <!channel> & <http://x|y>\037b\036slack:U0123ABCD\037c\036Hint\035hint' > $$c/a ;; \
 	  esac; \
 	  echo "== $$n ($(FUZZ_SECONDS) s)"; \
 	  ./$$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -print_final_stats=1 $$c 2>&1 | tail -4; \

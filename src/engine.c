@@ -37,7 +37,7 @@
 #define LEVEL_WINDOW 3			/* answers that move the level */
 #define LEVEL_UP 80			/* all of them at or above: one level up */
 #define LEVEL_DOWN 50			/* all of them below: one level down */
-#define MYDATA_CHUNK 30000		/* bytes of JSON per message */
+#define MYDATA_CHUNK 12000		/* bytes of JSON per message: fits Matrix with its HTML */
 #define EXCUSE_MAX_DAYS 400		/* a longer gap is never excused */
 #define DIGEST_WINDOW_S (7 * DAY_S)
 
