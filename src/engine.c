@@ -249,9 +249,9 @@ topics_line(uint32_t topics, char *buf, size_t sz)
 }
 
 /*
- * A practice question, with intro before it; in a channel (for, the
- * person who asked) it says how to answer in its thread. NULL when out of
- * memory.
+ * A practice question, with intro before it; posted in a channel for
+ * for_person (the one who asked; NULL elsewhere), it says that their
+ * replies in its thread are answers. NULL when out of memory.
  */
 static struct msg *
 practice_msg(const struct bank_question *q, const char *intro, const char *for_person)
@@ -1848,12 +1848,11 @@ engine_next_reveal_at(struct engine *e)
 
 /* The feedback on a channel answer, without the model answer before the reveal. */
 static struct msg *
-channel_feedback(struct engine *e, const struct scorer_result *r,
-    const struct bank_question *q, bool late, bool edited)
+channel_feedback(const struct scorer_result *r, const struct bank_question *q,
+    bool late, bool edited)
 {
 	struct msg *m = feedback_score_msg(r, 0, false);
 
-	(void)e;
 	if (m == NULL)
 		return NULL;
 	if (edited)
@@ -1922,7 +1921,7 @@ channel_answer(struct turn *t, const struct store_delivery *d,
 		return rc;
 	}
 	a.late = late;
-	if ((m = channel_feedback(t->e, &r, q, late, false)) == NULL) {
+	if ((m = channel_feedback(&r, q, late, false)) == NULL) {
 		rc = DRILL_ENOMEM;
 		goto out;
 	}
@@ -2023,7 +2022,7 @@ edit(struct turn *t)
 		goto out;
 	}
 	if (strcmp(d.kind, "scheduled") == 0)
-		m = channel_feedback(t->e, &r, q, old.late, true);
+		m = channel_feedback(&r, q, old.late, true);
 	else if ((m = feedback_score_msg(&r, old.hints_used, old.model_seen)) != NULL)
 		msg_add(m, MSG_TEXT, "(Your edited answer, scored again.)");
 	if (m == NULL) {
