@@ -14,10 +14,10 @@ SYSCONFDIR ?= /etc
 UNITDIR ?= $(PREFIX)/lib/systemd/system
 
 CC      = gcc
-PKGS    = libuv libwebsockets libcurl json-c libconfig sqlite3 libutf8proc
+PKGS    = libuv libwebsockets libcurl json-c libconfig sqlite3 libutf8proc libcrypto
 DEBS    = libuv1-dev libwebsockets-dev libwebsockets-evlib-uv libcurl4-openssl-dev \
           libjson-c-dev libconfig-dev libsqlite3-dev libcmocka-dev pkg-config \
-          libutf8proc-dev sqlite3 curl openssl python3 tzdata
+          libutf8proc-dev libssl-dev sqlite3 curl openssl python3 tzdata
 
 ifeq ($(SAN),1)
 B       = build-san
