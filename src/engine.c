@@ -1581,6 +1581,34 @@ question_msg(const struct bank_question *q, const struct config_schedule *cs,
 	return m;
 }
 
+/*
+ * Calls fn(arg, name) for each concept a stored answer missed, read back
+ * from the scorer's own JSON (store_answer.breakdown); nothing when it does
+ * not parse.
+ */
+static void
+each_missed(const char *breakdown, void (*fn)(void *arg, const char *name), void *arg)
+{
+	json_tokener *tok;
+	json_object *o, *missed, *c, *name;
+
+	if (breakdown == NULL || (tok = json_tokener_new()) == NULL)
+		return;
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	o = json_tokener_parse_ex(tok, breakdown, (int)strlen(breakdown));
+	json_tokener_free(tok);
+	if (o != NULL && json_object_object_get_ex(o, "missed", &missed) &&
+	    json_object_is_type(missed, json_type_array)) {
+		for (size_t i = 0; i < json_object_array_length(missed); i++) {
+			c = json_object_array_get_idx(missed, i);
+			if (json_object_object_get_ex(c, "concept", &name) &&
+			    json_object_is_type(name, json_type_string))
+				fn(arg, json_object_get_string(name));
+		}
+	}
+	json_object_put(o);
+}
+
 /* A summary of the answers to one question. */
 struct tally {
 	const struct bank_question *q;	/* NULL: no longer in the bank */
@@ -1589,33 +1617,24 @@ struct tally {
 };
 
 static void
+on_tally_missed(void *arg, const char *name)
+{
+	struct tally *t = arg;
+
+	for (size_t k = 0; k < t->q->nconcepts; k++)
+		if (strcmp(t->q->concepts[k].name, name) == 0)
+			t->missed[k]++;
+}
+
+static void
 on_tally(void *arg, const struct store_answer *a)
 {
 	struct tally *t = arg;
-	json_tokener *tok;
-	json_object *o, *missed, *c, *name;
 
 	t->n++;
 	t->sum += a->score;
-	if (t->q == NULL || a->breakdown == NULL || (tok = json_tokener_new()) == NULL)
-		return;
-	/* the scorer's own JSON, read back: what it missed, by name */
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-	o = json_tokener_parse_ex(tok, a->breakdown, (int)strlen(a->breakdown));
-	json_tokener_free(tok);
-	if (o != NULL && json_object_object_get_ex(o, "missed", &missed) &&
-	    json_object_is_type(missed, json_type_array)) {
-		for (size_t i = 0; i < json_object_array_length(missed); i++) {
-			c = json_object_array_get_idx(missed, i);
-			if (!json_object_object_get_ex(c, "concept", &name) ||
-			    !json_object_is_type(name, json_type_string))
-				continue;
-			for (size_t k = 0; k < t->q->nconcepts; k++)
-				if (strcmp(t->q->concepts[k].name, json_object_get_string(name)) == 0)
-					t->missed[k]++;
-		}
-	}
-	json_object_put(o);
+	if (t->q != NULL)
+		each_missed(a->breakdown, on_tally_missed, t);
 }
 
 /*
@@ -2120,11 +2139,11 @@ refuse_non_admin(struct turn *t, const char *what)
 
 /* "2026-03-27 09:30 CET (08:30 UTC)" for instant at in zone. */
 static void
-when_words(int64_t at, const char *zone, char *buf, size_t sz)
+when_words(struct engine *e, int64_t at, const char *zname, char *buf, size_t sz)
 {
-	struct tz *tz = NULL;
+	const struct tz *tz = zone(e, zname);
 	struct tz_local l;
-	char err[DRILL_ERRLEN], utc[CRON_RFC3339_LEN];
+	char utc[CRON_RFC3339_LEN];
 
 	if (at == INT64_MAX) {
 		snprintf(buf, sz, "none");
@@ -2132,12 +2151,11 @@ when_words(int64_t at, const char *zone, char *buf, size_t sz)
 	}
 	if (cron_format_utc(at, utc) != 0)
 		utc[0] = '\0';
-	if (tz_load(zone, &tz, err) == 0 && tz_localtime(tz, at, &l) == 0)
+	if (tz != NULL && tz_localtime(tz, at, &l) == 0)
 		snprintf(buf, sz, "%04d-%02d-%02d %02d:%02d %s (%s)", l.year, l.month,
-		    l.day, l.hour, l.minute, l.abbr ? l.abbr : zone, utc);
+		    l.day, l.hour, l.minute, l.abbr ? l.abbr : zname, utc);
 	else
 		snprintf(buf, sz, "%s", utc);
-	tz_free(tz);
 }
 
 /* Splits `schedule set` arguments: a cron expression (quoted, or five fields) and a zone. */
@@ -2228,7 +2246,7 @@ cmd_schedule(struct turn *t, const struct command *c)
 	}
 	if (sched_info(t->e->sched, conv, &si) != 0)
 		return 0;
-	when_words(si.next, si.timezone, next, sizeof(next));
+	when_words(t->e, si.next, si.timezone, next, sizeof(next));
 	snprintf(buf, sizeof(buf), "Schedule: `%s` in %s (%s)%s. Next question: %s.",
 	    si.cron, si.timezone, si.from_chat ? "set in chat" : "from the config",
 	    si.paused ? ", paused: `schedule resume` starts it again" : "", next);
@@ -2804,12 +2822,30 @@ grow(void **v, size_t *cap, size_t n, size_t sz)
 }
 
 static void
+on_digest_missed(void *arg, const char *name)
+{
+	struct digest_acc *d = arg;
+	size_t i;
+
+	for (i = 0; i < d->nmissed && strcmp(d->missed[i].name, name) != 0; i++)
+		;
+	if (i == d->nmissed) {
+		if (!grow((void **)&d->missed, &d->capmissed, d->nmissed, sizeof(*d->missed)) ||
+		    (d->missed[i].name = strdup(name)) == NULL) {
+			d->oom = true;
+			return;
+		}
+		d->missed[i].n = 0;
+		d->nmissed++;
+	}
+	d->missed[i].n++;
+}
+
+static void
 on_digest_answer(void *arg, const struct store_answer *a, const char *person)
 {
 	struct digest_acc *d = arg;
 	const struct bank_question *q = bank_find(d->bank, a->question_id);
-	json_tokener *tok;
-	json_object *o, *missed, *c, *name;
 	size_t i;
 
 	d->n++;
@@ -2832,35 +2868,7 @@ on_digest_answer(void *arg, const struct store_answer *a, const char *person)
 		d->qn[bank_index(d->bank, q)]++;
 		d->qsum[bank_index(d->bank, q)] += a->score;
 	}
-	if (a->breakdown == NULL || (tok = json_tokener_new()) == NULL)
-		return;
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-	o = json_tokener_parse_ex(tok, a->breakdown, (int)strlen(a->breakdown));
-	json_tokener_free(tok);
-	if (o != NULL && json_object_object_get_ex(o, "missed", &missed) &&
-	    json_object_is_type(missed, json_type_array)) {
-		for (size_t k = 0; k < json_object_array_length(missed); k++) {
-			const char *s;
-			c = json_object_array_get_idx(missed, k);
-			if (!json_object_object_get_ex(c, "concept", &name) ||
-			    !json_object_is_type(name, json_type_string))
-				continue;
-			s = json_object_get_string(name);
-			for (i = 0; i < d->nmissed && strcmp(d->missed[i].name, s) != 0; i++)
-				;
-			if (i == d->nmissed) {
-				if (!grow((void **)&d->missed, &d->capmissed, d->nmissed,
-				    sizeof(*d->missed)) || (d->missed[i].name = strdup(s)) == NULL) {
-					d->oom = true;
-					break;
-				}
-				d->missed[i].n = 0;
-				d->nmissed++;
-			}
-			d->missed[i].n++;
-		}
-	}
-	json_object_put(o);
+	each_missed(a->breakdown, on_digest_missed, d);
 }
 
 static void
