@@ -171,3 +171,36 @@ testchat_find(const struct testchat *tc, const char *id)
 			return &tc->msgs[i];
 	return NULL;
 }
+
+char *
+testchat_flat(const char *s)
+{
+	char *out = malloc(strlen(s) + 1), *o = out;
+	bool space = false;
+
+	if (out == NULL)
+		return NULL;
+	for (; *s != '\0'; s++) {
+		if (*s == ' ' || *s == '\n' || *s == '\t') {
+			space = true;
+			continue;
+		}
+		if (space && o > out)
+			*o++ = ' ';
+		space = false;
+		*o++ = *s;
+	}
+	*o = '\0';
+	return out;
+}
+
+bool
+testchat_says(const char *text, const char *needle)
+{
+	char *t = testchat_flat(text), *n = testchat_flat(needle);
+	bool yes = t != NULL && n != NULL && strstr(t, n) != NULL;
+
+	free(t);
+	free(n);
+	return yes;
+}

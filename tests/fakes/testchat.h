@@ -50,6 +50,15 @@ void testchat_set_time(struct testchat *tc, int64_t ms);
 /* Messages posted so far, in order. */
 size_t testchat_count(const struct testchat *tc);
 const struct testchat_msg *testchat_get(const struct testchat *tc, size_t i);
+/*
+ * Text as people read it: s with every run of spaces, tabs and newlines
+ * made one space (the renderer's wrapping undone); NULL when out of
+ * memory, else the caller frees. testchat_says: whether text, read so,
+ * holds needle, read so.
+ */
+char *testchat_flat(const char *s);
+bool testchat_says(const char *text, const char *needle);
+
 /* The message with platform id id, or NULL. */
 const struct testchat_msg *testchat_find(const struct testchat *tc, const char *id);
 

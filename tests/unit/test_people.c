@@ -252,38 +252,21 @@ dm(struct fx *x, int who, const char *text)
 
 /* ---- text as people read it ---- */
 
-/* s with every run of white space made one space: the wrapping undone. Caller frees. */
+/* s unwrapped (testchat_flat); the caller frees. */
 static char *
 flat(const char *s)
 {
-	char *out = malloc(strlen(s) + 1), *o = out;
-	bool space = false;
+	char *out = testchat_flat(s);
 
 	assert_non_null(out);
-	for (; *s != '\0'; s++) {
-		if (*s == ' ' || *s == '\n' || *s == '\t') {
-			space = true;
-			continue;
-		}
-		if (space && o > out)
-			*o++ = ' ';
-		space = false;
-		*o++ = *s;
-	}
-	*o = '\0';
 	return out;
 }
 
-/* Whether text, as read, says needle (both unwrapped). */
+/* Whether text, as read, says needle (testchat_says). */
 static bool
 says(const char *text, const char *needle)
 {
-	char *t = flat(text), *n = flat(needle);
-	bool yes = strstr(t, n) != NULL;
-
-	free(t);
-	free(n);
-	return yes;
+	return testchat_says(text, needle);
 }
 
 /* How many messages from index from on, in conv (NULL: anywhere), say needle. */
