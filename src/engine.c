@@ -3285,6 +3285,100 @@ unmistakable(const struct command *c)
 	}
 }
 
+/* How people address the bot before a command on conversation's platform. */
+static const char *
+invocation(const char *conversation)
+{
+	if (strncmp(conversation, "slack:", 6) == 0)
+		return "/drill ";
+	if (strncmp(conversation, "matrix:", 7) == 0)
+		return "!drill ";
+	return "";
+}
+
+/*
+ * The bot joined a conversation: it says once, ever, what it does there
+ * and how to use it (a second invitation says nothing).
+ */
+static int
+introduce(struct turn *t)
+{
+	const struct platform_event *ev = t->ev;
+	const char *cmd = invocation(ev->conversation);
+	struct msg *m;
+	bool first = false;
+	int rc;
+
+	if ((rc = store_begin(t->e->store)) != 0)
+		return rc;
+	if ((rc = store_conversation_ensure(t->e->store, ev->conversation,
+	    ev->conv_kind == PLATFORM_DM ? STORE_CONV_DM : STORE_CONV_CHANNEL, t->now,
+	    &t->conv)) != 0 ||
+	    (rc = store_conversation_introduce(t->e->store, t->conv, t->now, &first)) != 0 ||
+	    !first) {
+		store_rollback(t->e->store);
+		return rc;
+	}
+	if ((m = msg_new()) == NULL) {
+		store_rollback(t->e->store);
+		return DRILL_ENOMEM;
+	}
+	msg_add(m, MSG_TITLE, "Hello, I am drilld");
+	if (ev->conv_kind == PLATFORM_CHANNEL) {
+		msg_add(m, MSG_TEXT, "I help this channel practise for interviews. When a "
+		    "question of the day is posted here, answer it in its thread: I score "
+		    "each answer against the question's rubric and tell you privately which "
+		    "points you covered and which you missed. The model answer comes when "
+		    "the question closes.");
+		msg_add(m, MSG_TEXT, "To practise on your own, write `%spractice` here (you "
+		    "get a thread of your own) or `practice` in a direct message to me. "
+		    "`%shelp` lists the commands.", cmd, cmd);
+	} else {
+		msg_add(m, MSG_TEXT, "I ask interview questions and score your answers: "
+		    "what you covered, what you missed, and a model answer. Write "
+		    "`practice` for a question, `help` for the commands.");
+	}
+	if ((rc = send(t, m)) != 0) {
+		store_rollback(t->e->store);
+		return rc;
+	}
+	if ((rc = store_commit(t->e->store)) != 0)
+		return rc;
+	log_info("introduced in conversation=%s", ev->conversation);
+	return 0;
+}
+
+/*
+ * A person opened the bot's home (Slack's App Home): one summary through
+ * the reply function - their stats, their daily question, the commands.
+ * Without a reply function there is nowhere to show it.
+ */
+static int
+home(struct turn *t)
+{
+	struct store_subscription sub;
+	char buf[600];
+	int rc;
+
+	if (t->reply == NULL)
+		return 0;
+	if ((rc = cmd_stats(t)) != 0)
+		return rc;
+	rc = store_subscription_get(t->e->store, t->person, &sub);
+	if (rc == 0) {
+		memcpy(buf, "Your daily question: ", 21);
+		sub_words(t->e, &sub, buf + 21, sizeof(buf) - 21);
+		say(t, buf);
+	} else if (rc == DRILL_ENOTFOUND) {
+		say(t, "No daily question yet: write `subscribe` to me in a direct message "
+		    "to get one every day at your time.");
+	} else {
+		say_store_error(t, "reading your subscription");
+		return rc;
+	}
+	return cmd_help(t);
+}
+
 /* Everything engine_handle does after de-duplication. */
 static int
 handle(struct turn *tp)
@@ -3303,8 +3397,10 @@ handle(struct turn *tp)
 	 * change nothing yet. */
 	if (ev->kind == PLATFORM_EV_EDIT)
 		return edit(&t);
-	if (ev->kind == PLATFORM_EV_DELETE || ev->kind == PLATFORM_EV_JOIN)
+	if (ev->kind == PLATFORM_EV_DELETE)
 		return 0;
+	if (ev->kind == PLATFORM_EV_JOIN)
+		return introduce(&t);
 	id = command_parse(text, len, &c);
 	/* In a channel question's thread a reply is an answer unless it is
 	 * a command to the bot. */
@@ -3325,7 +3421,8 @@ handle(struct turn *tp)
 	if (ev->conv_kind == PLATFORM_CHANNEL && !ev->addressed)
 		return 0;
 	/* bad input gets a reply and changes nothing, not even who we know */
-	if (ev->kind != PLATFORM_EV_HELLO && (problem = problem_of(e, text, len)) != NULL) {
+	if (ev->kind != PLATFORM_EV_HELLO && ev->kind != PLATFORM_EV_HOME &&
+	    (problem = problem_of(e, text, len)) != NULL) {
 		say(&t, problem);
 		return 0;
 	}
@@ -3344,6 +3441,8 @@ handle(struct turn *tp)
 		platform_zone(&t, ev->user_timezone);
 	if (ev->kind == PLATFORM_EV_HELLO)
 		return hello(&t);
+	if (ev->kind == PLATFORM_EV_HOME)
+		return home(&t);
 
 	/* A slash command or a button is a command, never an answer. */
 	if (ev->kind == PLATFORM_EV_COMMAND || ev->kind == PLATFORM_EV_BUTTON) {
@@ -3487,4 +3586,22 @@ engine_handle(struct engine *e, const struct platform_event *evin,
 		return DRILL_EIO;
 	}
 	return rc;
+}
+
+int
+engine_person_zone(struct engine *e, const char *person, const char *name)
+{
+	struct platform_event ev = {.kind = PLATFORM_EV_MESSAGE};
+	struct turn t = {e, &ev, NULL, NULL, now_of(e), 0, 0, false, 0};
+	int rc;
+
+	if (person == NULL || name == NULL || !id_ok(person, "user"))
+		return DRILL_EINVAL;
+	ev.conversation = ev.user = person;
+	if ((rc = store_person_find(e->store, person, &t.person)) != 0)
+		return rc == DRILL_ENOTFOUND ? 0 : rc;	/* nobody to keep it for yet */
+	if ((rc = store_begin(e->store)) != 0)
+		return rc;
+	platform_zone(&t, name);
+	return store_commit(e->store);
 }

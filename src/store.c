@@ -255,6 +255,16 @@ static const char *const migrations[] = {
 	 * none) */
 	"CREATE INDEX IF NOT EXISTS deliveries_channel"
 	"  ON deliveries (conversation_id, question_id) WHERE person_id IS NULL;",
+
+	/* 5 -> 6: chat platforms. When the bot introduced itself in a
+	 * conversation (once), and the little state a platform adapter keeps
+	 * between runs (a Matrix sync token, a Slack DM's channel id) by key. */
+	"ALTER TABLE conversations ADD COLUMN introduced_at INTEGER;"
+	"CREATE TABLE platform_state ("
+	"  key TEXT PRIMARY KEY,"
+	"  value TEXT NOT NULL,"
+	"  updated_at INTEGER NOT NULL"
+	") WITHOUT ROWID;",
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == STORE_SCHEMA_VERSION,
@@ -387,6 +397,10 @@ enum stmt_id {
 	S_SCHEDULE_PUT,
 	S_EVENT_SEEN,
 	S_EVENTS_PRUNE,
+	S_CONV_INTRODUCE,
+	S_STATE_GET,
+	S_STATE_PUT,
+	S_STATE_DELETE,
 	S_OUTBOX_INSERT,
 	S_OUTBOX_GET,
 	S_OUTBOX_DUE,
@@ -690,6 +704,15 @@ static const struct {
 		" ON CONFLICT (event_id) DO NOTHING", true},
 	[S_EVENTS_PRUNE] = {
 		"DELETE FROM seen_events WHERE at < ?1", true},
+	[S_CONV_INTRODUCE] = {
+		"UPDATE conversations SET introduced_at = ?2 WHERE id = ?1"
+		" AND introduced_at IS NULL", true},
+	[S_STATE_GET] = {"SELECT value FROM platform_state WHERE key = ?1", false},
+	[S_STATE_PUT] = {
+		"INSERT INTO platform_state (key, value, updated_at) VALUES (?1, ?2, ?3)"
+		" ON CONFLICT (key) DO UPDATE SET value = excluded.value,"
+		" updated_at = excluded.updated_at", true},
+	[S_STATE_DELETE] = {"DELETE FROM platform_state WHERE key = ?1", true},
 	/* The key is 128 random bits from SQLite's generator (seeded by the
 	 * OS), so it stays unique across restores from a backup, where ids
 	 * are reused. */
@@ -2046,6 +2069,53 @@ int
 store_events_prune(struct store *st, int64_t before, int64_t *deleted)
 {
 	return exec_count(st, S_EVENTS_PRUNE, deleted, "I", before);
+}
+
+int
+store_conversation_introduce(struct store *st, int64_t conversation, int64_t now,
+    bool *first)
+{
+	int ret;
+
+	if (first == NULL)
+		return DRILL_EINVAL;
+	*first = false;
+	if ((ret = exec_stmt(st, S_CONV_INTRODUCE, NULL, "II", conversation, now)) != DRILL_OK)
+		return ret;
+	*first = sqlite3_changes(st->db) == 1;
+	return DRILL_OK;
+}
+
+int
+store_state_get(struct store *st, const char *key, char **value)
+{
+	sqlite3_stmt *s = stmt_get(st, S_STATE_GET);
+	int ret;
+
+	if (key == NULL || value == NULL)
+		return DRILL_EINVAL;
+	*value = NULL;
+	if ((ret = bind_args(s, "t", key)) != DRILL_OK || (ret = step_row(s)) != DRILL_OK)
+		return ret;
+	ret = col_dup(s, 0, value);
+	done(s);
+	return ret;
+}
+
+int
+store_state_put(struct store *st, const char *key, const char *value, int64_t now)
+{
+	if (key == NULL || value == NULL)
+		return DRILL_EINVAL;
+	return exec_stmt(st, S_STATE_PUT, NULL, "ttI", key, value, now);
+}
+
+int
+store_state_delete(struct store *st, const char *key)
+{
+	if (key == NULL)
+		return DRILL_EINVAL;
+	return exec_stmt(st, S_STATE_DELETE, NULL, "t", key);
 }
 
 void

@@ -43,6 +43,13 @@
  *    `schedule pause|resume` and `ask now` in the channel; anyone else
  *    gets a polite refusal.
  *
+ * Platform events besides messages: the bot joining a conversation
+ * (PLATFORM_EV_JOIN) makes it introduce itself there once, ever (what it
+ * does, how to answer, the command to get help: `/drill help` on Slack,
+ * `!drill help` on Matrix); a person opening the bot's home
+ * (PLATFORM_EV_HOME) gets their stats, their daily question and the
+ * commands through the reply function, as one view.
+ *
  * The engine is synchronous and single-threaded: engine_handle runs to
  * completion (SQLite calls are microseconds) and calls the reply callback for
  * each message to send. It reads time only through the clock it is given, so
@@ -104,6 +111,15 @@ void engine_set_config(struct engine *e, const struct config *cfg,
  */
 int engine_handle(struct engine *e, const struct platform_event *ev,
     platform_reply_fn reply, void *arg) DRILL_WUR;
+
+/*
+ * The platform told person's IANA time zone apart from any event (Slack's
+ * users.info answers after the event that asked for it): kept as
+ * platform_event.user_timezone would be, and their daily question moves
+ * with it. Nothing for a person drilld does not know yet, or an unknown
+ * zone (logged). Returns 0, DRILL_EINVAL, DRILL_EIO.
+ */
+int engine_person_zone(struct engine *e, const char *person, const char *name) DRILL_WUR;
 
 /*
  * The question a conversation gets next from a channel schedule: one that

@@ -34,7 +34,9 @@ enum platform_event_kind {
 	PLATFORM_EV_DELETE,		/* message_id was deleted */
 	PLATFORM_EV_COMMAND,		/* a slash command: text is "practice databases" */
 	PLATFORM_EV_BUTTON,		/* a button: text is the command it carries */
-	PLATFORM_EV_JOIN		/* the bot was invited to or joined conversation */
+	PLATFORM_EV_JOIN,		/* the bot was invited to or joined conversation */
+	PLATFORM_EV_HOME		/* user opened the bot's home view (Slack's App
+					 * Home); conversation is their DM with the bot */
 };
 
 /*

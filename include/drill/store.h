@@ -28,7 +28,7 @@
 #include "drill/common.h"
 
 /* The schema version this binary writes (PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION 5
+#define STORE_SCHEMA_VERSION 6
 
 enum store_flags {
 	STORE_READONLY = 1u << 0	/* open read-only: no migrations, no writes */
@@ -458,6 +458,24 @@ int store_event_seen(struct store *st, const char *event_id, int64_t now,
     bool *first) DRILL_WUR;
 /* Forgets the events noted before before; *deleted (may be NULL) counts them. */
 int store_events_prune(struct store *st, int64_t before, int64_t *deleted) DRILL_WUR;
+
+/*
+ * Notes that the bot introduced itself in conversation at now: *first is
+ * true the first time, false ever after (then nothing changes).
+ */
+int store_conversation_introduce(struct store *st, int64_t conversation,
+    int64_t now, bool *first) DRILL_WUR;
+
+/*
+ * The small state a platform adapter keeps between runs, by key
+ * ("matrix:since", "slack:dm:U0123ABCD"): *value (caller frees) or
+ * DRILL_ENOTFOUND; put inserts or replaces; delete of an absent key is 0.
+ * Adapters name their keys with their platform's prefix.
+ */
+int store_state_get(struct store *st, const char *key, char **value) DRILL_WUR;
+int store_state_put(struct store *st, const char *key, const char *value,
+    int64_t now) DRILL_WUR;
+int store_state_delete(struct store *st, const char *key) DRILL_WUR;
 
 /*
  * The outbox: one row per outbound chat message, stored before it is sent

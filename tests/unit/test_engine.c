@@ -344,11 +344,29 @@ test_platform_events(void **state)
 	assert_int_equal(send_event(f, PLATFORM_EV_COMMAND, "slack:Ev3", "dance"), 0);
 	assert_non_null(strstr(f->out, "I do not know that command"));
 
-	/* an edit or a join says nothing; the question is still open */
+	/* an edit says nothing; a join introduces the bot, once ever; the
+	 * question is still open */
 	assert_int_equal(send_event(f, PLATFORM_EV_EDIT, "slack:Ev4", "changed"), 0);
 	assert_int_equal(f->nreplies, 0);
 	assert_int_equal(send_event(f, PLATFORM_EV_JOIN, "slack:Ev5", NULL), 0);
+	assert_int_equal(f->nreplies, 1);
+	assert_non_null(strstr(f->out, "Hello, I am drilld"));
+	assert_non_null(strstr(f->out, "`practice`"));
+	assert_int_equal(send_event(f, PLATFORM_EV_JOIN, "slack:Ev5b", NULL), 0);
 	assert_int_equal(f->nreplies, 0);
+	/* the home view: stats, the daily question and the commands, and no
+	 * answer is taken from it */
+	assert_int_equal(send_event(f, PLATFORM_EV_HOME, "slack:Ev5c", NULL), 0);
+	assert_non_null(strstr(f->out, "Your practice"));
+	assert_non_null(strstr(f->out, "No daily question yet"));
+	assert_non_null(strstr(f->out, "subscribe"));
+	assert_null(strstr(f->out, "Score"));
+	/* the platform's zone for a person, told apart from an event */
+	assert_int_equal(engine_person_zone(f->engine, "slack:U1", "Asia/Kolkata"), 0);
+	assert_int_equal(engine_person_zone(f->engine, "slack:U1", "Mars/Olympus"), 0);
+	assert_int_equal(engine_person_zone(f->engine, "slack:U404", "Asia/Kolkata"), 0);
+	assert_int_equal(send_event(f, PLATFORM_EV_COMMAND, "slack:Ev5d", "tz"), 0);
+	assert_non_null(strstr(f->out, "Asia/Kolkata"));
 	assert_int_equal(send_event(f, PLATFORM_EV_MESSAGE, "slack:Ev6",
 	    "I would run EXPLAIN ANALYZE and add an index."), 0);
 	assert_non_null(strstr(f->out, "Score"));

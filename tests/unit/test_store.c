@@ -400,14 +400,16 @@ test_migrate_v1_keeps_data(void **state)
 	struct store_progress p;
 	int64_t person, conv, delivery, answer, id, found, cookie;
 
-	assert_int_equal(STORE_SCHEMA_VERSION, 5);
+	assert_int_equal(STORE_SCHEMA_VERSION, 6);
 	seed(st, "slack:U1", "q1", &person, &conv, &delivery);
 	a = answer_of(delivery, person, "q1", 77, 12);
 	assert_int_equal(store_answer_add(st, &a, &answer), 0);
 	assert_int_equal(store_dispute_add(st, answer, "unfair", 5, &id), 0);
 	store_close(st);
 	/* Back to version 1: migration 1 alone makes exactly this schema. */
-	raw_exec(fx->db, "DROP TABLE subscriptions; DROP TABLE pauses; DROP TABLE reviews;"
+	raw_exec(fx->db, "DROP TABLE platform_state;"
+	    " ALTER TABLE conversations DROP COLUMN introduced_at;"
+	    " DROP TABLE subscriptions; DROP TABLE pauses; DROP TABLE reviews;"
 	    " DROP TABLE digests;"
 	    " ALTER TABLE people DROP COLUMN timezone;"
 	    " ALTER TABLE people DROP COLUMN platform_timezone;"
@@ -434,7 +436,7 @@ test_migrate_v1_keeps_data(void **state)
 	    " WHERE name LIKE 'outbox%'"), 0);
 
 	st = open_rw(fx->db);
-	assert_int_equal(store_schema_version(st), 5);
+	assert_int_equal(store_schema_version(st), STORE_SCHEMA_VERSION);
 	assert_int_equal(store_person_find(st, "slack:U1", &found), 0);
 	assert_int_equal(found, person);
 	assert_int_equal(store_answer_get(st, answer, &out), 0);
@@ -450,7 +452,7 @@ test_migrate_v1_keeps_data(void **state)
 	assert_int_equal(store_outbox_add(st, "slack", "slack:C1", "hi", 1000,
 	    &id, NULL), 0);
 	store_close(st);
-	assert_int_equal(raw_int(fx->db, "PRAGMA user_version"), 5);
+	assert_int_equal(raw_int(fx->db, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
 	assert_int_equal(raw_int(fx->db, "SELECT count(*) FROM schedules"), 0);
 	assert_int_equal(raw_int(fx->db, "SELECT count(*) FROM disputes"), 1);
 	assert_int_equal(raw_int(fx->db, "SELECT count(*) FROM outbox"), 1);
@@ -1446,6 +1448,44 @@ test_events_seen(void **state)
 	store_close(st);
 }
 
+/* A bot introduces itself once per conversation, across reopenings. */
+static void
+test_introduce_and_state(void **state)
+{
+	struct fx *fx = *state;
+	struct store *st = open_rw(fx->db);
+	int64_t conv, other;
+	bool first = false;
+	char *v = NULL;
+
+	assert_int_equal(store_conversation_ensure(st, "slack:C1", STORE_CONV_CHANNEL,
+	    100, &conv), 0);
+	assert_int_equal(store_conversation_ensure(st, "slack:C2", STORE_CONV_CHANNEL,
+	    100, &other), 0);
+	assert_int_equal(store_conversation_introduce(st, conv, 200, &first), 0);
+	assert_true(first);
+	assert_int_equal(store_conversation_introduce(st, conv, 300, &first), 0);
+	assert_false(first);
+	assert_int_equal(store_state_get(st, "slack:dm:U1", &v), DRILL_ENOTFOUND);
+	assert_null(v);
+	assert_int_equal(store_state_put(st, "slack:dm:U1", "D1", 100), 0);
+	assert_int_equal(store_state_put(st, "slack:dm:U1", "D9", 200), 0);
+	store_close(st);
+
+	st = open_rw(fx->db);
+	assert_int_equal(store_conversation_introduce(st, conv, 400, &first), 0);
+	assert_false(first);
+	assert_int_equal(store_conversation_introduce(st, other, 400, &first), 0);
+	assert_true(first);
+	assert_int_equal(store_state_get(st, "slack:dm:U1", &v), 0);
+	assert_string_equal(v, "D9");
+	free(v);
+	assert_int_equal(store_state_delete(st, "slack:dm:U1"), 0);
+	assert_int_equal(store_state_delete(st, "slack:dm:U1"), 0);
+	assert_int_equal(store_state_get(st, "slack:dm:U1", &v), DRILL_ENOTFOUND);
+	store_close(st);
+}
+
 /* The maintainers' list: newest first, with the answer and its score. */
 static void
 test_disputes_list(void **state)
@@ -2005,6 +2045,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_outbox_claim_many, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_outbox_recover, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_readonly, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_introduce_and_state, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_backup, setup, teardown),
 	};
 
