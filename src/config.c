@@ -12,6 +12,12 @@
  * between calls. @include is rejected: libconfig 1.5 reads included files
  * itself, where a directory or a read error makes its scanner exit() the
  * process, and errors would no longer name the file that was given.
+ *
+ * Secrets (the slack tokens) are the one exception to "it does not touch
+ * what it resolves": when their group is enabled, their *_file is read and
+ * their environment variable looked up here, so that a missing credential
+ * stops the start like any other config error. No message quotes a secret,
+ * and config_free wipes them.
  */
 #include "drill/config.h"
 #include "drill/cron.h"
@@ -35,6 +41,10 @@
 #define CONFIG_MAX_FILE (1024 * 1024)	/* a config file is a few KB */
 #define QUOTE_MAX 64			/* value bytes shown in a message */
 #define QBUF (QUOTE_MAX * 4 + 8)	/* a quoted value: each byte as \xNN, quotes, "..." */
+#define PATH_QUOTE_MAX 256		/* path bytes shown in a message */
+#define PQBUF (PATH_QUOTE_MAX * 4 + 8)
+#define SECRET_MAX 4096			/* longest secret, and its file */
+#define URL_MAX 1024			/* longest slack.api_url */
 
 #define KIB UINT64_C(1024)
 #define MIB (KIB * 1024)
@@ -51,12 +61,22 @@ enum unit_result {
 	UNIT_RANGE	/* does not fit in 64 bits */
 };
 
+/* The secrets of the slack group: indexes of secrets[] and loader.slack's arrays. */
+enum { SECRET_BOT, SECRET_APP, SECRET_SIGNING, SECRET_N };
+
 struct loader {
 	const char *path;		/* as given, for messages */
 	struct config *cfg;		/* being filled */
 	struct drill_errors *errs;
 	const char *text;		/* the file, once read */
 	struct config_schedule *sched;	/* the schedule being checked */
+	/* slack: what the options found, for check_slack once all are read */
+	struct {
+		const config_setting_t *mode;
+		const config_setting_t *value[SECRET_N];	/* bot_token = "..." */
+		const config_setting_t *file[SECRET_N];		/* bot_token_file = "..." */
+		bool mode_bad;			/* mode was not socket or events */
+	} slack;
 	bool nomem;
 };
 
@@ -149,19 +169,19 @@ problem(struct loader *ld, const config_setting_t *s, const char *opt,
  * Writes s into buf as a double-quoted string for a message, escaping
  * quotes, backslashes and every byte outside printable ASCII, so that a
  * value from the file can never break the one-line-per-problem output.
- * Values longer than QUOTE_MAX bytes are cut and end in "...".
+ * Values longer than max bytes are cut and end in "...".
  */
 static const char *
-quote(char *buf, size_t len, const char *s)
+quote_max(char *buf, size_t len, const char *s, size_t max)
 {
 	static const char hex[] = "0123456789abcdef";
 	size_t o = 0, i;
 
 	/* room for every byte as \xNN, the quotes, "..." and the NUL */
-	if (len < QUOTE_MAX * 4 + 6)
+	if (len < max * 4 + 6)
 		return "\"...\"";
 	buf[o++] = '"';
-	for (i = 0; s[i] != '\0' && i < QUOTE_MAX; i++) {
+	for (i = 0; s[i] != '\0' && i < max; i++) {
 		unsigned char c = (unsigned char)s[i];
 
 		if (c == '"' || c == '\\') {
@@ -183,6 +203,13 @@ quote(char *buf, size_t len, const char *s)
 	}
 	buf[o] = '\0';
 	return buf;
+}
+
+/* quote_max for values: at most QUOTE_MAX bytes shown (buf: QBUF bytes). */
+static const char *
+quote(char *buf, size_t len, const char *s)
+{
+	return quote_max(buf, len, s, QUOTE_MAX);
 }
 
 static const char *
@@ -1059,7 +1086,7 @@ sopt_level(struct loader *ld, const config_setting_t *s, const char *opt)
 static void
 sopt_reveal_after(struct loader *ld, const config_setting_t *s, const char *opt)
 {
-	get_duration(ld, s, opt, MIN_MS, 7 * DAY_MS, "1m..7d", &ld->sched->reveal_after_ms);
+	get_duration(ld, s, opt, SEC_MS, 7 * DAY_MS, "1s..7d", &ld->sched->reveal_after_ms);
 }
 
 static void
@@ -1068,8 +1095,11 @@ sopt_grace(struct loader *ld, const config_setting_t *s, const char *opt)
 	get_duration(ld, s, opt, 0, DAY_MS, "0s..1d", &ld->sched->grace_ms);
 }
 
-/* One of two words; *second is set when v is the second. */
-static void
+/*
+ * One of two words; *is_second is set when v is the second. Returns false
+ * (reported, *is_second untouched) for anything else.
+ */
+static bool
 get_choice(struct loader *ld, const config_setting_t *s, const char *opt,
     const char *first, const char *second, bool *is_second)
 {
@@ -1077,14 +1107,17 @@ get_choice(struct loader *ld, const config_setting_t *s, const char *opt,
 	const char *v = get_string(ld, s, opt);
 
 	if (v == NULL)
-		return;
-	if (strcmp(v, first) == 0)
+		return false;
+	if (strcmp(v, first) == 0) {
 		*is_second = false;
-	else if (strcmp(v, second) == 0)
+	} else if (strcmp(v, second) == 0) {
 		*is_second = true;
-	else
+	} else {
 		problem(ld, s, opt, "unknown value %s (%s or %s)", quote(q, sizeof(q), v),
 		    first, second);
+		return false;
+	}
+	return true;
 }
 
 static void
@@ -1275,6 +1308,378 @@ opt_admins(struct loader *ld, const config_setting_t *s, const char *opt)
 	}
 }
 
+/* ---- slack ------------------------------------------------------------- */
+
+static const struct secret {
+	const char *name;	/* the option; name_file is its file */
+	const char *env;	/* the environment variable */
+	const char *prefix;	/* what it starts with, or NULL */
+	const char *what;	/* for "is not a bot token" */
+} secrets[SECRET_N] = {
+	{"bot_token", "DRILLD_SLACK_BOT_TOKEN", "xoxb-", "a bot token"},
+	{"app_token", "DRILLD_SLACK_APP_TOKEN", "xapp-", "an app-level token"},
+	{"signing_secret", "DRILLD_SLACK_SIGNING_SECRET", NULL, "a signing secret"}
+};
+
+/* Wipes and frees a secret; NULL is fine. */
+static void
+free_secret(char *s)
+{
+	if (s == NULL)
+		return;
+	explicit_bzero(s, strlen(s));
+	free(s);
+}
+
+static void
+get_bool(struct loader *ld, const config_setting_t *s, const char *opt,
+    bool *out)
+{
+	if (config_setting_type(s) != CONFIG_TYPE_BOOL) {
+		problem(ld, s, opt, "expected true or false (got %s)", type_name(s));
+		return;
+	}
+	*out = config_setting_get_bool(s) != 0;
+}
+
+static void
+opt_slack_enabled(struct loader *ld, const config_setting_t *s, const char *opt)
+{
+	get_bool(ld, s, opt, &ld->cfg->slack.enabled);
+}
+
+static void
+opt_slack_mode(struct loader *ld, const config_setting_t *s, const char *opt)
+{
+	bool events = !ld->cfg->slack.socket_mode;
+
+	ld->slack.mode = s;
+	ld->slack.mode_bad = !get_choice(ld, s, opt, "socket", "events", &events);
+	ld->cfg->slack.socket_mode = !events;
+}
+
+/*
+ * bot_token, app_token, signing_secret and their *_file: only the type is
+ * checked here, whether slack is enabled or not; check_slack reads the
+ * ones it needs once every option is known.
+ */
+static void
+opt_slack_secret(struct loader *ld, const config_setting_t *s, const char *opt)
+{
+	const char *name = config_setting_name(s);
+
+	if (get_string(ld, s, opt) == NULL)
+		return;
+	for (size_t i = 0; i < SECRET_N; i++) {
+		size_t n = strlen(secrets[i].name);
+
+		if (strcmp(name, secrets[i].name) == 0)
+			ld->slack.value[i] = s;
+		else if (strncmp(name, secrets[i].name, n) == 0 &&
+		    strcmp(name + n, "_file") == 0)
+			ld->slack.file[i] = s;
+	}
+}
+
+/*
+ * The Web API's base: "http://" or "https://", a host, no query or
+ * fragment (method names are appended to it), no blanks or control
+ * bytes, at most URL_MAX bytes as written; a '/' is appended when missing.
+ */
+static void
+opt_slack_api_url(struct loader *ld, const config_setting_t *s, const char *opt)
+{
+	char q[QBUF];
+	const char *v = get_string(ld, s, opt), *host = NULL;
+	size_t len;
+	char *url;
+
+	if (v == NULL)
+		return;
+	len = strlen(v);
+	if (len > URL_MAX) {
+		problem(ld, s, opt, "longer than %d bytes", URL_MAX);
+		return;
+	}
+	for (size_t i = 0; i < len; i++) {
+		if ((unsigned char)v[i] <= ' ' || v[i] == 0x7f) {
+			problem(ld, s, opt, "invalid URL %s: it contains a space or a "
+			    "control character", quote(q, sizeof(q), v));
+			return;
+		}
+	}
+	if (strncmp(v, "https://", 8) == 0)
+		host = v + 8;
+	else if (strncmp(v, "http://", 7) == 0)
+		host = v + 7;
+	if (host == NULL || *host == '\0' || *host == '/') {
+		problem(ld, s, opt, "invalid URL %s: expected \"https://\" or \"http://\" "
+		    "and a host, e.g. \"https://slack.com/api/\"", quote(q, sizeof(q), v));
+		return;
+	}
+	if (strpbrk(v, "?#") != NULL) {
+		problem(ld, s, opt, "invalid URL %s: no query or fragment, please "
+		    "(Web API method names are appended to it)", quote(q, sizeof(q), v));
+		return;
+	}
+	url = v[len - 1] == '/' ? strdup(v) : xasprintf("%s/", v);
+	if (url == NULL) {
+		ld->nomem = true;
+		return;
+	}
+	free(ld->cfg->slack.api_url);
+	ld->cfg->slack.api_url = url;
+}
+
+static void
+opt_slack_connections(struct loader *ld, const config_setting_t *s,
+    const char *opt)
+{
+	long long v = ld->cfg->slack.connections;
+
+	get_int(ld, s, opt, 1, 10, &v);
+	ld->cfg->slack.connections = (int)v;
+}
+
+/*
+ * Checks a secret's bytes p[0..len) from wherever it came (subject names
+ * the place: "the value", "the file \"/run/...\"", "the environment
+ * variable ..."). Reports at s/opt and returns false when it is empty,
+ * too long, more than a line, holds a control byte or lacks its prefix.
+ * Never quotes the secret.
+ */
+static bool
+secret_ok(struct loader *ld, const config_setting_t *s, const char *opt,
+    const char *subject, const struct secret *sec, const char *p, size_t len)
+{
+	if (len == 0) {
+		problem(ld, s, opt, "%s is empty", subject);
+		return false;
+	}
+	if (len > SECRET_MAX) {
+		problem(ld, s, opt, "%s is longer than %d bytes", subject, SECRET_MAX);
+		return false;
+	}
+	if (memchr(p, '\n', len) != NULL) {
+		problem(ld, s, opt, "%s has more than one line", subject);
+		return false;
+	}
+	for (size_t i = 0; i < len; i++) {
+		if ((unsigned char)p[i] < ' ' || p[i] == 0x7f) {
+			problem(ld, s, opt, "%s contains a control character", subject);
+			return false;
+		}
+	}
+	if (sec->prefix != NULL && (len < strlen(sec->prefix) ||
+	    memcmp(p, sec->prefix, strlen(sec->prefix)) != 0)) {
+		problem(ld, s, opt, "%s is not %s: it must start with \"%s\"", subject,
+		    sec->what, sec->prefix);
+		return false;
+	}
+	return true;
+}
+
+static bool
+is_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' ||
+	    c == '\f';
+}
+
+/*
+ * Reads the secret in the file of *_file setting s into *out (the caller
+ * frees it with free_secret): a regular file of at most SECRET_MAX bytes,
+ * blanks around it (the final newline) stripped, then checked by
+ * secret_ok. Relative names resolve under $CREDENTIALS_DIRECTORY when set,
+ * else against the config's directory. Problems name the path, never the
+ * content; the buffer is wiped.
+ */
+static void
+secret_from_file(struct loader *ld, const config_setting_t *s, const char *opt,
+    const struct secret *sec, char **out)
+{
+	const char *v = config_setting_get_string(s);
+	const char *cred = getenv("CREDENTIALS_DIRECTORY");
+	char buf[SECRET_MAX + 1], q[PQBUF], subject[PQBUF + 16];
+	size_t len = 0, start = 0;
+	struct stat st;
+	char *path;
+	int fd;
+
+	if (*v == '\0') {
+		problem(ld, s, opt, "must not be empty");
+		return;
+	}
+	path = resolve_path(cred != NULL && *cred != '\0' ? cred : ld->cfg->dir, v);
+	if (path == NULL) {
+		ld->nomem = true;
+		return;
+	}
+	quote_max(q, sizeof(q), path, PATH_QUOTE_MAX);
+	snprintf(subject, sizeof(subject), "the file %s", q);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0) {
+		problem(ld, s, opt, "cannot read %s: %s", q, strerror(errno));
+		goto out;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		problem(ld, s, opt, "%s is not a regular file", subject);
+		goto out;
+	}
+	for (;;) {
+		ssize_t r = read(fd, buf + len, sizeof(buf) - len);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			problem(ld, s, opt, "cannot read %s: %s", q, strerror(errno));
+			goto out;
+		}
+		if (r == 0)
+			break;
+		len += (size_t)r;
+		if (len == sizeof(buf)) {
+			problem(ld, s, opt, "%s is larger than %d bytes", subject,
+			    SECRET_MAX);
+			goto out;
+		}
+	}
+	while (len > 0 && is_blank(buf[len - 1]))
+		len--;
+	while (start < len && is_blank(buf[start]))
+		start++;
+	if (!secret_ok(ld, s, opt, subject, sec, buf + start, len - start))
+		goto out;
+	if ((*out = strndup(buf + start, len - start)) == NULL)
+		ld->nomem = true;
+out:
+	explicit_bzero(buf, sizeof(buf));
+	if (fd >= 0)
+		close(fd);
+	free(path);
+}
+
+/* What load_secret found. */
+enum secret_result { SECRET_ABSENT, SECRET_LOADED, SECRET_BAD };
+
+/*
+ * Takes secret i from its one place: the value in the file, its *_file or
+ * its environment variable (set but empty counts as unset). Two or three
+ * places is a problem naming them; a problem with the environment's is
+ * reported at the group g. Sets *out when SECRET_LOADED.
+ */
+static enum secret_result
+load_secret(struct loader *ld, const config_setting_t *g, size_t i, char **out)
+{
+	const struct secret *sec = &secrets[i];
+	const config_setting_t *vs = ld->slack.value[i], *fs = ld->slack.file[i];
+	const char *env = getenv(sec->env), *v;
+	char opt[48], fopt[48], subject[96];
+
+	if (env != NULL && *env == '\0')
+		env = NULL;
+	snprintf(opt, sizeof(opt), "slack.%s", sec->name);
+	snprintf(fopt, sizeof(fopt), "slack.%s_file", sec->name);
+	if (vs == NULL && fs == NULL && env == NULL)
+		return SECRET_ABSENT;
+	if (vs != NULL && fs != NULL && env != NULL) {
+		problem(ld, vs, opt, "comes from three places, %s, %s and the "
+		    "environment variable %s: keep one", opt, fopt, sec->env);
+		return SECRET_BAD;
+	}
+	if (vs != NULL && fs != NULL) {
+		problem(ld, vs, opt, "comes from two places, %s and %s: keep one",
+		    opt, fopt);
+		return SECRET_BAD;
+	}
+	if ((vs != NULL || fs != NULL) && env != NULL) {
+		problem(ld, vs != NULL ? vs : fs, vs != NULL ? opt : fopt,
+		    "comes from two places, %s and the environment variable %s: "
+		    "keep one", vs != NULL ? opt : fopt, sec->env);
+		return SECRET_BAD;
+	}
+	if (fs != NULL) {
+		secret_from_file(ld, fs, fopt, sec, out);
+		return *out != NULL ? SECRET_LOADED : SECRET_BAD;
+	}
+	if (vs != NULL) {
+		v = config_setting_get_string(vs);
+		if (!secret_ok(ld, vs, opt, "the value", sec, v, strlen(v)))
+			return SECRET_BAD;
+	} else {
+		v = env;
+		snprintf(subject, sizeof(subject), "the environment variable %s",
+		    sec->env);
+		if (!secret_ok(ld, g, opt, subject, sec, v, strlen(v)))
+			return SECRET_BAD;
+	}
+	if ((*out = strdup(v)) == NULL) {
+		ld->nomem = true;
+		return SECRET_BAD;
+	}
+	return SECRET_LOADED;
+}
+
+/* Reports secret i missing at the group g; why says when it is needed. */
+static void
+secret_missing(struct loader *ld, const config_setting_t *g, size_t i,
+    const char *why)
+{
+	const struct secret *sec = &secrets[i];
+	char opt[48];
+
+	snprintf(opt, sizeof(opt), "slack.%s", sec->name);
+	problem(ld, g, opt, "required %s: give slack.%s_file, the environment "
+	    "variable %s or slack.%s", why, sec->name, sec->env, sec->name);
+}
+
+/*
+ * The cross-checks of an enabled slack group, once every option is read:
+ * the secrets the mode needs (read from their files or the environment
+ * here), and the HTTP server the Events API posts to. A disabled group's
+ * options were only checked one by one, and no secret is read.
+ */
+static void
+check_slack(struct loader *ld, config_t *lc)
+{
+	struct config *cfg = ld->cfg;
+	const config_setting_t *g = config_lookup(lc, "slack");
+
+	if (!cfg->slack.enabled || g == NULL)
+		return;
+	if (load_secret(ld, g, SECRET_BOT, &cfg->slack.bot_token) == SECRET_ABSENT)
+		secret_missing(ld, g, SECRET_BOT, "when slack.enabled is true");
+	if (ld->slack.mode_bad)
+		return;
+	if (cfg->slack.socket_mode) {
+		if (load_secret(ld, g, SECRET_APP, &cfg->slack.app_token) == SECRET_ABSENT)
+			secret_missing(ld, g, SECRET_APP, "in Socket Mode (slack.mode = "
+			    "\"socket\", the default)");
+		return;
+	}
+	/* an http.listen that is there but wrong is reported already */
+	if (cfg->http.listen == NULL && config_lookup(lc, "http.listen") == NULL)
+		problem(ld, ld->slack.mode, "slack.mode", "slack.mode = \"events\" needs "
+		    "http.listen: Slack posts events to drilld's HTTP server");
+	if (load_secret(ld, g, SECRET_SIGNING, &cfg->slack.signing_secret) ==
+	    SECRET_ABSENT)
+		secret_missing(ld, g, SECRET_SIGNING, "with slack.mode = \"events\"");
+}
+
+static const struct option slack_options[] = {
+	{"enabled", opt_slack_enabled, NULL, false},
+	{"mode", opt_slack_mode, NULL, false},
+	{"bot_token", opt_slack_secret, NULL, false},
+	{"bot_token_file", opt_slack_secret, NULL, false},
+	{"app_token", opt_slack_secret, NULL, false},
+	{"app_token_file", opt_slack_secret, NULL, false},
+	{"signing_secret", opt_slack_secret, NULL, false},
+	{"signing_secret_file", opt_slack_secret, NULL, false},
+	{"api_url", opt_slack_api_url, NULL, false},
+	{"connections", opt_slack_connections, NULL, false},
+	{NULL, NULL, NULL, false}
+};
+
 static const struct option store_options[] = {
 	{"busy_timeout", opt_busy_timeout, NULL, false},
 	{"retention_days", opt_retention_days, NULL, false},
@@ -1322,6 +1727,7 @@ static const struct option root_options[] = {
 	{"practice", NULL, practice_options, false},
 	{"http", NULL, http_options, false},
 	{"outbox", NULL, outbox_options, false},
+	{"slack", NULL, slack_options, false},
 	{"schedules", opt_schedules, NULL, false},
 	{"admins", opt_admins, NULL, false},
 	{NULL, NULL, NULL, false}
@@ -1533,10 +1939,13 @@ set_defaults(struct config *cfg)
 	cfg->outbox.backoff_cap_ms = 5 * MIN_MS;
 	cfg->outbox.retry_after_max_ms = HOUR_MS;
 	cfg->outbox.drain_timeout_ms = 10 * SEC_MS;
+	cfg->slack.socket_mode = true;
+	cfg->slack.connections = 1;
 	cfg->console.person = strdup("console:local");
 	cfg->practice.timezone = strdup("UTC");
-	return cfg->console.person == NULL || cfg->practice.timezone == NULL ?
-	    DRILL_ENOMEM : 0;
+	cfg->slack.api_url = strdup("https://slack.com/api/");
+	return cfg->console.person == NULL || cfg->practice.timezone == NULL ||
+	    cfg->slack.api_url == NULL ? DRILL_ENOMEM : 0;
 }
 
 int
@@ -1556,11 +1965,10 @@ config_load(const char *path, struct config *cfg, struct drill_errors *errs)
 		return DRILL_EINVAL;
 	memset(cfg, 0, sizeof(*cfg));
 	memset(&c, 0, sizeof(c));
+	memset(&ld, 0, sizeof(ld));
 	ld.path = path;
 	ld.cfg = &c;
 	ld.errs = errs;
-	ld.nomem = false;
-	ld.text = NULL;
 
 	/* stage 1: defaults */
 	rc = set_defaults(&c);
@@ -1602,6 +2010,7 @@ config_load(const char *path, struct config *cfg, struct drill_errors *errs)
 		    cap != NULL ? "outbox.backoff_cap" : "outbox.backoff_base",
 		    "backoff_cap must not be shorter than backoff_base");
 	}
+	check_slack(&ld, &lc);
 	if (ld.nomem) {
 		rc = DRILL_ENOMEM;
 		goto fail;
@@ -1611,7 +2020,7 @@ config_load(const char *path, struct config *cfg, struct drill_errors *errs)
 		goto fail;
 	}
 	config_destroy(&lc);
-	free(text);
+	free_secret(text);	/* it may hold a secret written inline */
 	*cfg = c;
 	return 0;
 fail:
@@ -1621,7 +2030,7 @@ fail:
 	}
 	if (lc_used)
 		config_destroy(&lc);
-	free(text);
+	free_secret(text);
 	config_free(&c);
 	return rc;
 }
@@ -1641,6 +2050,10 @@ config_free(struct config *cfg)
 	free(cfg->practice.timezone);
 	free(cfg->http.listen);
 	free(cfg->http.addr);
+	free_secret(cfg->slack.bot_token);
+	free_secret(cfg->slack.app_token);
+	free_secret(cfg->slack.signing_secret);
+	free(cfg->slack.api_url);
 	for (size_t i = 0; i < cfg->nschedules; i++) {
 		struct config_schedule *sc = &cfg->schedules[i];
 

@@ -17,6 +17,15 @@
  * file's directory. Required: state_dir and banks; everything else has a
  * default (config/drilld.conf lists them all).
  *
+ * Secrets (slack.bot_token, ...) come from exactly one place: the value in
+ * the file, a file named by the *_file option (relative paths resolve under
+ * $CREDENTIALS_DIRECTORY when it is set, as systemd's LoadCredential= sets
+ * it, else against the config file's directory), or the environment
+ * variable DRILLD_<GROUP>_<KEY> (e.g. DRILLD_SLACK_BOT_TOKEN; set but empty
+ * counts as unset). Two places for one secret is an error. They are read
+ * only when their group is enabled, and only those the chosen mode uses.
+ * No message ever contains a secret; config_free wipes them.
+ *
  * struct config is a plain value: read its fields directly. A reload loads
  * into a fresh struct and swaps it in only when it loaded cleanly.
  */
@@ -50,7 +59,7 @@ struct config_schedule {
 	uint32_t topics;	/* bit set of vocab topics; 0: any */
 	uint32_t types;		/* bit set of vocab types; 0: any */
 	int level;		/* vocab level, or -1: any (default) */
-	uint64_t reveal_after_ms;	/* model answer and summary after; default "4h", 1m..7d */
+	uint64_t reveal_after_ms;	/* model answer and summary after; default "4h", 1s..7d */
 	bool feedback_thread;	/* feedback = "thread"; default "private" (DM or ephemeral) */
 	bool answers_dm;	/* answers = "dm"; default "thread" */
 	char **skip_dates;	/* "YYYY-MM-DD" dates and absolute paths of .ics files */
@@ -122,6 +131,24 @@ struct config {
 						 * sends in flight may take to finish;
 						 * default "10s", 0s..5m */
 	} outbox;
+
+	/*
+	 * Slack (issue 7). Secrets are NULL unless given; never log them.
+	 * All three are NULL while slack is disabled; a secret the mode does
+	 * not use (app_token in events mode, signing_secret in socket mode) is
+	 * not read and stays NULL. When enabled, bot_token (xoxb-) is set, and
+	 * so is app_token (xapp-) in socket mode or signing_secret in events
+	 * mode. config_free wipes them.
+	 */
+	struct {
+		bool enabled;		/* slack.enabled: default false */
+		bool socket_mode;	/* slack.mode: "socket" (default) or "events" */
+		char *bot_token;	/* slack.bot_token: "xoxb-..." */
+		char *app_token;	/* slack.app_token: "xapp-...", Socket Mode */
+		char *signing_secret;	/* slack.signing_secret: the Events API's */
+		char *api_url;		/* slack.api_url: default "https://slack.com/api/", always ends in '/' */
+		int connections;	/* slack.connections: Socket Mode websockets, 1..10, default 1 */
+	} slack;
 
 	/* Channel schedules (issue: daily questions) and who may change them. */
 	struct config_schedule *schedules;

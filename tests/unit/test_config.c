@@ -15,6 +15,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -277,6 +278,14 @@ test_shipped_config(void **state)
 	assert_int_equal(f->cfg.outbox.backoff_cap_ms, 300000);
 	assert_int_equal(f->cfg.outbox.retry_after_max_ms, 3600000);
 	assert_int_equal(f->cfg.outbox.drain_timeout_ms, 10000);
+	/* slack stays off, and nothing of it is read */
+	assert_false(f->cfg.slack.enabled);
+	assert_true(f->cfg.slack.socket_mode);
+	assert_null(f->cfg.slack.bot_token);
+	assert_null(f->cfg.slack.app_token);
+	assert_null(f->cfg.slack.signing_secret);
+	assert_string_equal(f->cfg.slack.api_url, "https://slack.com/api/");
+	assert_int_equal(f->cfg.slack.connections, 1);
 }
 
 /* Outbox options: types, ranges, and the cap not below the base. */
@@ -393,7 +402,7 @@ test_schedules(void **state)
 	    "schedules = (\n"
 	    "  { conversation = \"slack:C1\"; cron = \"0 24 * * *\"; timezone = \"Mars/Olympus\";\n"
 	    "    topics = [ \"astrology\" ]; level = \"guru\"; feedback = \"public\";\n"
-	    "    reveal_after = \"10s\"; skip_dates = [ \"2026-02-30\", \"bad.ics\", \"none.ics\" ]; },\n"
+	    "    reveal_after = \"500ms\"; skip_dates = [ \"2026-02-30\", \"bad.ics\", \"none.ics\" ]; },\n"
 	    "  { cron = \"0 9 * * *\"; colour = \"red\"; },\n"
 	    "  { conversation = \"slack:C1\"; cron = \"0 9 * * *\"; }\n"
 	    ");\n"), DRILL_EINVAL);
@@ -406,7 +415,7 @@ test_schedules(void **state)
 	assert_non_null(strstr(f->errs.lines[3], ":6: schedules[0].topics[0]: unknown topic \"astrology\""));
 	assert_non_null(strstr(f->errs.lines[4], ":6: schedules[0].level: unknown level \"guru\""));
 	assert_non_null(strstr(f->errs.lines[5], ":6: schedules[0].feedback: unknown value \"public\" (private or thread)"));
-	assert_non_null(strstr(f->errs.lines[6], ":7: schedules[0].reveal_after: \"10s\" is out of range (1m..7d)"));
+	assert_non_null(strstr(f->errs.lines[6], ":7: schedules[0].reveal_after: \"500ms\" is out of range (1s..7d)"));
 	assert_non_null(strstr(f->errs.lines[7], ":7: schedules[0].skip_dates[0]:"));
 	assert_non_null(strstr(f->errs.lines[8], ":7: schedules[0].skip_dates[1]:"));
 	assert_non_null(strstr(f->errs.lines[9], ":7: schedules[0].skip_dates[2]:"));
@@ -1119,6 +1128,483 @@ test_people_options(void **state)
 	assert_non_null(strstr(f->errs.lines[2], ":6: schedules[0].digest: invalid schedule \"weekly\" (or \"off\")"));
 }
 
+/* ---- slack ------------------------------------------------------------- */
+
+/* The environment the slack tests change, saved by setup_slack. */
+static const char *const slack_env[] = {
+	"DRILLD_SLACK_BOT_TOKEN", "DRILLD_SLACK_APP_TOKEN",
+	"DRILLD_SLACK_SIGNING_SECRET", "CREDENTIALS_DIRECTORY"
+};
+#define NSLACK_ENV (sizeof(slack_env) / sizeof(slack_env[0]))
+static char *saved_env[NSLACK_ENV];
+static bool saved_set[NSLACK_ENV];
+
+/* setup, with the secrets' variables saved and unset. */
+static int
+setup_slack(void **state)
+{
+	for (size_t i = 0; i < NSLACK_ENV; i++) {
+		const char *v = getenv(slack_env[i]);
+
+		saved_set[i] = v != NULL;
+		saved_env[i] = v != NULL ? strdup(v) : NULL;
+		if (v != NULL && saved_env[i] == NULL)
+			return -1;
+		unsetenv(slack_env[i]);
+	}
+	return setup(state);
+}
+
+/* teardown, with the variables as they were. */
+static int
+teardown_slack(void **state)
+{
+	for (size_t i = 0; i < NSLACK_ENV; i++) {
+		if (saved_set[i])
+			setenv(slack_env[i], saved_env[i], 1);
+		else
+			unsetenv(slack_env[i]);
+		free(saved_env[i]);
+		saved_env[i] = NULL;
+	}
+	return teardown(state);
+}
+
+/* No error line contains secret (a part of a token). */
+static void
+assert_not_echoed(const struct fixture *f, const char *secret)
+{
+	for (size_t i = 0; i < f->errs.n; i++) {
+		if (strstr(f->errs.lines[i], secret) != NULL) {
+			print_errors(&f->errs);
+			fail_msg("error %zu echoes the secret", i);
+		}
+	}
+}
+
+/* EXPECT_ERRORS for lines built at run time. */
+#define EXPECT_ERRORS_V(f, ...) do { \
+	const char *const want_[] = {__VA_ARGS__}; \
+	expect_errors((f), want_, sizeof(want_) / sizeof(want_[0])); \
+} while (0)
+
+#define HEAD "state_dir = \"s\";\nbanks = [ \"b\" ];\n"
+
+static void
+test_slack_defaults(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(load_text(f, HEAD), 0);
+	assert_false(f->cfg.slack.enabled);
+	assert_true(f->cfg.slack.socket_mode);
+	assert_null(f->cfg.slack.bot_token);
+	assert_null(f->cfg.slack.app_token);
+	assert_null(f->cfg.slack.signing_secret);
+	assert_string_equal(f->cfg.slack.api_url, "https://slack.com/api/");
+	assert_int_equal(f->cfg.slack.connections, 1);
+
+	/* disabled: nothing is read, not the environment, not the files */
+	setenv("DRILLD_SLACK_BOT_TOKEN", "xoxb-from-env", 1);
+	assert_int_equal(load_text(f, HEAD "slack = { enabled = false;\n"
+	    "  bot_token = \"not a token\"; bot_token_file = \"missing\";\n"
+	    "  signing_secret = \"\"; mode = \"events\"; };\n"), 0);
+	assert_false(f->cfg.slack.enabled);
+	assert_false(f->cfg.slack.socket_mode);
+	assert_null(f->cfg.slack.bot_token);
+	assert_null(f->cfg.slack.signing_secret);
+
+	/* ... but every value is still checked */
+	assert_int_equal(load_text(f, HEAD "slack = {\n"
+	    "  bot_token = 5;\n"
+	    "  app_token_file = [ \"x\" ];\n"
+	    "  mode = \"sockets\";\n"
+	    "  enabled = \"yes\";\n"
+	    "  token = \"xoxb-1\";\n"
+	    "};\n"), DRILL_EINVAL);
+	EXPECT_ERRORS(f,
+	    ":4: slack.bot_token: expected a string (got an integer)",
+	    ":5: slack.app_token_file: expected a string (got an array)",
+	    ":6: slack.mode: unknown value \"sockets\" (socket or events)",
+	    ":7: slack.enabled: expected true or false (got a string)",
+	    ":8: slack.token: unknown option");
+	assert_zeroed(&f->cfg);
+}
+
+static void
+test_slack_socket_mode(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(load_text(f, HEAD "slack: {\n"
+	    "  enabled = true;\n"
+	    "  mode = \"socket\";\n"
+	    "  bot_token = \"xoxb-123-456-abc\";\n"
+	    "  app_token = \"xapp-1-A1-789-def\";\n"
+	    "  signing_secret_file = \"not-read\";\n"	/* events mode's: ignored */
+	    "  api_url = \"http://127.0.0.1:9999/api\";\n"
+	    "  connections = 10;\n"
+	    "};\n"), 0);
+	assert_true(f->cfg.slack.enabled);
+	assert_true(f->cfg.slack.socket_mode);
+	assert_string_equal(f->cfg.slack.bot_token, "xoxb-123-456-abc");
+	assert_string_equal(f->cfg.slack.app_token, "xapp-1-A1-789-def");
+	assert_null(f->cfg.slack.signing_secret);
+	assert_string_equal(f->cfg.slack.api_url, "http://127.0.0.1:9999/api/");
+	assert_int_equal(f->cfg.slack.connections, 10);
+
+	/* the default mode, from the environment; a '/' is not doubled */
+	setenv("DRILLD_SLACK_BOT_TOKEN", "xoxb-env", 1);
+	setenv("DRILLD_SLACK_APP_TOKEN", "xapp-env", 1);
+	setenv("DRILLD_SLACK_SIGNING_SECRET", "", 1);	/* empty: unset */
+	assert_int_equal(load_text(f, HEAD "slack = { enabled = true; "
+	    "api_url = \"https://slack.example/api/\"; signing_secret = \"s\"; };\n"), 0);
+	assert_true(f->cfg.slack.socket_mode);
+	assert_string_equal(f->cfg.slack.bot_token, "xoxb-env");
+	assert_string_equal(f->cfg.slack.app_token, "xapp-env");
+	assert_null(f->cfg.slack.signing_secret);
+	assert_string_equal(f->cfg.slack.api_url, "https://slack.example/api/");
+	assert_int_equal(f->cfg.slack.connections, 1);
+
+	/* Socket Mode needs the app token */
+	unsetenv("DRILLD_SLACK_APP_TOKEN");
+	assert_int_equal(load_text(f, HEAD "slack = {\n  enabled = true; };\n"),
+	    DRILL_EINVAL);
+	EXPECT_ERRORS(f, ":3: slack.app_token: required in Socket Mode (slack.mode = "
+	    "\"socket\", the default): give slack.app_token_file, the environment "
+	    "variable DRILLD_SLACK_APP_TOKEN or slack.app_token");
+
+	/* and the bot token always */
+	unsetenv("DRILLD_SLACK_BOT_TOKEN");
+	assert_int_equal(load_text(f, HEAD "slack = { enabled = true;\n"
+	    "  app_token = \"xapp-1\"; };\n"), DRILL_EINVAL);
+	EXPECT_ERRORS(f, ":3: slack.bot_token: required when slack.enabled is true: "
+	    "give slack.bot_token_file, the environment variable DRILLD_SLACK_BOT_TOKEN "
+	    "or slack.bot_token");
+}
+
+static void
+test_slack_events_mode(void **state)
+{
+	struct fixture *f = *state;
+
+	write_file(f, "signing", "8f742231b10e8888abcd99yyyzzz85a5\n");
+	assert_int_equal(load_text(f, HEAD "http = { listen = \"127.0.0.1:8080\"; };\n"
+	    "slack = { enabled = true; mode = \"events\"; bot_token = \"xoxb-1\";\n"
+	    "  app_token = \"not used in events mode\"; signing_secret_file = \"signing\";\n"
+	    "  connections = 3; };\n"), 0);
+	assert_false(f->cfg.slack.socket_mode);
+	assert_string_equal(f->cfg.slack.bot_token, "xoxb-1");
+	assert_null(f->cfg.slack.app_token);
+	assert_string_equal(f->cfg.slack.signing_secret, "8f742231b10e8888abcd99yyyzzz85a5");
+	assert_int_equal(f->cfg.slack.connections, 3);
+
+	/* Slack must be able to post somewhere */
+	assert_int_equal(load_text(f, HEAD "slack = {\n"
+	    "  enabled = true;\n"
+	    "  mode = \"events\";\n"
+	    "  bot_token = \"xoxb-1\";\n"
+	    "  signing_secret = \"abc\";\n"
+	    "};\n"), DRILL_EINVAL);
+	EXPECT_ERRORS(f, ":5: slack.mode: slack.mode = \"events\" needs http.listen: "
+	    "Slack posts events to drilld's HTTP server");
+
+	/* a wrong http.listen is reported once, where it is */
+	assert_int_equal(load_text(f, HEAD "http = { listen = \"localhost:80\"; };\n"
+	    "slack = { enabled = true; mode = \"events\"; bot_token = \"xoxb-1\";\n"
+	    "  signing_secret = \"abc\"; };\n"), DRILL_EINVAL);
+	assert_int_equal(f->errs.n, 1);
+	assert_non_null(strstr(f->errs.lines[0], ":3: http.listen: invalid address"));
+
+	assert_int_equal(load_text(f, HEAD "http = { listen = \"*:8080\"; };\n"
+	    "slack = { enabled = true; mode = \"events\";\n"
+	    "  bot_token = \"xoxb-1\"; };\n"), DRILL_EINVAL);
+	EXPECT_ERRORS(f, ":4: slack.signing_secret: required with slack.mode = \"events\": "
+	    "give slack.signing_secret_file, the environment variable "
+	    "DRILLD_SLACK_SIGNING_SECRET or slack.signing_secret");
+
+	/* an unknown mode is one problem, not a string of missing secrets */
+	assert_int_equal(load_text(f, HEAD "slack = { enabled = true; mode = \"webhook\";\n"
+	    "  bot_token = \"xoxb-1\"; };\n"), DRILL_EINVAL);
+	EXPECT_ERRORS(f, ":3: slack.mode: unknown value \"webhook\" (socket or events)");
+}
+
+/* Each secret from one place only; the message names the places, never the value. */
+static void
+test_slack_two_sources(void **state)
+{
+	struct fixture *f = *state;
+
+	setenv("DRILLD_SLACK_BOT_TOKEN", "xoxb-ENVSECRET", 1);
+	assert_int_equal(load_text(f, HEAD "slack = {\n"
+	    "  enabled = true;\n"
+	    "  bot_token = \"xoxb-INLINESECRET\";\n"
+	    "  app_token = \"xapp-1\";\n"
+	    "};\n"), DRILL_EINVAL);
+	EXPECT_ERRORS(f, ":5: slack.bot_token: comes from two places, slack.bot_token "
+	    "and the environment variable DRILLD_SLACK_BOT_TOKEN: keep one");
+	assert_not_echoed(f, "SECRET");
+	unsetenv("DRILLD_SLACK_BOT_TOKEN");
+
+	write_file(f, "app", "xapp-FILESECRET\n");
+	assert_int_equal(load_text(f, HEAD "slack = {\n"
+	    "  enabled = true;\n"
+	    "  bot_token = \"xoxb-1\";\n"
+	    "  app_token = \"xapp-INLINESECRET\";\n"
+	    "  app_token_file = \"app\";\n"
+	    "};\n"), DRILL_EINVAL);
+	EXPECT_ERRORS(f, ":6: slack.app_token: comes from two places, slack.app_token "
+	    "and slack.app_token_file: keep one");
+	assert_not_echoed(f, "SECRET");
+
+	setenv("DRILLD_SLACK_APP_TOKEN", "xapp-ENVSECRET", 1);
+	assert_int_equal(load_text(f, HEAD "slack = {\n"
+	    "  enabled = true;\n"
+	    "  bot_token = \"xoxb-1\";\n"
+	    "  app_token_file = \"app\";\n"
+	    "};\n"), DRILL_EINVAL);
+	EXPECT_ERRORS(f, ":6: slack.app_token_file: comes from two places, "
+	    "slack.app_token_file and the environment variable DRILLD_SLACK_APP_TOKEN: "
+	    "keep one");
+	assert_int_equal(load_text(f, HEAD "slack = {\n"
+	    "  enabled = true;\n"
+	    "  bot_token = \"xoxb-1\";\n"
+	    "  app_token_file = \"app\";\n"
+	    "  app_token = \"xapp-INLINESECRET\";\n"
+	    "};\n"), DRILL_EINVAL);
+	EXPECT_ERRORS(f, ":7: slack.app_token: comes from three places, "
+	    "slack.app_token, slack.app_token_file and the environment variable "
+	    "DRILLD_SLACK_APP_TOKEN: keep one");
+	assert_not_echoed(f, "SECRET");
+
+	/* in events mode the app token is not read at all */
+	assert_int_equal(load_text(f, HEAD "http = { listen = \"*:8080\"; };\n"
+	    "slack = { enabled = true; mode = \"events\"; bot_token = \"xoxb-1\";\n"
+	    "  signing_secret = \"abc\"; app_token_file = \"app\";\n"
+	    "  app_token = \"xapp-2\"; };\n"), 0);
+	assert_null(f->cfg.slack.app_token);
+}
+
+static void
+test_slack_secret_files(void **state)
+{
+	struct fixture *f = *state;
+	char creds[PATH_MAX + 16], abs[PATH_MAX + 16];
+
+	/* relative to the config's directory; blanks and the newline stripped */
+	write_file(f, "secrets/bot", "  xoxb-from-file\r\n\n");
+	write_file(f, "app", "xapp-from-file");
+	assert_int_equal(load_text(f, HEAD "slack = { enabled = true;\n"
+	    "  bot_token_file = \"secrets/bot\"; app_token_file = \"./app\"; };\n"), 0);
+	assert_string_equal(f->cfg.slack.bot_token, "xoxb-from-file");
+	assert_string_equal(f->cfg.slack.app_token, "xapp-from-file");
+
+	/* under $CREDENTIALS_DIRECTORY when it is set; absolute paths as they are */
+	write_file(f, "creds/bot", "xoxb-credential\n");
+	snprintf(creds, sizeof(creds), "%s/creds", f->dir);
+	snprintf(abs, sizeof(abs), "%s/app", f->dir);
+	setenv("CREDENTIALS_DIRECTORY", creds, 1);
+	{
+		char text[PATH_MAX + 256];
+
+		snprintf(text, sizeof(text), HEAD "slack = { enabled = true;\n"
+		    "  bot_token_file = \"bot\"; app_token_file = \"%s\"; };\n", abs);
+		assert_int_equal(load_text(f, text), 0);
+	}
+	assert_string_equal(f->cfg.slack.bot_token, "xoxb-credential");
+	assert_string_equal(f->cfg.slack.app_token, "xapp-from-file");
+
+	/* not under the config's directory then */
+	write_file(f, "only-here", "xoxb-1\n");
+	assert_int_equal(load_text(f, HEAD "slack = { enabled = true;\n"
+	    "  bot_token_file = \"only-here\"; app_token = \"xapp-1\"; };\n"), DRILL_EINVAL);
+	assert_int_equal(f->errs.n, 1);
+	assert_non_null(strstr(f->errs.lines[0], ":4: slack.bot_token_file: cannot read \""));
+	assert_non_null(strstr(f->errs.lines[0], "/creds/only-here\": No such file or directory"));
+	unsetenv("CREDENTIALS_DIRECTORY");
+}
+
+/* A secret file's problems name the path and the problem, never the content. */
+static void
+test_slack_secret_file_errors(void **state)
+{
+	struct fixture *f = *state;
+	static const struct {
+		const char *content;
+		const char *problem;
+	} bad[] = {
+		{"", "is empty"},
+		{" \n\t\n", "is empty"},
+		{"xoxb-FIRSTSECRET\nxoxb-SECONDSECRET\n", "has more than one line"},
+		{"xoxb-SEC\x01RET\n", "contains a control character"},
+		{"xoxp-USERSECRET\n", "is not a bot token: it must start with \"xoxb-\""},
+	};
+	char text[512], want[PATH_MAX + 256], big[4098];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		write_file(f, "bot", bad[i].content);
+		snprintf(want, sizeof(want), ":4: slack.bot_token_file: the file \"%s/bot\" %s",
+		    f->dir, bad[i].problem);
+		assert_int_equal(load_text(f, HEAD "slack = { enabled = true;\n"
+		    "  bot_token_file = \"bot\"; app_token = \"xapp-1\"; };\n"), DRILL_EINVAL);
+		EXPECT_ERRORS_V(f, want);
+		assert_not_echoed(f, "SEC");
+	}
+
+	/* 4K is the most */
+	memset(big, 'a', sizeof(big));
+	memcpy(big, "xoxb-", 5);
+	big[4096] = '\0';
+	write_file(f, "bot", big);
+	assert_int_equal(load_text(f, HEAD "slack = { enabled = true;\n"
+	    "  bot_token_file = \"bot\"; app_token = \"xapp-1\"; };\n"), 0);
+	assert_int_equal(strlen(f->cfg.slack.bot_token), 4096);
+	big[4096] = 'a';
+	big[4097] = '\0';
+	write_file(f, "bot", big);
+	assert_int_equal(load_text(f, HEAD "slack = { enabled = true;\n"
+	    "  bot_token_file = \"bot\"; app_token = \"xapp-1\"; };\n"), DRILL_EINVAL);
+	snprintf(want, sizeof(want), ":4: slack.bot_token_file: the file \"%s/bot\" is "
+	    "larger than 4096 bytes", f->dir);
+	EXPECT_ERRORS_V(f, want);
+
+	/* missing, a directory, an empty name */
+	snprintf(text, sizeof(text), HEAD "slack = { enabled = true;\n"
+	    "  bot_token_file = \"nothing\"; app_token_file = \"secrets\";\n"
+	    "  signing_secret_file = \"\"; };\n");
+	write_file(f, "secrets/x", "");
+	assert_int_equal(load_text(f, text), DRILL_EINVAL);
+	{
+		char w1[PATH_MAX + 128], w2[PATH_MAX + 128];
+
+		snprintf(w1, sizeof(w1), ":4: slack.bot_token_file: cannot read "
+		    "\"%s/nothing\": No such file or directory", f->dir);
+		snprintf(w2, sizeof(w2), ":4: slack.app_token_file: the file "
+		    "\"%s/secrets\" is not a regular file", f->dir);
+		EXPECT_ERRORS_V(f, w1, w2);
+	}
+	/* the empty name matters in events mode, where it is read */
+	assert_int_equal(load_text(f, HEAD "http = { listen = \"*:80\"; };\n"
+	    "slack = { enabled = true; mode = \"events\"; bot_token = \"xoxb-1\";\n"
+	    "  signing_secret_file = \"\"; };\n"), DRILL_EINVAL);
+	EXPECT_ERRORS(f, ":5: slack.signing_secret_file: must not be empty");
+}
+
+/* Tokens of the wrong kind: the message says which kind is wanted, and no more. */
+static void
+test_slack_bad_tokens(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(load_text(f, HEAD "slack = {\n"
+	    "  enabled = true;\n"
+	    "  bot_token = \"xoxp-USERSECRET\";\n"
+	    "  app_token = \"xoxb-BOTSECRET\";\n"
+	    "};\n"), DRILL_EINVAL);
+	EXPECT_ERRORS(f,
+	    ":5: slack.bot_token: the value is not a bot token: it must start with \"xoxb-\"",
+	    ":6: slack.app_token: the value is not an app-level token: it must start with \"xapp-\"");
+	assert_not_echoed(f, "SECRET");
+
+	setenv("DRILLD_SLACK_BOT_TOKEN", "xapp-ENVSECRET", 1);
+	setenv("DRILLD_SLACK_APP_TOKEN", "xapp-SEC\nRET", 1);
+	assert_int_equal(load_text(f, HEAD "slack = {\n  enabled = true;\n};\n"),
+	    DRILL_EINVAL);
+	EXPECT_ERRORS(f,
+	    ":3: slack.bot_token: the environment variable DRILLD_SLACK_BOT_TOKEN is not "
+	    "a bot token: it must start with \"xoxb-\"",
+	    ":3: slack.app_token: the environment variable DRILLD_SLACK_APP_TOKEN has "
+	    "more than one line");
+	assert_not_echoed(f, "SEC");
+	unsetenv("DRILLD_SLACK_BOT_TOKEN");
+	unsetenv("DRILLD_SLACK_APP_TOKEN");
+
+	assert_int_equal(load_text(f, HEAD "slack = {\n  enabled = true;\n"
+	    "  bot_token = \"\"; app_token = \"xapp-\\tSECRET\"; };\n"), DRILL_EINVAL);
+	EXPECT_ERRORS(f,
+	    ":5: slack.bot_token: the value is empty",
+	    ":5: slack.app_token: the value contains a control character");
+	assert_not_echoed(f, "SECRET");
+}
+
+static void
+test_slack_options(void **state)
+{
+	struct fixture *f = *state;
+	char text[2048];
+
+	assert_int_equal(load_text(f, HEAD "slack = {\n"
+	    "  connections = 0;\n"
+	    "  api_url = \"ftp://slack.com/api/\";\n"
+	    "};\n"), DRILL_EINVAL);
+	EXPECT_ERRORS(f,
+	    ":4: slack.connections: 0 is out of range (1..10)",
+	    ":5: slack.api_url: invalid URL \"ftp://slack.com/api/\": expected \"https://\" "
+	    "or \"http://\" and a host, e.g. \"https://slack.com/api/\"");
+
+	assert_int_equal(load_text(f, HEAD "slack = { connections = 11; api_url = \"https://\"; };\n"),
+	    DRILL_EINVAL);
+	EXPECT_ERRORS(f,
+	    ":3: slack.connections: 11 is out of range (1..10)",
+	    ":3: slack.api_url: invalid URL \"https://\": expected \"https://\" "
+	    "or \"http://\" and a host, e.g. \"https://slack.com/api/\"");
+
+	assert_int_equal(load_text(f, HEAD "slack = { connections = \"2\"; "
+	    "api_url = \"https://slack.com/a pi/\"; };\n"), DRILL_EINVAL);
+	EXPECT_ERRORS(f,
+	    ":3: slack.connections: expected an integer (got a string)",
+	    ":3: slack.api_url: invalid URL \"https://slack.com/a pi/\": it contains a "
+	    "space or a control character");
+
+	assert_int_equal(load_text(f, HEAD "slack = { api_url = \"https://slack.com/api?x=1\"; };\n"),
+	    DRILL_EINVAL);
+	EXPECT_ERRORS(f, ":3: slack.api_url: invalid URL \"https://slack.com/api?x=1\": no "
+	    "query or fragment, please (Web API method names are appended to it)");
+
+	/* 1024 bytes at most */
+	memset(text, 0, sizeof(text));
+	{
+		char url[1026];
+
+		memset(url, 'a', sizeof(url));
+		memcpy(url, "https://", 8);
+		url[1024] = '\0';
+		snprintf(text, sizeof(text), HEAD "slack = { api_url = \"%s\"; };\n", url);
+		assert_int_equal(load_text(f, text), 0);
+		assert_int_equal(strlen(f->cfg.slack.api_url), 1025);
+		assert_int_equal(f->cfg.slack.api_url[1024], '/');
+		url[1024] = 'a';
+		url[1025] = '\0';
+		snprintf(text, sizeof(text), HEAD "slack = { api_url = \"%s\"; };\n", url);
+		assert_int_equal(load_text(f, text), DRILL_EINVAL);
+		EXPECT_ERRORS(f, ":3: slack.api_url: longer than 1024 bytes");
+	}
+
+	/* the group itself */
+	assert_int_equal(load_text(f, HEAD "slack = true;\n"), DRILL_EINVAL);
+	EXPECT_ERRORS(f, ":3: slack: expected a group, e.g. slack { ... } (got a boolean)");
+}
+
+/* reveal_after goes down to seconds, for end-to-end tests. */
+static void
+test_reveal_after_seconds(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(load_text(f, HEAD "schedules = ( { conversation = \"slack:C1\";\n"
+	    "  cron = \"0 9 * * *\"; reveal_after = \"5s\"; } );\n"), 0);
+	assert_int_equal(f->cfg.schedules[0].reveal_after_ms, 5000);
+	assert_int_equal(load_text(f, HEAD "schedules = ( { conversation = \"slack:C1\";\n"
+	    "  cron = \"0 9 * * *\"; reveal_after = \"7d\"; } );\n"), 0);
+	assert_int_equal(f->cfg.schedules[0].reveal_after_ms, 7 * 86400000ULL);
+	assert_int_equal(load_text(f, HEAD "schedules = ( { conversation = \"slack:C1\";\n"
+	    "  cron = \"0 9 * * *\"; reveal_after = \"500ms\"; } );\n"), DRILL_EINVAL);
+	EXPECT_ERRORS(f, ":4: schedules[0].reveal_after: \"500ms\" is out of range (1s..7d)");
+	assert_int_equal(load_text(f, HEAD "schedules = ( { conversation = \"slack:C1\";\n"
+	    "  cron = \"0 9 * * *\"; reveal_after = \"7d1s\"; } );\n"), DRILL_EINVAL);
+	EXPECT_ERRORS(f, ":4: schedules[0].reveal_after: \"7d1s\" is out of range (1s..7d)");
+}
+
 int
 main(void)
 {
@@ -1149,6 +1635,15 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_schedules, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_people_options, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_http_limits, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_slack_defaults, setup_slack, teardown_slack),
+		cmocka_unit_test_setup_teardown(test_slack_socket_mode, setup_slack, teardown_slack),
+		cmocka_unit_test_setup_teardown(test_slack_events_mode, setup_slack, teardown_slack),
+		cmocka_unit_test_setup_teardown(test_slack_two_sources, setup_slack, teardown_slack),
+		cmocka_unit_test_setup_teardown(test_slack_secret_files, setup_slack, teardown_slack),
+		cmocka_unit_test_setup_teardown(test_slack_secret_file_errors, setup_slack, teardown_slack),
+		cmocka_unit_test_setup_teardown(test_slack_bad_tokens, setup_slack, teardown_slack),
+		cmocka_unit_test_setup_teardown(test_slack_options, setup_slack, teardown_slack),
+		cmocka_unit_test_setup_teardown(test_reveal_after_seconds, setup, teardown),
 		cmocka_unit_test(test_parse_listen),
 		cmocka_unit_test(test_free_zeroed),
 		cmocka_unit_test(test_parse_size),
