@@ -1539,6 +1539,8 @@ duration_words(uint64_t ms, char *buf, size_t sz)
 		    min == 24 * 60 ? "" : "s");
 	else if (min % 60 == 0 && min >= 60)
 		snprintf(buf, sz, "%llu h", (unsigned long long)(min / 60));
+	else if (ms % 60000 != 0 && ms < 3600000)
+		snprintf(buf, sz, "%llu s", (unsigned long long)((ms + 999) / 1000));
 	else
 		snprintf(buf, sz, "%llu min", (unsigned long long)(min ? min : 1));
 }
