@@ -34,6 +34,7 @@
 #include "drill/outbox.h"
 #include "drill/router.h"
 #include "drill/sched.h"
+#include "drill/slack.h"
 #include "drill/store.h"
 
 #define DEFAULT_CONFIG "/etc/drilld/drilld.conf"
@@ -61,6 +62,7 @@ struct drilld {
 	uv_timer_t tick;		/* the next fire or reveal */
 	struct net *net;		/* libwebsockets on the loop, when anything uses it */
 	struct http *http;		/* the HTTP server, when http.listen is set */
+	struct slack *slack;		/* the Slack adapter, when slack.enabled */
 	struct config cfg;
 	struct store *store;
 	struct bank *bank;
@@ -148,6 +150,7 @@ on_drained(void *arg, size_t in_flight)
 		log_warnx("stopping with sends unfinished after outbox.drain_timeout "
 		    "count=%zu (they are sent again, with the same idempotency key, "
 		    "at the next start)", in_flight);
+	slack_stop(d->slack);	/* its cancelled sends are told to the outbox */
 	outbox_free(d->outbox);
 	d->outbox = NULL;
 	net_stop(d->net);	/* lws closes its connections and uv handles */
@@ -348,10 +351,13 @@ on_ctl_status(void *arg, struct ctl_req *req, struct json_object *request)
 			json_object_put(ob);
 	}
 	for (size_t i = 0; ok && i < d->nplatforms; i++) {
+		const char *state = d->platforms[i].state;
+		if (strcmp(d->platforms[i].name, "slack") == 0 && d->slack != NULL)
+			state = slack_state(d->slack);
 		ok = (p = json_object_new_object()) != NULL;
 		ok = ok && jsonv_put_str(p, "name", d->platforms[i].name) &&
 		    jsonv_put(p, "enabled", json_object_new_boolean(d->platforms[i].enabled)) &&
-		    jsonv_put_str(p, "state", d->platforms[i].state);
+		    jsonv_put_str(p, "state", state);
 		if (ok && json_object_array_add(list, p) != 0)
 			ok = false;
 		if (!ok)
@@ -472,6 +478,50 @@ on_console_event(void *arg, const struct platform_event *ev)
 
 	if (engine_handle(d->engine, ev, console_reply, d->console) != 0)
 		log_warnx("event not fully handled conversation=%s", ev->conversation);
+}
+
+/* A chat platform's event: the engine, then the timer (a reveal or a
+ * subscription may have moved). */
+static int
+on_chat_event(void *arg, const struct platform_event *ev, platform_reply_fn reply,
+    void *reply_arg)
+{
+	struct drilld *d = arg;
+	int rc;
+
+	if (d->stopping)
+		return DRILL_EINVAL;	/* not acknowledged: the platform sends it again */
+	rc = engine_handle(d->engine, ev, reply, reply_arg);
+	arm_tick(d);
+	return rc;
+}
+
+static void
+on_chat_zone(void *arg, const char *person, const char *zone)
+{
+	struct drilld *d = arg;
+
+	if (!d->stopping && engine_person_zone(d->engine, person, zone) != 0)
+		log_warnx("cannot keep the time zone of person=%s", person);
+}
+
+/* A platform's permanent failure: each admin on that platform hears of it. */
+static void
+on_chat_problem(void *arg, const char *line)
+{
+	struct drilld *d = arg;
+	struct msg *m;
+
+	if (d->stopping || (m = msg_new()) == NULL)
+		return;
+	msg_add(m, MSG_TEXT, "drilld could not deliver a message: %s", line);
+	for (size_t i = 0; i < d->cfg.nadmins; i++) {
+		struct platform_dest dest = {NULL, d->cfg.admins[i], NULL, 0};
+		if (router_has(d->router, d->cfg.admins[i]) &&
+		    router_post(d->router, &dest, m, NULL) != 0)
+			log_warnx("cannot tell admin=%s of a failed message", d->cfg.admins[i]);
+	}
+	msg_free(m);
 }
 
 static void
@@ -630,6 +680,48 @@ main(int argc, char **argv)
 	if ((d.engine = engine_new(&deps)) == NULL)
 		fatalx("out of memory");
 
+	/*
+	 * The HTTP server (webhooks, /healthz, /readyz), when configured, and
+	 * the chat platforms, before the outbox starts sending for them. They
+	 * serve and connect once the loop runs.
+	 */
+	if (d.cfg.http.listen != NULL || (d.cfg.slack.enabled && d.cfg.slack.socket_mode))
+		if ((d.net = net_new(d.loop, err)) == NULL)
+			fatalx("cannot start libwebsockets: %s", err);
+	if (d.cfg.http.listen != NULL) {
+		struct http_opts ho = {
+			.addr = d.cfg.http.addr,
+			.port = d.cfg.http.port,
+			.max_body = (size_t)d.cfg.http.max_body,
+			.request_timeout_ms = d.cfg.http.request_timeout_ms,
+		};
+		if ((d.http = http_new(d.net, &ho, err)) == NULL)
+			fatalx("cannot serve http.listen=%s: %s", d.cfg.http.listen, err);
+		log_info("serving HTTP listen=%s port=%d", d.cfg.http.listen, http_port(d.http));
+	}
+	if (d.cfg.slack.enabled) {
+		struct slack_opts so = {
+			.socket_mode = d.cfg.slack.socket_mode,
+			.api_url = d.cfg.slack.api_url,
+			.bot_token = d.cfg.slack.bot_token,
+			.app_token = d.cfg.slack.app_token,
+			.signing_secret = d.cfg.slack.signing_secret,
+			.connections = d.cfg.slack.connections,
+			.max_message = (size_t)d.cfg.http.max_body,
+			.on_event = on_chat_event,
+			.on_zone = on_chat_zone,
+			.on_problem = on_chat_problem,
+			.arg = &d,
+		};
+		if ((d.slack = slack_new(d.loop, d.net, d.http, &so, err)) == NULL)
+			fatalx("cannot start the Slack adapter: %s", err);
+		if (router_add(d.router, slack_adapter(d.slack), slack_send, d.slack) != 0)
+			fatalx("out of memory");
+		if (slack_start(d.slack, err) != 0)
+			fatalx("cannot start the Slack adapter: %s", err);
+		platform_add(&d, "slack", true, "starting");
+	}
+
 	if (outbox_start(d.outbox) != 0)
 		fatalx("cannot start the outbox (the database failed)");
 	if (ctl_register(d.ctl, "outbox.failed", on_ctl_outbox_failed, &d) != 0 ||
@@ -656,21 +748,6 @@ main(int argc, char **argv)
 	warn_unposted(&d);
 	arm_tick(&d);
 
-	/* The HTTP server (webhooks, /healthz, /readyz), when configured. */
-	if (d.cfg.http.listen != NULL) {
-		struct http_opts ho = {
-			.addr = d.cfg.http.addr,
-			.port = d.cfg.http.port,
-			.max_body = (size_t)d.cfg.http.max_body,
-			.request_timeout_ms = d.cfg.http.request_timeout_ms,
-		};
-		if ((d.net = net_new(d.loop, err)) == NULL)
-			fatalx("cannot start libwebsockets: %s", err);
-		if ((d.http = http_new(d.net, &ho, err)) == NULL)
-			fatalx("cannot serve http.listen=%s: %s", d.cfg.http.listen, err);
-		log_info("serving HTTP listen=%s port=%d", d.cfg.http.listen, http_port(d.http));
-	}
-
 	if (console) {
 		struct console_opts co = {
 			.person = d.cfg.console.person,
@@ -688,9 +765,9 @@ main(int argc, char **argv)
 			log_warnx("cannot read standard input");
 			platform_add(&d, "console", true, "no input");
 		}
-	} else {
-		log_notice("no chat platform is enabled yet: drilld waits for signals "
-		    "(use --console to practise in the terminal)");
+	} else if (d.slack == NULL) {
+		log_notice("no chat platform is enabled: drilld waits for signals "
+		    "(use --console to practise in the terminal, or enable slack)");
 	}
 
 	/* Started: tell systemd (Type=notify); nothing happens outside it. */
@@ -699,6 +776,7 @@ main(int argc, char **argv)
 
 	log_info("drilld stopped");
 	console_free(d.console);
+	slack_free(d.slack);
 	http_free(d.http);	/* before the lws context it lives in */
 	net_free(d.net);
 	engine_free(d.engine);

@@ -1,0 +1,133 @@
+/*
+ * slack.h - the Slack adapter: drilld in a Slack workspace, over Socket
+ * Mode (a websocket drilld opens, no public URL) or the Events API
+ * (webhooks on drilld's HTTP server), with the Web API for everything it
+ * says.
+ *
+ * Inbound. Every delivery becomes a platform event (slackev.h) handed to
+ * opts.on_event, which runs the engine and returns its result; only when
+ * that is 0 (the event and everything it caused are stored) is the
+ * delivery acknowledged - the envelope's ack over Socket Mode, HTTP 200
+ * over the Events API. A failure leaves it unacknowledged, so Slack
+ * delivers it again; de-duplication keys make every repeat harmless.
+ *  - Socket Mode: apps.connections.open with the app token, one websocket
+ *    per opts.connections; a connection counts once Slack's "hello"
+ *    came. "disconnect" (warning, refresh_requested): a new connection is
+ *    opened first and the old one closed once the new one is live;
+ *    link_disabled: reconnect after 5 minutes. A connection that fails or
+ *    goes quiet (a ping every 10 s, hang-up after 30 s of silence) is
+ *    replaced after a backoff of 1 s doubling to 60 s, with full jitter,
+ *    reset by a hello. Envelopes are acknowledged on the connection they
+ *    came on.
+ *  - Events API: POST /slack/events, /slack/commands and
+ *    /slack/interactivity on the HTTP server. Each request's v0 signature
+ *    is checked first (slacksig.h: 401 for a bad one or a timestamp more
+ *    than 5 minutes off); then a body that is not JSON (or a form) is 400,
+ *    url_verification is answered with its challenge, ssl_check with 200.
+ *    A body over http.max_body is the HTTP server's 413.
+ *  - Slash commands: help, topics and stats are answered at once, in the
+ *    acknowledgement (ephemeral: only the person sees it); everything else
+ *    is acknowledged and answered by messages through the outbox.
+ *  - App Home (app_home_opened): the engine's summary is published with
+ *    views.publish.
+ *  - The author's time zone comes from users.info, asked once a day per
+ *    person, never holding up an event: the answer goes to opts.on_zone,
+ *    and later events carry it in user_timezone.
+ *
+ * Outbound, slack_send is the outbox's send function for "slack": a
+ * message to a channel is chat.postMessage (thread_ts for a thread), to
+ * one person in a channel chat.postEphemeral, a DM chat.postMessage into
+ * the conversation conversations.open gives (remembered). Outcomes, for
+ * the outbox: HTTP 429 and "ratelimited" are rate limits with Slack's
+ * Retry-After; 5xx, network failures and Slack's internal_error,
+ * fatal_error, service_unavailable and request_timeout are transient; any
+ * other error is permanent, logged once per error and conversation with
+ * what to do, and told to opts.on_problem. invalid_auth, not_authed,
+ * token_revoked, account_inactive (the token is dead) also mark the
+ * adapter failed: not ready, nothing more is sent or connected until a
+ * restart with a good token.
+ *
+ * Start-up: auth.test names the bot (its own messages are ignored by that
+ * id); while Slack cannot be reached it is retried with backoff and the
+ * daemon serves everything else meanwhile. Readiness ("slack" on /readyz):
+ * ready once auth.test answered and, in Socket Mode, a connection is live.
+ *
+ * Proxies: Web API calls honour https_proxy / HTTPS_PROXY / no_proxy
+ * (httpc.h); the Socket Mode websocket does not use a proxy.
+ *
+ * Tokens and the signing secret are copied and wiped at slack_free; they
+ * never reach a log line or an error message. Message text reaches the log
+ * only at debug level. Everything runs on the loop's thread.
+ */
+#ifndef DRILL_SLACK_H
+#define DRILL_SLACK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <uv.h>
+
+#include "drill/common.h"
+#include "drill/outbox.h"
+#include "drill/platform.h"
+
+struct slack;
+struct net;
+struct http;
+
+struct slack_opts {
+	bool socket_mode;		/* Socket Mode, else the Events API */
+	const char *api_url;		/* "https://slack.com/api/", ending in '/' */
+	const char *bot_token;		/* xoxb- */
+	const char *app_token;		/* xapp-, Socket Mode */
+	const char *signing_secret;	/* Events API */
+	int connections;		/* Socket Mode websockets, 1..10 */
+	size_t max_message;		/* largest websocket message taken */
+	/*
+	 * Runs the engine on ev: 0 when the event and all it caused are
+	 * stored (the delivery is then acknowledged), else an error. reply
+	 * is non-NULL when the answer is wanted at once (slash commands
+	 * answered in the acknowledgement, App Home): pass it to the engine.
+	 */
+	int (*on_event)(void *arg, const struct platform_event *ev,
+	    platform_reply_fn reply, void *reply_arg);
+	/* users.info told a person's IANA zone ("slack:U0123ABCD"). */
+	void (*on_zone)(void *arg, const char *person, const char *zone);
+	/* A permanent failure worth an admin's attention: one line, no secrets. */
+	void (*on_problem)(void *arg, const char *line);
+	void *arg;
+};
+
+/*
+ * A new adapter on loop: Socket Mode connects through net's lws context
+ * (needed then); the Events API serves on http (needed then). Nothing
+ * starts before slack_start. Returns NULL with err filled (bad options,
+ * out of memory).
+ */
+struct slack *slack_new(uv_loop_t *loop, struct net *net, struct http *http,
+    const struct slack_opts *opts, char err[DRILL_ERRLEN]);
+
+/* Starts: auth.test, then the websockets (Socket Mode); the routes (Events API). */
+int slack_start(struct slack *s, char err[DRILL_ERRLEN]) DRILL_WUR;
+
+/*
+ * Stops connecting and sending: websockets close, requests in flight are
+ * cancelled (a send in flight ends transient, and the outbox sends it at
+ * the next start). Call before net_stop. Calling it again does nothing.
+ */
+void slack_stop(struct slack *s);
+
+/* Frees it (after slack_stop and the loop's end, before net_free); NULL is fine. */
+void slack_free(struct slack *s);
+
+/* Its adapter for router_add ("slack", ephemeral messages, render). */
+const struct platform_adapter *slack_adapter(struct slack *s);
+
+/* The outbox send function for "slack"; arg is the adapter. */
+int slack_send(void *arg, const struct outbox_msg *m, outbox_done_fn done,
+    void *token);
+
+/* One word for drillctl status: "starting", "connecting", "live", "failed", "stopped". */
+const char *slack_state(const struct slack *s);
+
+#endif
