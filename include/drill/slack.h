@@ -53,7 +53,10 @@
  * ready once auth.test answered and, in Socket Mode, a connection is live.
  *
  * Proxies: Web API calls honour https_proxy / HTTPS_PROXY / no_proxy
- * (httpc.h); the Socket Mode websocket does not use a proxy.
+ * (httpc.h). The Socket Mode websocket has no proxy setting of drilld's;
+ * libwebsockets 4.1 itself reads lower-case http_proxy when drilld starts
+ * and tries to tunnel through it, which is not supported: leave it unset
+ * in Socket Mode (README, "Slack").
  *
  * Tokens and the signing secret are copied and wiped at slack_free; they
  * never reach a log line or an error message. Message text reaches the log
