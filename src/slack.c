@@ -223,7 +223,7 @@ static const char *const transient_errors[] = {
 };
 static const char *const fatal_errors[] = {
 	"invalid_auth", "not_authed", "token_revoked", "token_expired",
-	"account_inactive", "no_permission", "not_allowed_token_type", NULL
+	"account_inactive", "not_allowed_token_type", NULL
 };
 
 static bool
@@ -410,7 +410,13 @@ problem(struct slack *s, const char *where, const char *error)
 	for (size_t i = 0; i < s->nproblems; i++)
 		if (strcmp(s->problems[i], key) == 0)
 			return;
-	if (s->nproblems < PROBLEMS_MAX && (s->problems[s->nproblems] = strdup(key)) != NULL)
+	if (s->nproblems == PROBLEMS_MAX) {
+		/* the oldest goes: a long-gone failure may be told again */
+		free(s->problems[0]);
+		memmove(s->problems, s->problems + 1, (PROBLEMS_MAX - 1) * sizeof(s->problems[0]));
+		s->nproblems--;
+	}
+	if ((s->problems[s->nproblems] = strdup(key)) != NULL)
 		s->nproblems++;
 	if (strcmp(error, "channel_not_found") == 0)
 		snprintf(line, sizeof(line), "Slack cannot find %s (channel_not_found): the "
@@ -446,6 +452,9 @@ fail_adapter(struct slack *s, const char *error)
 	log_error("slack: Slack refused the bot token (%s): the app was uninstalled, or "
 	    "the token revoked or wrong. Set a new slack.bot_token (xoxb-...) and restart "
 	    "drilld; until then nothing is sent to Slack.", error);
+	if (s->o.on_problem != NULL)
+		s->o.on_problem(s->o.arg, "Slack refused the bot token: nothing is sent to "
+		    "Slack until drilld restarts with a new slack.bot_token.");
 	for (struct sconn *c = s->conns; c != NULL; c = c->next)
 		if (c->ws != NULL && !c->closing) {
 			c->closing = true;
@@ -489,9 +498,13 @@ post(struct slack *s, struct api_call *c, const char *channel)
 
 	if (jsonv_parse(c->payload, strlen(c->payload), JSON_DEPTH, &o, NULL) != 0 ||
 	    !json_object_is_type(o, json_type_object)) {
+		/* it will never be better: failed, not retried */
+		struct outbox_result r = {.status = OUTBOX_PERMANENT,
+		    .error = "the payload is not a JSON object"};
 		json_object_put(o);
+		c->odone(c->otoken, &r);
 		call_free(c);
-		return DRILL_EINVAL;
+		return 0;
 	}
 	ephemeral = json_object_object_get_ex(o, "user", &user);
 	if (!jsonv_put_str(o, "channel", channel) ||

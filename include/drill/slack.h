@@ -38,13 +38,16 @@
  * message to a channel is chat.postMessage (thread_ts for a thread), to
  * one person in a channel chat.postEphemeral, a DM chat.postMessage into
  * the conversation conversations.open gives (remembered). Outcomes, for
- * the outbox: HTTP 429 and "ratelimited" are rate limits with Slack's
- * Retry-After; 5xx, network failures and Slack's internal_error,
- * fatal_error, service_unavailable and request_timeout are transient; any
- * other error is permanent, logged once per error and conversation with
- * what to do, and told to opts.on_problem. invalid_auth, not_authed,
- * token_revoked, account_inactive (the token is dead) also mark the
- * adapter failed: not ready, nothing more is sent or connected until a
+ * the outbox: HTTP 429, "ratelimited" and "rate_limited" (too many
+ * messages from the app) are rate limits with Slack's Retry-After; 5xx,
+ * network failures and Slack's internal_error, fatal_error,
+ * service_unavailable and request_timeout are transient; a payload that
+ * is not JSON and any other error are permanent, logged once per error
+ * and conversation with what to do, and told to opts.on_problem.
+ * invalid_auth, not_authed, token_revoked, token_expired,
+ * account_inactive and not_allowed_token_type (the token is dead or not a
+ * bot token) instead mark the adapter failed, once, in the log and to
+ * opts.on_problem: not ready, nothing more is sent or connected until a
  * restart with a good token.
  *
  * Start-up: auth.test names the bot (its own messages are ignored by that
