@@ -39,8 +39,9 @@ str(const struct json_object *o, const char *key, size_t max)
 
 	if (o == NULL || !json_object_object_get_ex(o, key, &v) ||
 	    !json_object_is_type(v, json_type_string) ||
-	    (size_t)json_object_get_string_len(v) > max)
-		return NULL;
+	    (size_t)json_object_get_string_len(v) > max ||
+	    strlen(json_object_get_string(v)) != (size_t)json_object_get_string_len(v))
+		return NULL;	/* absent, not a string, too long, or holding a NUL */
 	return json_object_get_string(v);
 }
 
@@ -165,6 +166,8 @@ message_text(struct slackev *out, const struct json_object *m,
 			return bad(out, "a message whose text is not a string");
 		raw = json_object_get_string(v);
 		rawlen = (size_t)json_object_get_string_len(v);
+		if (memchr(raw, '\0', rawlen) != NULL)
+			return bad(out, "a message whose text holds a NUL");
 	}
 	plain = slackev_plain(raw, rawlen, self != NULL ? self->user_id : NULL,
 	    mentioned, &len);
@@ -201,6 +204,7 @@ message(struct slackev *out, const struct json_object *e, const char *type,
 {
 	const char *subtype = str(e, "subtype", 64);
 	const char *channel = str(e, "channel", ID_MAX);
+	struct json_object *sv;
 	const char *ctype = str(e, "channel_type", 16);
 	const char *ts, *thread;
 	const struct json_object *m = e;
@@ -208,6 +212,12 @@ message(struct slackev *out, const struct json_object *e, const char *type,
 	enum slackev_outcome oc;
 	bool mentioned = false;
 
+	/* an allow-list: a subtype drilld cannot read is not a plain message */
+	if (subtype == NULL && json_object_object_get_ex(e, "subtype", &sv) &&
+	    !json_object_is_type(sv, json_type_null))
+		return json_object_is_type(sv, json_type_string) ?
+		    ignore(out, "a message subtype drilld does not handle") :
+		    bad(out, "a message whose subtype is not a string");
 	if (subtype != NULL && strcmp(subtype, "thread_broadcast") != 0 &&
 	    strcmp(subtype, "file_share") != 0) {
 		if (strcmp(subtype, "message_deleted") == 0) {
@@ -551,12 +561,28 @@ slackev_form(const char *body, size_t len, struct json_object **out)
 	return DRILL_OK;
 }
 
-/* Appends s[0..n) to d at *o (d has room: the output never outgrows the input). */
+/*
+ * Appends s[0..n) to d at *o, with &lt; &gt; &amp; decoded (Slack escapes
+ * them inside links and labels too); d has room: the output never
+ * outgrows the input.
+ */
 static void
 put(char *d, size_t *o, const char *s, size_t n)
 {
-	memcpy(d + *o, s, n);
-	*o += n;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '&' && n - i >= 4 && memcmp(s + i, "&lt;", 4) == 0) {
+			d[(*o)++] = '<';
+			i += 3;
+		} else if (s[i] == '&' && n - i >= 4 && memcmp(s + i, "&gt;", 4) == 0) {
+			d[(*o)++] = '>';
+			i += 3;
+		} else if (s[i] == '&' && n - i >= 5 && memcmp(s + i, "&amp;", 5) == 0) {
+			d[(*o)++] = '&';
+			i += 4;
+		} else {
+			d[(*o)++] = s[i];
+		}
+	}
 }
 
 /* "<...>" between start and end (exclusive) as the person saw it. */
