@@ -3446,8 +3446,12 @@ handle(struct turn *tp)
 	if (ev->kind == PLATFORM_EV_HOME)
 		return home(&t);
 
-	/* A slash command or a button is a command, never an answer. */
+	/* A slash command or a button is a command, never an answer. A slash
+	 * command's replies are the person's alone (a practice question it
+	 * asks in a channel is still a thread root for all to see). */
 	if (ev->kind == PLATFORM_EV_COMMAND || ev->kind == PLATFORM_EV_BUTTON) {
+		if (ev->kind == PLATFORM_EV_COMMAND)
+			t.privately = true;
 		if (id == CMD_NONE) {
 			say(&t, "I do not know that command; `help` lists the ones I do.");
 			return 0;
