@@ -4,12 +4,14 @@
 Run by tests/integration/slack.sh with DRILLD and DRILLCTL set. Two parts:
 
   socket  Socket Mode: a scheduled question posted by `drillctl ask`, a thread
-          answer scored with private feedback, the reveal, a thread-feedback
+          answer scored with private feedback, an edit of it scored again
+          (message_changed), the reveal, a thread-feedback
           channel, /drill help answered in the ack, /drill practice in a
           channel answered in its thread, a DM practice with a button, the App
           Home, the bot's own and other bots' messages ignored, the intro on
           joining (once), a forced reconnect and a refresh with nothing lost or
-          done twice, a 429 survived, a dead channel reported once.
+          done twice, a 429 survived, a dead channel reported once, a silent
+          connection hung up after 30 s and replaced.
   events  Events API: url_verification, signatures refused (bad, stale,
           future, missing), malformed and oversized bodies, a DM answered, the
           same event again (also after a restart) done once, a slash command,
@@ -310,14 +312,27 @@ def socket_mode():
         T = root["response"]["ts"]
         check("Question of the day" in text_of(root), "the root is not a question")
         since = env.last_seq()
+        ats = next_ts()
         r = envelope(env, "events_api", {"event": message_event(
-            "C0CHAN", "U0ANN", ANSWER, next_ts(), thread_ts=T)})
+            "C0CHAN", "U0ANN", "I would ask both sides what they need.", ats, thread_ts=T)})
         wait_ack(env, r["envelope_id"])
         fb = env.wait_calls(lambda c: c["params"].get("user") == "U0ANN" and
                             c["params"].get("thread_ts") == T,
                             "private feedback", method="chat.postEphemeral", since=since)[0]
         check("Score" in text_of(fb), "the feedback has no score: %s" % text_of(fb)[:200])
         check("Model answer" not in text_of(fb), "the model answer came before the reveal")
+        # an edit of the answer (Slack's message_changed) is scored again
+        since = env.last_seq()
+        envelope(env, "events_api", {"event": {
+            "type": "message", "subtype": "message_changed", "hidden": True,
+            "channel": "C0CHAN", "channel_type": "channel", "ts": next_ts(),
+            "message": {"type": "message", "user": "U0ANN", "text": ANSWER, "ts": ats,
+                        "thread_ts": T, "edited": {"user": "U0ANN", "ts": next_ts()}},
+            "previous_message": {"type": "message", "user": "U0ANN", "ts": ats,
+                                 "text": "I would ask both sides what they need."}}})
+        env.wait_calls(lambda c: c["params"].get("user") == "U0ANN" and
+                       "scored again" in text_of(c), "the edited answer scored again",
+                       method="chat.postEphemeral", since=since)
         public = [c for c in posts(env, since, "C0CHAN") if "Score" in text_of(c)]
         check(not public, "feedback was posted for everyone")
         rev = env.wait_calls(lambda c: c["params"].get("thread_ts") == T and
@@ -510,6 +525,19 @@ def socket_mode():
         check("slack" in out and "live" in out, "status does not show slack live: %s" % out)
         check(env.log().count("Slack cannot find slack:C0GONE") == 1,
               "the failure was logged more than once")
+
+        # -- a connection that goes quiet (a NAT dropped it): hung up, replaced
+        before = env.fget("/_fake/connections")
+        env.fpost("/_fake/silence", {})
+        deadline = time.time() + 50
+        while True:
+            c = env.fget("/_fake/connections")
+            hung = [x for x in c["closed"] if x["id"] in before["live"]]
+            if hung and c["live"] and c["total"] > before["total"]:
+                break
+            check(time.time() < deadline, "a silent connection was not replaced: %s" % c)
+            time.sleep(0.5)
+        check(all(x["by"] == "client" for x in hung), "drilld did not hang up: %s" % hung)
 
         check("xoxb-test" not in env.log() and "xapp-test" not in env.log(),
               "a token reached the log")
