@@ -516,7 +516,7 @@ on_chat_problem(void *arg, const char *line)
 		return;
 	msg_add(m, MSG_TEXT, "drilld could not deliver a message: %s", line);
 	for (size_t i = 0; i < d->cfg.nadmins; i++) {
-		struct platform_dest dest = {NULL, d->cfg.admins[i], NULL, 0};
+		struct platform_dest dest = {NULL, d->cfg.admins[i], NULL, 0, false};
 		if (router_has(d->router, d->cfg.admins[i]) &&
 		    router_post(d->router, &dest, m, NULL) != 0)
 			log_warnx("cannot tell admin=%s of a failed message", d->cfg.admins[i]);

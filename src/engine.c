@@ -176,11 +176,11 @@ static int
 post_private(struct engine *e, const char *conversation, const char *person,
     const char *thread_id, int64_t thread_row, const struct msg *m)
 {
-	struct platform_dest d = {conversation, person, thread_id, thread_row};
+	struct platform_dest d = {conversation, person, thread_id, thread_row, false};
 	int rc = conversation != NULL ? post(e, &d, m, NULL) : DRILL_ENOTSUP;
 
 	if (rc == DRILL_ENOTSUP) {
-		d = (struct platform_dest){NULL, person, NULL, 0};
+		d = (struct platform_dest){NULL, person, NULL, 0, false};
 		rc = post(e, &d, m, NULL);
 	}
 	return rc;
@@ -203,7 +203,7 @@ send(struct turn *t, struct msg *m)
 	} else if (t->privately && ev->conv_kind == PLATFORM_CHANNEL) {
 		rc = post_private(t->e, ev->conversation, ev->user, ev->thread_id, 0, m);
 	} else {
-		struct platform_dest d = {ev->conversation, NULL, ev->thread_id, 0};
+		struct platform_dest d = {ev->conversation, NULL, ev->thread_id, 0, false};
 		rc = post(t->e, &d, m, NULL);
 	}
 	if (rc != 0)
@@ -686,7 +686,7 @@ deliver(struct turn *t, const struct bank_question *q, const char *filter,
 	if ((rc = store_begin(t->e->store)) != 0)
 		goto fail;
 	if (root) {
-		struct platform_dest dest = {t->ev->conversation, NULL, NULL, 0};
+		struct platform_dest dest = {t->ev->conversation, NULL, NULL, 0, false};
 		struct msg *m = practice_msg(q, intro, t->ev->user);
 		rc = m != NULL ? post(t->e, &dest, m, &d.root_row) : DRILL_ENOMEM;
 		msg_free(m);
@@ -1583,6 +1583,24 @@ question_msg(const struct bank_question *q, const struct config_schedule *cs,
 	return m;
 }
 
+/* A channel question's root once revealed: what it asked, and that it is closed. */
+static struct msg *
+closed_msg(const struct bank_question *q)
+{
+	struct msg *m = msg_new();
+	char topics[256];
+
+	if (m == NULL)
+		return NULL;
+	topics_line(q->topics, topics, sizeof(topics));
+	msg_add(m, MSG_TITLE, "Question of the day · %s · %s · %s (closed)", topics,
+	    vocab_type_name(q->type), vocab_level_name(q->level));
+	msg_add(m, MSG_TEXT, "%s", q->prompt);
+	msg_add(m, MSG_TEXT, "Closed: the model answer and a summary are in this "
+	    "thread. An answer now is still scored, marked late.");
+	return m;
+}
+
 /*
  * Calls fn(arg, name) for each concept a stored answer missed, read back
  * from the scorer's own JSON (store_answer.breakdown); nothing when it does
@@ -1701,6 +1719,18 @@ reveal(struct engine *e, int64_t did, int64_t now)
 	}
 	if ((rc = post(e, &dest, m, NULL)) != 0)
 		goto out;
+	/* the question itself says it is closed, without its button, where
+	 * the platform can edit it */
+	if (d.root_row != 0 && tally.q != NULL) {
+		struct platform_dest root = {conv, NULL, NULL, d.root_row, true};
+		msg_free(m);
+		if ((m = closed_msg(tally.q)) == NULL) {
+			rc = DRILL_ENOMEM;
+			goto out;
+		}
+		if ((rc = post(e, &root, m, NULL)) != 0 && rc != DRILL_ENOTSUP)
+			goto out;
+	}
 	/* a private answer asked for and not given is late from now on:
 	 * it is asked for again */
 	if ((rc = store_delivery_revealed(e->store, did, now)) != 0 ||
@@ -1721,7 +1751,7 @@ engine_post_question(struct engine *e, const struct config_schedule *cs,
 {
 	const struct bank_question *q;
 	struct store_delivery d = {0};
-	struct platform_dest dest = {conversation, NULL, NULL, 0};
+	struct platform_dest dest = {conversation, NULL, NULL, 0, false};
 	struct msg *m;
 	int64_t conv, did, at, row;
 	bool repeat;
@@ -1895,11 +1925,11 @@ static int
 post_feedback(struct turn *t, const struct store_delivery *d, const char *conv,
     const struct msg *m)
 {
-	struct platform_dest dest = {conv, NULL, NULL, d->root_row};
+	struct platform_dest dest = {conv, NULL, NULL, d->root_row, false};
 
 	if (strcmp(d->kind, "scheduled") != 0 || d->answers_dm) {
 		/* where the answer was given: a DM, or the practice conversation */
-		dest = (struct platform_dest){t->ev->conversation, NULL, NULL, 0};
+		dest = (struct platform_dest){t->ev->conversation, NULL, NULL, 0, false};
 		if (t->reply != NULL) {
 			t->reply(t->arg, t->ev, m);
 			return 0;
@@ -1954,7 +1984,7 @@ channel_answer(struct turn *t, const struct store_delivery *d,
 		goto rollback;
 	if (via_dm) {
 		struct count c = {0};
-		struct platform_dest dest = {conv, NULL, NULL, d->root_row};
+		struct platform_dest dest = {conv, NULL, NULL, d->root_row, false};
 		if ((rc = store_practice_set(t->e->store, t->person, d->conversation_id, 0)) != 0 ||
 		    (rc = store_delivery_answers(t->e->store, d->id, on_count, &c)) != 0)
 			goto rollback;
@@ -2080,7 +2110,7 @@ cmd_answer(struct turn *t)
 {
 	struct store_delivery d = {0};
 	const struct bank_question *q;
-	struct platform_dest dest = {NULL, t->ev->user, NULL, 0};
+	struct platform_dest dest = {NULL, t->ev->user, NULL, 0, false};
 	struct msg *m;
 	int64_t aid;
 	int rc;
@@ -2624,7 +2654,7 @@ mydata_cut(const char *json, size_t len, size_t off)
 static int
 cmd_mydata(struct turn *t)
 {
-	struct platform_dest dm = {NULL, t->ev->user, NULL, 0};
+	struct platform_dest dm = {NULL, t->ev->user, NULL, 0, false};
 	char *json = NULL;
 	size_t len, off, n, parts, part = 0;
 	int rc;
@@ -2898,7 +2928,7 @@ static int
 digest_post(struct engine *e, const char *conversation, int64_t now)
 {
 	struct digest_acc *d = calloc(1, sizeof(*d));
-	struct platform_dest dest = {conversation, NULL, NULL, 0};
+	struct platform_dest dest = {conversation, NULL, NULL, 0, false};
 	struct msg *m = NULL;
 	size_t nq = bank_count(e->bank) ? bank_count(e->bank) : 1;
 	int hardest = -1, worst = -1, rc;

@@ -91,11 +91,15 @@ router_post(void *arg, const struct platform_dest *d, const struct msg *m,
 		return DRILL_EINVAL;
 	if (d->conversation == NULL && (d->thread_id != NULL || d->thread_row != 0))
 		return DRILL_EINVAL;	/* a DM not opened yet has no threads */
+	if (d->replace && (d->conversation == NULL || d->person != NULL ||
+	    (d->thread_id == NULL && d->thread_row == 0)))
+		return DRILL_EINVAL;	/* an edit names its message, for everyone */
 	memcpy(platform, dest, (size_t)(colon - dest));
 	platform[colon - dest] = '\0';
 	if ((a = find(r, platform, strlen(platform))) == NULL)
 		return DRILL_ENOTFOUND;
-	if (d->conversation != NULL && d->person != NULL && !a->ephemeral)
+	if ((d->conversation != NULL && d->person != NULL && !a->ephemeral) ||
+	    (d->replace && !a->edits))
 		return DRILL_ENOTSUP;
 	if ((payload = a->render(a->arg, d, m)) == NULL)
 		return DRILL_ENOMEM;

@@ -41,6 +41,8 @@
 #define VIEW_BLOCKS_MAX 100	/* Slack's limit for a Home view */
 #define MSG_BLOCKS_MAX 50	/* and for a message */
 #define ID_MAX 64		/* a Slack id or ts in our caches */
+/* In a payload: the message replaces the one its thread id names (chat.update). */
+#define REPLACE_KEY "drilld_replace"
 
 struct slack;
 struct api_call;
@@ -506,6 +508,28 @@ post(struct slack *s, struct api_call *c, const char *channel)
 		call_free(c);
 		return 0;
 	}
+	if (json_object_object_get_ex(o, REPLACE_KEY, NULL)) {
+		/* an edit of the message the thread id names */
+		json_object_object_del(o, REPLACE_KEY);
+		if (c->thread_id == NULL) {
+			struct outbox_result r = {.status = OUTBOX_PERMANENT,
+			    .error = "an edit without the message it edits"};
+			json_object_put(o);
+			c->odone(c->otoken, &r);
+			call_free(c);
+			return 0;
+		}
+		if (!jsonv_put_str(o, "channel", channel) ||
+		    !jsonv_put_str(o, "ts", c->thread_id)) {
+			json_object_put(o);
+			call_free(c);
+			return DRILL_ENOMEM;
+		}
+		c->done = send_done;
+		rc = api_start(s, c, "chat.update", false, o, NULL);
+		json_object_put(o);
+		return rc;
+	}
 	ephemeral = json_object_object_get_ex(o, "user", &user);
 	if (!jsonv_put_str(o, "channel", channel) ||
 	    (c->thread_id != NULL && !jsonv_put_str(o, "thread_ts", c->thread_id)) ||
@@ -647,11 +671,12 @@ render(void *arg, const struct platform_dest *d, const struct msg *m)
 	char *json = render_slack(m), *out;
 
 	(void)arg;
-	if (json == NULL || d->conversation == NULL || d->person == NULL)
+	if (json == NULL || ((d->conversation == NULL || d->person == NULL) && !d->replace))
 		return json;
-	if (strncmp(d->person, "slack:", 6) != 0 ||
-	    jsonv_parse(json, strlen(json), JSON_DEPTH, &o, NULL) != 0 ||
-	    !jsonv_put_str(o, "user", d->person + 6)) {
+	if (jsonv_parse(json, strlen(json), JSON_DEPTH, &o, NULL) != 0 ||
+	    (d->replace && !jsonv_put(o, REPLACE_KEY, json_object_new_boolean(1))) ||
+	    (!d->replace && (strncmp(d->person, "slack:", 6) != 0 ||
+	    !jsonv_put_str(o, "user", d->person + 6)))) {
 		json_object_put(o);
 		free(json);
 		return NULL;
@@ -1495,7 +1520,7 @@ slack_new(uv_loop_t *loop, struct net *net, struct http *http,
 		return NULL;
 	}
 	s->o.api_url = s->o.bot_token = s->o.app_token = s->o.signing_secret = NULL;
-	s->adapter = (struct platform_adapter){"slack", true, render, s};
+	s->adapter = (struct platform_adapter){"slack", true, render, s, true};
 	uv_timer_init(loop, &s->auth_timer);
 	uv_timer_init(loop, &s->sm_timer);
 	s->auth_timer.data = s->sm_timer.data = s;

@@ -27,7 +27,9 @@
  *  - the reveal (model answer, then one summary message: how many
  *    answered, the average, the concept most often missed) comes at
  *    reveal_after or when the conversation's next question goes out,
- *    whichever is first, once; it is stored, so it survives restarts. A
+ *    whichever is first, once; it is stored, so it survives restarts.
+ *    Where the platform can edit messages, the question itself is then
+ *    replaced by its closed form (the prompt, "closed", no button). A
  *    private answer asked for and not given by then must be asked for
  *    again (and is late);
  *  - until its reveal, a channel's question is nobody's practice question,

@@ -99,12 +99,18 @@ typedef void (*platform_reply_fn)(void *arg, const struct platform_event *ev,
  * thread_id puts it in a thread whose platform id is known; thread_row in
  * the thread started by an earlier outbox row to the same conversation,
  * whose id the platform gives when it is sent.
+ *
+ * replace: the message is not a new one but the new content of the
+ * message thread_id / thread_row names (an edit: Slack's chat.update,
+ * Matrix's m.replace), for everyone in conversation; only on platforms
+ * whose adapter has edits.
  */
 struct platform_dest {
 	const char *conversation;
 	const char *person;
 	const char *thread_id;
 	int64_t thread_row;	/* 0: none */
+	bool replace;
 };
 
 /*
@@ -112,7 +118,7 @@ struct platform_dest {
  * caller's store transaction, when there is one); *row (may be NULL)
  * receives its id. DRILL_ENOTSUP for a message to one person in a
  * conversation on a platform that cannot show one (the caller sends a DM
- * instead), DRILL_ENOTFOUND for a platform with no adapter, DRILL_EINVAL
+ * instead), or a replacement on one without edits; DRILL_ENOTFOUND for a platform with no adapter, DRILL_EINVAL
  * for a bad d, DRILL_EIO / DRILL_ENOMEM.
  */
 typedef int (*platform_post_fn)(void *arg, const struct platform_dest *d,
@@ -129,6 +135,7 @@ struct platform_adapter {
 	 */
 	char *(*render)(void *arg, const struct platform_dest *d, const struct msg *m);
 	void *arg;
+	bool edits;		/* can replace a message it posted (platform_dest.replace) */
 };
 
 #endif

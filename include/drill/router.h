@@ -6,7 +6,10 @@
  * send function registered with the adapter.
  *
  * The outbox destination is the conversation, or the person's name for a
- * direct message, so each keeps its own order and pacing.
+ * direct message, so each keeps its own order and pacing. A replacement
+ * (platform_dest.replace) is stored like a reply in the thread of the
+ * message it replaces: the send gets that message's platform id as its
+ * thread_id, and the adapter's payload says it is an edit.
  */
 #ifndef DRILL_ROUTER_H
 #define DRILL_ROUTER_H

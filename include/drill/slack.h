@@ -37,7 +37,9 @@
  * Outbound, slack_send is the outbox's send function for "slack": a
  * message to a channel is chat.postMessage (thread_ts for a thread), to
  * one person in a channel chat.postEphemeral, a DM chat.postMessage into
- * the conversation conversations.open gives (remembered). Outcomes, for
+ * the conversation conversations.open gives (remembered), a replacement
+ * (platform_dest.replace: a question closed at its reveal) chat.update of
+ * the message its thread id names. Outcomes, for
  * the outbox: HTTP 429, "ratelimited" and "rate_limited" (too many
  * messages from the app) are rate limits with Slack's Retry-After; 5xx,
  * network failures and Slack's internal_error, fatal_error,

@@ -24,7 +24,7 @@ dup_or_null(const char *s)
 	return s != NULL ? strdup(s) : NULL;
 }
 
-/* "only_for <person>\n" or "dm\n" or "all\n", then the text. */
+/* "only_for <person>\n" or "dm\n" or "all\n" or "edit\n", then the text. */
 static char *
 render(void *arg, const struct platform_dest *d, const struct msg *m)
 {
@@ -36,7 +36,7 @@ render(void *arg, const struct platform_dest *d, const struct msg *m)
 		return NULL;
 	len = strlen(text) + 300;
 	if ((out = malloc(len)) != NULL)
-		snprintf(out, len, "%s%s\n%s",
+		snprintf(out, len, "%s%s\n%s", d->replace ? "edit" :
 		    d->conversation == NULL ? "dm" : d->person != NULL ? "only_for " : "all",
 		    d->conversation != NULL && d->person != NULL ? d->person : "", text);
 	free(text);
@@ -54,6 +54,7 @@ testchat_new(bool ephemeral)
 	tc->ad.ephemeral = ephemeral;
 	tc->ad.render = render;
 	tc->ad.arg = tc;
+	tc->ad.edits = true;
 	return tc;
 }
 
@@ -112,6 +113,28 @@ testchat_send(void *arg, const struct outbox_msg *om, outbox_done_fn done,
 	if (nl == NULL) {
 		r.status = OUTBOX_PERMANENT;
 		r.error = "invalid_payload";
+		done(token, &r);
+		return 0;
+	}
+	if (strncmp(om->payload, "edit\n", 5) == 0) {
+		/* the new content of the message the thread id names */
+		struct testchat_msg *old = NULL;
+		char *text;
+		for (size_t i = 0; om->thread_id != NULL && i < tc->n; i++)
+			if (strcmp(tc->msgs[i].id, om->thread_id) == 0)
+				old = &tc->msgs[i];
+		if (old == NULL) {
+			r.status = OUTBOX_PERMANENT;
+			r.error = "message_not_found";
+			done(token, &r);
+			return 0;
+		}
+		if ((text = strdup(nl + 1)) == NULL)
+			return -1;
+		free(old->text);
+		old->text = text;
+		old->edits++;
+		r.message_id = old->id;
 		done(token, &r);
 		return 0;
 	}

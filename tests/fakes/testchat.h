@@ -7,7 +7,8 @@
  * Its render keeps the message as terminal text with a header saying who
  * may see it; its outbox send function "posts" at once, gives each message
  * a platform id ("m1", "m2", ...) and records it, thread and all, for the
- * test to read. It can be told to fail sends, and whether it has ephemeral
+ * test to read; a replacement (an edit) changes the message's text in
+ * place. It can be told to fail sends, and whether it has ephemeral
  * messages (Slack does, Matrix does not).
  */
 #ifndef DRILL_TESTCHAT_H
@@ -27,7 +28,8 @@ struct testchat_msg {
 	char *thread_id;	/* its thread, or NULL */
 	char *only_for;		/* ephemeral: the one person who sees it, or NULL */
 	bool dm;		/* a direct message to a person */
-	char *text;		/* as a person reads it */
+	char *text;		/* as a person reads it (the latest edit's) */
+	int edits;		/* times it was replaced (platform_dest.replace) */
 	int64_t at;		/* when it was posted: the outbox clock, ms */
 };
 

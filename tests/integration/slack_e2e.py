@@ -342,6 +342,10 @@ def socket_mode():
         env.wait_calls(lambda c: c["params"].get("thread_ts") == T and
                        "Summary" in text_of(c), "the summary",
                        method="chat.postMessage", since=since, timeout=5)
+        up = env.wait_calls(lambda c: c["params"].get("ts") == T and
+                            c["response"].get("ok"), "the question closed (chat.update)",
+                            method="chat.update", since=since, timeout=5)
+        check("(closed)" in text_of(up[0]), "the closed question: %s" % text_of(up[0])[:200])
 
         # -- feedback = "thread": in the thread for all, model answer still held
         since = env.last_seq()

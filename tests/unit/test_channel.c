@@ -200,6 +200,12 @@ test_thread_answers(void **state)
 	assert_string_equal(m->thread_id, root_id);
 	assert_non_null(strstr(m->text, "2 answered"));
 	assert_non_null(strstr(m->text, "Most often missed"));
+	/* the question itself now says it is closed (an edit, not a message) */
+	m = msg(x, 0);
+	assert_int_equal(m->edits, 1);
+	assert_non_null(strstr(m->text, "(closed)"));
+	assert_non_null(strstr(m->text, "marked late"));
+	assert_null(strstr(m->text, "To answer, reply"));
 
 	/* after the reveal: scored, marked late, with the model answer */
 	before = nmsgs(x);
@@ -514,7 +520,7 @@ test_failed_root(void **state)
 	chatsim_advance(&x->s, NINE + 2 * 3600);
 	assert_int_equal(nmsgs(x), 0);
 	assert_int_equal(store_outbox_counts(x->s.st, &c), 0);
-	assert_int_equal(c.failed, 3);	/* the question, its model answer, its summary */
+	assert_int_equal(c.failed, 4);	/* the question, its model answer, its summary, its closing */
 	assert_int_equal(c.queued + c.sending, 0);
 	stop(x);
 }

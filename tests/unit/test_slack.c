@@ -343,6 +343,9 @@ on_slack_api(void *arg, struct fakehttp_req *req)
 		answer(req, 200, NULL, body);
 	} else if (strcmp(method, "chat.postEphemeral") == 0) {
 		answer(req, 200, NULL, "{\"ok\":true,\"message_ts\":\"1700000099.000900\"}");
+	} else if (strcmp(method, "chat.update") == 0) {
+		answer(req, 200, NULL, "{\"ok\":true,\"channel\":\"C1\","
+		    "\"ts\":\"1700000000.000042\",\"text\":\"\"}");
 	} else if (strcmp(method, "conversations.open") == 0) {
 		answer(req, 200, NULL, "{\"ok\":true,\"no_op\":true,\"already_open\":true,"
 		    "\"channel\":{\"id\":\"D7\"}}");
@@ -560,7 +563,7 @@ render_for(struct fixture *f, const char *conversation, const char *person,
     const struct msg *m)
 {
 	const struct platform_adapter *a = slack_adapter(f->s);
-	struct platform_dest d = {conversation, person, NULL, 0};
+	struct platform_dest d = {conversation, person, NULL, 0, false};
 	char *p;
 
 	assert_non_null(a);
@@ -781,6 +784,45 @@ test_ephemeral(void **state)
 	assert_string_equal(jget(sent, "user"), "U1");
 	assert_true(jhas(sent, "blocks"));
 	json_object_put(sent);
+	free(payload);
+	msg_free(m);
+}
+
+/*
+ * A replacement (a question closed at its reveal): chat.update of the
+ * message the thread id names, for everyone, without the marker.
+ */
+static void
+test_replace(void **state)
+{
+	struct fixture *f = *state;
+	const struct platform_adapter *a;
+	struct msg *m = question("Closed");
+	struct platform_dest dest = {"slack:C1", NULL, NULL, 7, true};
+	char *payload;
+	struct json_object *sent;
+	struct done_rec *d;
+
+	start_live(f);
+	a = slack_adapter(f->s);
+	assert_true(a->edits);
+	payload = a->render(a->arg, &dest, m);
+	assert_non_null(payload);
+	d = send_wait(f, 0, "slack:C1", payload, "1700000000.000042");
+	assert_int_equal(d->status, OUTBOX_OK);
+	assert_int_equal(count_method(f, "chat.update"), 1);
+	assert_int_equal(count_method(f, "chat.postMessage"), 0);
+	sent = req_json(last_req(f, "chat.update"));
+	assert_string_equal(jget(sent, "channel"), "C1");
+	assert_string_equal(jget(sent, "ts"), "1700000000.000042");
+	assert_false(jhas(sent, "drilld_replace"));
+	assert_false(jhas(sent, "thread_ts"));
+	assert_true(jhas(sent, "blocks"));
+	json_object_put(sent);
+	/* an edit that names no message cannot be sent, ever */
+	d = send_wait(f, 1, "slack:C1", payload, NULL);
+	assert_int_equal(d->status, OUTBOX_PERMANENT);
+	assert_int_equal(count_method(f, "chat.update"), 1);
 	free(payload);
 	msg_free(m);
 }
@@ -1120,6 +1162,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_not_ready_before_auth, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_auth_test_retried, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_post_to_channel, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_replace, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ephemeral, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dm, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rate_limited, setup, teardown),
