@@ -894,7 +894,9 @@ instant(const struct platform_event *ev)
 	struct command c;
 	enum command_id id = command_parse(ev->text, ev->text_len, &c);
 
-	return id == CMD_HELP || id == CMD_TOPICS || id == CMD_STATS;
+	/* their answers are replies only: nothing to post for everyone */
+	return id == CMD_HELP || id == CMD_TOPICS || id == CMD_STATS || id == CMD_SCHEDULE ||
+	    id == CMD_ASK || id == CMD_TZ || id == CMD_LEADERBOARD;
 }
 
 /*

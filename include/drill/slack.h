@@ -25,9 +25,13 @@
  *    than 5 minutes off); then a body that is not JSON (or a form) is 400,
  *    url_verification is answered with its challenge, ssl_check with 200.
  *    A body over http.max_body is the HTTP server's 413.
- *  - Slash commands: help, topics and stats are answered at once, in the
- *    acknowledgement (ephemeral: only the person sees it); everything else
- *    is acknowledged and answered by messages through the outbox.
+ *  - Slash commands: those whose answer is a reply and nothing more
+ *    (help, topics, stats, tz, leaderboard, and schedule and ask now,
+ *    whose refusal to a non-admin is the common answer) are answered at
+ *    once, in the acknowledgement (ephemeral: only the person sees it;
+ *    the question `ask now` posts still goes through the outbox);
+ *    everything else is acknowledged and answered by messages through the
+ *    outbox.
  *  - App Home (app_home_opened): the engine's summary is published with
  *    views.publish.
  *  - The author's time zone comes from users.info, asked once a day per

@@ -374,6 +374,15 @@ def socket_mode():
               "/drill help was not answered in its ack: %s" % a)
         check("Commands" in json.dumps(a["payload"]), "the help is not in the ack")
 
+        # -- /drill ask now by someone who is not an admin: refused in the ack
+        r = envelope(env, "slash_commands", {
+            "command": "/drill", "text": "ask now", "user_id": "U0ANN", "channel_id": "C0CHAN",
+            "trigger_id": "1.2.ask", "response_url": env.fake_url + "/response/1"},
+            accepts=True)
+        a = wait_ack(env, r["envelope_id"])
+        check(a.get("payload") and "only drilld's admins" in json.dumps(a["payload"]),
+              "a non-admin's ask now was not refused in the ack: %s" % a)
+
         # -- /drill practice databases in a channel: a thread of one's own
         since = env.last_seq()
         r = envelope(env, "slash_commands", {
