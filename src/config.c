@@ -77,6 +77,7 @@ struct loader {
 		const config_setting_t *file[SECRET_N];		/* bot_token_file = "..." */
 		bool mode_bad;			/* mode was not socket or events */
 	} slack;
+	bool no_secrets;		/* CONFIG_NO_SECRETS */
 	bool nomem;
 };
 
@@ -1647,6 +1648,14 @@ check_slack(struct loader *ld, config_t *lc)
 
 	if (!cfg->slack.enabled || g == NULL)
 		return;
+	if (ld->no_secrets) {
+		/* only what does not read a secret */
+		if (!ld->slack.mode_bad && !cfg->slack.socket_mode &&
+		    cfg->http.listen == NULL && config_lookup(lc, "http.listen") == NULL)
+			problem(ld, ld->slack.mode, "slack.mode", "slack.mode = \"events\" needs "
+			    "http.listen: Slack posts events to drilld's HTTP server");
+		return;
+	}
 	if (load_secret(ld, g, SECRET_BOT, &cfg->slack.bot_token) == SECRET_ABSENT)
 		secret_missing(ld, g, SECRET_BOT, "when slack.enabled is true");
 	if (ld->slack.mode_bad)
@@ -1951,6 +1960,13 @@ set_defaults(struct config *cfg)
 int
 config_load(const char *path, struct config *cfg, struct drill_errors *errs)
 {
+	return config_load_flags(path, cfg, errs, 0);
+}
+
+int
+config_load_flags(const char *path, struct config *cfg, struct drill_errors *errs,
+    unsigned flags)
+{
 	struct config c;
 	struct loader ld;
 	config_t lc;
@@ -1969,6 +1985,7 @@ config_load(const char *path, struct config *cfg, struct drill_errors *errs)
 	ld.path = path;
 	ld.cfg = &c;
 	ld.errs = errs;
+	ld.no_secrets = (flags & CONFIG_NO_SECRETS) != 0;
 
 	/* stage 1: defaults */
 	rc = set_defaults(&c);

@@ -351,7 +351,8 @@ load_config(struct cli *c)
 		return 0;
 	if (path == NULL)
 		path = config_default_path();
-	rc = config_load(path, &c->cfg, &errs);
+	/* without the daemon's secrets: an admin's shell has not got them */
+	rc = config_load_flags(path, &c->cfg, &errs, CONFIG_NO_SECRETS);
 	if (rc != 0) {
 		for (size_t i = 0; i < errs.n; i++)
 			fprintf(stderr, "%s\n", errs.lines[i]);

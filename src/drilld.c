@@ -243,7 +243,8 @@ on_sighup(uv_signal_t *h, int signum)
 	(void)signum;
 	notify("RELOADING=1");
 	memset(&cfg, 0, sizeof(cfg));
-	rc = config_load(d->config_path, &cfg, &errs);
+	/* secrets are read at start only (slack settings need a restart) */
+	rc = config_load_flags(d->config_path, &cfg, &errs, CONFIG_NO_SECRETS);
 	for (size_t i = 0; i < errs.n; i++)
 		log_error("%s", errs.lines[i]);
 	drill_errors_free(&errs);
@@ -295,8 +296,8 @@ on_sighup(uv_signal_t *h, int signum)
 	arm_tick(d);
 	if (!d->level_given)
 		log_set_level(d->cfg.log_level);
-	log_info("reloaded config=%s questions=%zu (state_dir, store, console and "
-	    "http settings take effect at the next start)", d->config_path, bank_count(bank));
+	log_info("reloaded config=%s questions=%zu (state_dir, store, console, http and "
+	    "slack settings take effect at the next start)", d->config_path, bank_count(bank));
 	notify("READY=1\nSTATUS=serving (reloaded)");
 }
 
@@ -490,7 +491,7 @@ on_chat_event(void *arg, const struct platform_event *ev, platform_reply_fn repl
 	int rc;
 
 	if (d->stopping)
-		return DRILL_EINVAL;	/* not acknowledged: the platform sends it again */
+		return DRILL_EIO;	/* not acknowledged: the platform sends it again */
 	rc = engine_handle(d->engine, ev, reply, reply_arg);
 	arm_tick(d);
 	return rc;
@@ -707,7 +708,7 @@ main(int argc, char **argv)
 			.app_token = d.cfg.slack.app_token,
 			.signing_secret = d.cfg.slack.signing_secret,
 			.connections = d.cfg.slack.connections,
-			.max_message = (size_t)d.cfg.http.max_body,
+			.max_message = SLACK_MAX_MESSAGE,
 			.on_event = on_chat_event,
 			.on_zone = on_chat_zone,
 			.on_problem = on_chat_problem,

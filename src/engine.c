@@ -3616,12 +3616,19 @@ engine_handle(struct engine *e, const struct platform_event *evin,
 		return 0;
 	}
 	rc = handle(&t);
+	if (rc == DRILL_EIO || rc == DRILL_ENOMEM) {
+		/* nothing half-done: the platform's retry finds it not seen */
+		store_rollback(e->store);
+		log_warnx("an event was not handled, nothing of it is kept (the platform "
+		    "may send it again) event=%.80s", ev->event_id);
+		return rc;
+	}
 	if (store_commit(e->store) != 0) {
 		log_error("cannot store what an event did (the platform may send it "
 		    "again) event=%.80s", ev->event_id);
 		return DRILL_EIO;
 	}
-	return rc;
+	return 0;
 }
 
 int

@@ -36,6 +36,7 @@
 #define LINK_DISABLED_MS 300000u	/* Socket Mode switched off in the app */
 #define RETRY_AFTER_MAX_S 3600u
 #define ZONE_TTL_S 86400	/* users.info once a day per person */
+#define ZONE_RETRY_S 3600	/* and an hour after it failed */
 #define CACHE_MAX 4096		/* people whose zone / DM is remembered */
 #define PROBLEMS_MAX 256	/* permanent failures already logged */
 #define VIEW_BLOCKS_MAX 100	/* Slack's limit for a Home view */
@@ -336,10 +337,11 @@ static int
 api_start(struct slack *s, struct api_call *c, const char *method, bool app_token,
     struct json_object *json, const char *form)
 {
-	char url[1200], auth[600], err[DRILL_ERRLEN];
+	const char *token = app_token ? s->app_token : s->bot_token;
+	char url[1200], err[DRILL_ERRLEN], *auth;
 	const char *headers[2];
 	const char *body;
-	size_t len;
+	size_t len, authlen;
 	int rc;
 
 	c->s = s;
@@ -348,12 +350,17 @@ api_start(struct slack *s, struct api_call *c, const char *method, bool app_toke
 		call_free(c);
 		return DRILL_EINVAL;
 	}
-	if ((size_t)snprintf(url, sizeof(url), "%s%s", s->api_url, method) >= sizeof(url) ||
-	    (size_t)snprintf(auth, sizeof(auth), "Authorization: Bearer %s",
-	    app_token ? s->app_token : s->bot_token) >= sizeof(auth)) {
+	if ((size_t)snprintf(url, sizeof(url), "%s%s", s->api_url, method) >= sizeof(url)) {
+		log_warnx("slack: the Web API URL is too long for %s", method);
 		call_free(c);
 		return DRILL_EINVAL;
 	}
+	authlen = strlen(token) + 32;
+	if ((auth = malloc(authlen)) == NULL) {
+		call_free(c);
+		return DRILL_ENOMEM;
+	}
+	snprintf(auth, authlen, "Authorization: Bearer %s", token);
 	if (json != NULL) {
 		size_t n;
 		body = json_object_to_json_string_length(json, JSON_OUT, &n);
@@ -366,7 +373,7 @@ api_start(struct slack *s, struct api_call *c, const char *method, bool app_toke
 	}
 	headers[0] = auth;
 	if (body == NULL) {
-		explicit_bzero(auth, sizeof(auth));
+		wipe_free(auth);
 		call_free(c);
 		return DRILL_ENOMEM;
 	}
@@ -375,7 +382,7 @@ api_start(struct slack *s, struct api_call *c, const char *method, bool app_toke
 		.body = body, .body_len = len,
 	};
 	rc = httpc_start(s->httpc, &rq, on_api, c, &c->id, err);
-	explicit_bzero(auth, sizeof(auth));
+	wipe_free(auth);
 	if (rc != 0) {
 		log_warnx("slack: cannot call %s: %s", method, err);
 		call_free(c);
@@ -712,8 +719,10 @@ zone_answered(struct api_call *c, const struct api_result *r)
 		return;		/* the cache started over meanwhile */
 	z->pending = false;
 	if (r->status != OUTBOX_OK) {
-		log_info("slack: users.info failed (%s); the time zone is asked again later",
-		    r->error);
+		/* not again for an hour (a missing scope would fail every time) */
+		z->at = (int64_t)time(NULL) - ZONE_TTL_S + ZONE_RETRY_S;
+		log_info("slack: users.info failed (%s); the time zone is asked again in "
+		    "an hour", r->error);
 		return;
 	}
 	z->at = (int64_t)time(NULL);
@@ -790,8 +799,16 @@ gather_reply(void *arg, const struct platform_event *ev, const struct msg *m)
 		size_t room = sizeof(g->text) - g->textlen;
 		int n = snprintf(g->text + g->textlen, room, "%s%s",
 		    g->textlen > 0 ? "\n\n" : "", t);
-		if (n > 0)
-			g->textlen += (size_t)n < room ? (size_t)n : room - 1;
+		if (n > 0 && (size_t)n < room) {
+			g->textlen += (size_t)n;
+		} else if (n > 0) {
+			/* cut, at a character's start */
+			size_t end = sizeof(g->text) - 1;
+			while (end > g->textlen && ((unsigned char)g->text[end] & 0xc0) == 0x80)
+				end--;
+			g->text[end] = '\0';
+			g->textlen = end;
+		}
 	}
 	json_object_put(o);
 }
@@ -835,6 +852,10 @@ deliver(struct slack *s, struct slackev *sev, platform_reply_fn reply, void *arg
 	    sev->ev.conversation, sev->ev.user,
 	    sev->ev.event_id != NULL ? sev->ev.event_id : "-");
 	rc = s->o.on_event(s->o.arg, &sev->ev, reply, arg);
+	if (rc == DRILL_EINVAL) {
+		log_warnx("slack: an event the engine refused (ids too long?): dropped");
+		return 0;	/* it would not be better next time */
+	}
 	if (rc != 0)
 		log_warnx("slack: an event could not be stored (%s); it is not acknowledged, "
 		    "so Slack delivers it again", drill_strerror(rc));
@@ -887,16 +908,26 @@ deliver_home(struct slack *s, struct slackev *sev)
 	return 0;
 }
 
-/* Whether a slash command is answered at once, in its acknowledgement. */
+/*
+ * Whether a slash command is answered at once, in its acknowledgement:
+ * all but those that post a question for everyone in a channel (practice,
+ * next, skip: a thread root needs a message of its own) and `my data`
+ * (too long for one message). The acknowledgement reaches the person
+ * even where the bot is not a member (a channel it was not invited to, a
+ * DM between two people), where a message of its own could not go.
+ */
 static bool
 instant(const struct platform_event *ev)
 {
 	struct command c;
 	enum command_id id = command_parse(ev->text, ev->text_len, &c);
 
-	/* their answers are replies only: nothing to post for everyone */
-	return id == CMD_HELP || id == CMD_TOPICS || id == CMD_STATS || id == CMD_SCHEDULE ||
-	    id == CMD_ASK || id == CMD_TZ || id == CMD_LEADERBOARD;
+	if (id == CMD_MYDATA)
+		return false;
+	if (ev->conv_kind == PLATFORM_CHANNEL &&
+	    (id == CMD_PRACTICE || id == CMD_NEXT || id == CMD_SKIP))
+		return false;
+	return true;
 }
 
 /*
@@ -920,6 +951,10 @@ deliver_command(struct slack *s, struct slackev *sev, struct json_object **respo
 		return rc;
 	}
 	trim_blocks(&g, MSG_BLOCKS_MAX, false);
+	if (json_object_array_length(g.blocks) == 0 && g.textlen == 0) {
+		json_object_put(g.blocks);
+		return 0;	/* a repeat, or nothing to say: a bare acknowledgement */
+	}
 	if (!g.oom && (*response = json_object_new_object()) != NULL &&
 	    (!jsonv_put_str(*response, "response_type", "ephemeral") ||
 	    !jsonv_put_str(*response, "text", g.text) ||
@@ -1019,7 +1054,10 @@ on_events(void *arg, struct http_request *req)
 		return;
 	}
 	oc = slackev_callback(body, &self, &sev);
-	if (oc == SLACKEV_CHALLENGE) {
+	if ((oc == SLACKEV_HANDLE || oc == SLACKEV_IGNORE) && !s->authed) {
+		/* who the bot is decides mentions and joins: not before auth.test */
+		respond_json(req, 503, "{\"error\":\"not ready; send it again\"}");
+	} else if (oc == SLACKEV_CHALLENGE) {
 		log_notice("slack: answered Slack's url_verification: the Events API URL works");
 		http_respond(req, 200, "text/plain", sev.challenge, strlen(sev.challenge));
 	} else if (oc == SLACKEV_BAD) {
@@ -1143,8 +1181,10 @@ sconn_lost(struct slack *s, struct sconn *c, bool retiring)
 {
 	sconn_unlink(s, c);
 	free(c);
+	if (s->stopping)
+		return;		/* readiness is no longer slack's to tell */
 	ready_update(s);
-	if (s->stopping || s->failed || s->socket_failed)
+	if (s->failed || s->socket_failed)
 		return;
 	if (retiring) {
 		sm_fill(s);	/* its successor is (being) opened already */
@@ -1332,6 +1372,10 @@ connection_opened(struct api_call *call, const struct api_result *r)
 	struct ws_callbacks cb = {on_ws_open, on_ws_message, on_ws_error, on_ws_close};
 
 	c->open_call = NULL;
+	if (r->status == OUTBOX_OK && (s->stopping || s->failed || s->socket_failed)) {
+		sconn_lost(s, c, false);	/* too late: nothing more connects */
+		return;
+	}
 	if (r->status != OUTBOX_OK) {
 		if (r->fatal) {
 			s->socket_failed = true;
@@ -1480,6 +1524,7 @@ slack_new(uv_loop_t *loop, struct net *net, struct http *http,
     const struct slack_opts *o, char err[DRILL_ERRLEN])
 {
 	struct slack *s;
+	bool oom;
 
 	if (loop == NULL || o == NULL || o->on_event == NULL || o->api_url == NULL ||
 	    o->bot_token == NULL) {
@@ -1511,11 +1556,11 @@ slack_new(uv_loop_t *loop, struct net *net, struct http *http,
 	s->zones = calloc(CACHE_MAX, sizeof(*s->zones));
 	s->dms = calloc(CACHE_MAX, sizeof(*s->dms));
 	s->rng = (uint64_t)uv_hrtime() | 1;
-	if (s->api_url == NULL || s->bot_token == NULL || s->zones == NULL || s->dms == NULL ||
-	    (o->app_token != NULL && s->app_token == NULL) ||
-	    (o->signing_secret != NULL && s->secret == NULL) ||
-	    (s->httpc = httpc_new(loop, err)) == NULL) {
-		if (s->httpc == NULL && err[0] == '\0')
+	oom = s->api_url == NULL || s->bot_token == NULL || s->zones == NULL ||
+	    s->dms == NULL || (o->app_token != NULL && s->app_token == NULL) ||
+	    (o->signing_secret != NULL && s->secret == NULL);
+	if (oom || (s->httpc = httpc_new(loop, err)) == NULL) {
+		if (oom)
 			drill_seterr(err, "out of memory");
 		s->stopping = true;
 		slack_free(s);

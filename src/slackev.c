@@ -4,6 +4,7 @@
 #include "drill/slackev.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -240,6 +241,16 @@ message(struct slackev *out, const struct json_object *e, const char *type,
 			return ignore(out, "a message subtype drilld does not handle");
 		if ((m = obj(e, "message")) == NULL)
 			return bad(out, "an edit without its message");
+		/* Slack also sends message_changed when a link unfurls: only a
+		 * change of the text by its author is an edit */
+		{
+			struct json_object *prev = obj(e, "previous_message");
+			const char *now = str(m, "text", SIZE_MAX), *was = str(prev, "text", SIZE_MAX);
+			if (obj(m, "edited") == NULL)
+				return ignore(out, "a message changed without an edit (an unfurl)");
+			if (now != NULL && was != NULL && strcmp(now, was) == 0)
+				return ignore(out, "a message changed with the same text");
+		}
 		kind = PLATFORM_EV_EDIT;
 	}
 	if (from_bot(m, self))

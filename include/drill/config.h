@@ -167,6 +167,17 @@ struct config {
 int config_load(const char *path, struct config *cfg, struct drill_errors *errs) DRILL_WUR;
 
 /*
+ * config_load with flags. CONFIG_NO_SECRETS: the secrets are neither read
+ * (no *_file opened, no DRILLD_* looked at) nor required, and stay NULL;
+ * everything else is checked as usual. For drillctl, which an admin runs
+ * without the daemon's credentials, and for a reload (secrets are read at
+ * start only).
+ */
+#define CONFIG_NO_SECRETS 1u
+int config_load_flags(const char *path, struct config *cfg, struct drill_errors *errs,
+    unsigned flags) DRILL_WUR;
+
+/*
  * The config file to use when none is named with -c: $DRILLD_CONFIG when
  * set, else /etc/drilld/drilld.conf when it exists, else config/drilld.conf
  * when it exists under the current directory (a source checkout: `make run`,

@@ -108,8 +108,12 @@ void engine_set_config(struct engine *e, const struct config *cfg,
  * through deps.post into the event's conversation and thread. Bad input
  * (empty, too long, invalid UTF-8) gets a reply that says so and changes
  * nothing.
- * Returns 0, or DRILL_EIO / DRILL_ENOMEM when the store or memory failed (a
- * reply has said so to the person).
+ * Returns 0 (handled, or a repeat dropped), DRILL_EINVAL for an event
+ * without a valid conversation or user (dropped: it would not be better
+ * sent again), or DRILL_EIO / DRILL_ENOMEM when the store or memory
+ * failed: then an event with an event_id leaves nothing behind, not even
+ * its id or the replies saying so, so that the platform's retry is
+ * handled afresh (without an id, the replies have said so to the person).
  */
 int engine_handle(struct engine *e, const struct platform_event *ev,
     platform_reply_fn reply, void *arg) DRILL_WUR;

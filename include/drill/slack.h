@@ -18,20 +18,23 @@
  *    goes quiet (a ping every 10 s, hang-up after 30 s of silence) is
  *    replaced after a backoff of 1 s doubling to 60 s, with full jitter,
  *    reset by a hello. Envelopes are acknowledged on the connection they
- *    came on.
+ *    came on; one that cannot be read (bad JSON, an unknown type) is
+ *    acknowledged and dropped, since it would not be better next time. A
+ *    message over opts.max_message closes the connection (ws.h).
  *  - Events API: POST /slack/events, /slack/commands and
  *    /slack/interactivity on the HTTP server. Each request's v0 signature
  *    is checked first (slacksig.h: 401 for a bad one or a timestamp more
  *    than 5 minutes off); then a body that is not JSON (or a form) is 400,
  *    url_verification is answered with its challenge, ssl_check with 200.
- *    A body over http.max_body is the HTTP server's 413.
- *  - Slash commands: those whose answer is a reply and nothing more
- *    (help, topics, stats, tz, leaderboard, and schedule and ask now,
- *    whose refusal to a non-admin is the common answer) are answered at
- *    once, in the acknowledgement (ephemeral: only the person sees it;
- *    the question `ask now` posts still goes through the outbox);
- *    everything else is acknowledged and answered by messages through the
- *    outbox.
+ *    A body over http.max_body is the HTTP server's 413. Until auth.test
+ *    has named the bot, event_callback deliveries are answered 503 (Slack
+ *    sends them again): mentions and joins depend on the bot's id.
+ *  - Slash commands are answered at once, in the acknowledgement
+ *    (ephemeral: only the person sees it, even where the bot is not a
+ *    member), except practice, next and skip in a channel, whose question
+ *    is a thread root posted for everyone, and `my data`, too long for one
+ *    message: those go through the outbox (what a command posts for
+ *    everyone, such as `ask now`'s question, always does).
  *  - App Home (app_home_opened): the engine's summary is published with
  *    views.publish.
  *  - The author's time zone comes from users.info, asked once a day per
@@ -67,6 +70,10 @@
  * and tries to tunnel through it, which is not supported: leave it unset
  * in Socket Mode (README, "Slack").
  *
+ * Slack has no idempotency key: when a kept-alive connection breaks before
+ * the answer, libcurl sends a post again (httpc.h), and a message may then
+ * show twice. drilld accepts that rather than lose one.
+ *
  * Tokens and the signing secret are copied and wiped at slack_free; they
  * never reach a log line or an error message. Message text reaches the log
  * only at debug level. Everything runs on the loop's thread.
@@ -86,6 +93,9 @@
 struct slack;
 struct net;
 struct http;
+
+/* The largest Socket Mode message drilld takes (Slack's are a few KB). */
+#define SLACK_MAX_MESSAGE (4u * 1024u * 1024u)
 
 struct slack_opts {
 	bool socket_mode;		/* Socket Mode, else the Events API */
@@ -129,7 +139,10 @@ int slack_start(struct slack *s, char err[DRILL_ERRLEN]) DRILL_WUR;
  */
 void slack_stop(struct slack *s);
 
-/* Frees it (after slack_stop and the loop's end, before net_free); NULL is fine. */
+/*
+ * Frees it; NULL is fine. Only after slack_stop and the loop's end (its
+ * timers are closed then), before net_free.
+ */
 void slack_free(struct slack *s);
 
 /* Its adapter for router_add ("slack", ephemeral messages, render). */
@@ -139,7 +152,10 @@ const struct platform_adapter *slack_adapter(struct slack *s);
 int slack_send(void *arg, const struct outbox_msg *m, outbox_done_fn done,
     void *token);
 
-/* One word for drillctl status: "starting", "connecting", "live", "failed", "stopped". */
+/*
+ * One word for drillctl status: "starting" (before auth.test answered),
+ * "connecting", "live", "failed", "stopped"; "off" for NULL.
+ */
 const char *slack_state(const struct slack *s);
 
 #endif

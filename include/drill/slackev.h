@@ -20,8 +20,10 @@
  *    app_mention, or when it mentions the bot's user id; that mention is
  *    taken out of the text. A reply in a thread (thread_ts other than ts)
  *    carries thread_ts as thread_id.
- *  - "message_changed": a PLATFORM_EV_EDIT of the original message (its
- *    ts) with the new text, by the message's author;
+ *  - "message_changed" with an "edited" mark and a text other than the
+ *    previous one: a PLATFORM_EV_EDIT of the original message (its ts)
+ *    with the new text, by the message's author (Slack also sends
+ *    message_changed when a link unfurls: that is ignored);
  *    "message_deleted": a PLATFORM_EV_DELETE of deleted_ts.
  *  - "member_joined_channel" of the bot itself: a PLATFORM_EV_JOIN (user:
  *    the inviter when Slack names one, else the bot).
@@ -99,7 +101,8 @@ enum slackev_outcome slackev_command(const struct json_object *fields,
  * An interaction payload: a block_actions press of a button is a
  * PLATFORM_EV_BUTTON whose text is the button's value (the command it
  * carries). Its thread is the question the button belongs to: the
- * message's thread when it is a reply, else the message itself. Other
+ * message's thread when it is a reply, else the message itself; a button
+ * on an ephemeral message outside a thread belongs to none. Other
  * interaction types are ignored.
  */
 enum slackev_outcome slackev_interaction(const struct json_object *payload,

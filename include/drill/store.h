@@ -468,7 +468,7 @@ int store_conversation_introduce(struct store *st, int64_t conversation,
 
 /*
  * The small state a platform adapter keeps between runs, by key
- * ("matrix:since", "slack:dm:U0123ABCD"): *value (caller frees) or
+ * ("matrix:since"): *value (caller frees) or
  * DRILL_ENOTFOUND; put inserts or replaces; delete of an absent key is 0.
  * Adapters name their keys with their platform's prefix.
  */

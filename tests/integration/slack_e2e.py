@@ -570,8 +570,24 @@ def events_mode():
             'http = { listen = "127.0.0.1:%d"; max_body = "4K"; };\n' % env.http_port +
             'slack = { enabled = true; mode = "events"; bot_token = "xoxb-test";\n'
             '  signing_secret = "%s"; api_url = "%s/api/"; };\n' % (SECRET, env.fake_url))
+        # Slack slow to answer auth.test: events wait (503, sent again later)
+        env.fpost("/_fake/fail", {"method": "auth.test", "delay": 3, "count": 1})
         env.start_drilld()
         base = "http://127.0.0.1:%d" % env.http_port
+        early = json.dumps({"type": "event_callback", "event_id": "Ev0EARLY",
+                            "event_time": int(time.time()),
+                            "event": {"type": "member_joined_channel", "user": "U0BOT",
+                                      "channel": "C0EARLY", "channel_type": "C"}})
+        deadline = time.time() + 10
+        while True:
+            p = subprocess.run([sys.executable, FAKE, "post", "--url", base + "/slack/events",
+                                "--secret", SECRET, "--json", early], capture_output=True,
+                               text=True, timeout=20, stdin=subprocess.DEVNULL)
+            if p.returncode == 0:
+                break
+            check(time.time() < deadline, "drilld does not serve HTTP")
+            time.sleep(0.1)
+        check(p.stdout.startswith("503"), "an event before auth.test got %s" % p.stdout[:40])
         deadline = time.time() + 10
         while http("GET", base + "/readyz")[0] != 200:
             check(time.time() < deadline, "not ready")
@@ -585,6 +601,14 @@ def events_mode():
             check(p.returncode == 0, "post failed: %s" % p.stderr)
             status, _, rest = p.stdout.partition("\n")
             return int(status), rest
+
+        # Slack's retry of the early event, now that the bot knows itself
+        since = env.last_seq()
+        st, _ = post("/slack/events", early, "--retry-num", "1")
+        check(st == 200, "the early event's retry got %d" % st)
+        env.wait_calls(lambda c: c["params"].get("channel") == "C0EARLY" and
+                       "Hello, I am drilld" in text_of(c), "the intro after the retry",
+                       method="chat.postMessage", since=since)
 
         st, body = post("/slack/events", json.dumps(
             {"type": "url_verification", "token": "x", "challenge": "c0ffee"}))

@@ -1385,6 +1385,36 @@ test_slack_two_sources(void **state)
 	assert_null(f->cfg.slack.app_token);
 }
 
+/*
+ * drillctl and reloads load without the secrets: an admin's shell has no
+ * credentials directory, and that must not stop drillctl status.
+ */
+static void
+test_slack_no_secrets(void **state)
+{
+	struct fixture *f = *state;
+	const char *text = HEAD "slack = { enabled = true;\n"
+	    "  bot_token_file = \"absent-bot\"; app_token_file = \"absent-app\"; };\n";
+	const char *path;
+
+	assert_int_equal(load_text(f, text), DRILL_EINVAL);	/* the daemon: refused */
+	path = write_file(f, "drilld.conf", text);
+	config_free(&f->cfg);
+	drill_errors_free(&f->errs);
+	assert_int_equal(config_load_flags(path, &f->cfg, &f->errs, CONFIG_NO_SECRETS), 0);
+	assert_true(f->cfg.slack.enabled);
+	assert_null(f->cfg.slack.bot_token);
+	assert_null(f->cfg.slack.app_token);
+	/* what does not need a secret is still checked */
+	path = write_file(f, "drilld.conf", HEAD "slack = { enabled = true; mode = \"events\";\n"
+	    "  connections = 11; };\n");
+	config_free(&f->cfg);
+	drill_errors_free(&f->errs);
+	assert_int_equal(config_load_flags(path, &f->cfg, &f->errs, CONFIG_NO_SECRETS),
+	    DRILL_EINVAL);
+	assert_int_equal(f->errs.n, 2);	/* connections, and events without http.listen */
+}
+
 static void
 test_slack_secret_files(void **state)
 {
@@ -1639,6 +1669,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_slack_socket_mode, setup_slack, teardown_slack),
 		cmocka_unit_test_setup_teardown(test_slack_events_mode, setup_slack, teardown_slack),
 		cmocka_unit_test_setup_teardown(test_slack_two_sources, setup_slack, teardown_slack),
+		cmocka_unit_test_setup_teardown(test_slack_no_secrets, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_slack_secret_files, setup_slack, teardown_slack),
 		cmocka_unit_test_setup_teardown(test_slack_secret_file_errors, setup_slack, teardown_slack),
 		cmocka_unit_test_setup_teardown(test_slack_bad_tokens, setup_slack, teardown_slack),

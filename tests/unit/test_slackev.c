@@ -378,6 +378,20 @@ test_edit(void **state)
 	    "\"event_ts\":\"1712345690.000300\",\"message\":{\"type\":\"message\","
 	    "\"user\":\"U0BOT\",\"bot_id\":\"B0BOT\",\"text\":\"Question (closed)\","
 	    "\"ts\":\"1712345600.000100\"}}"), &self, &out), SLACKEV_IGNORE, &out);
+	/* a link unfurling (no "edited"), or the same text: not an edit */
+	assert_not_handled(callback(ENV("{\"type\":\"message\",\"subtype\":\"message_changed\","
+	    "\"hidden\":true,\"channel\":\"C0DRILL01\",\"ts\":\"1712345690.000300\","
+	    "\"message\":{\"type\":\"message\",\"user\":\"U0ANN\",\"text\":\"see "
+	    "<https://x.example>\",\"ts\":\"1712345678.000200\",\"attachments\":[{}]},"
+	    "\"previous_message\":{\"type\":\"message\",\"user\":\"U0ANN\",\"text\":\"see "
+	    "<https://x.example>\",\"ts\":\"1712345678.000200\"}}"), &self, &out),
+	    SLACKEV_IGNORE, &out);
+	assert_not_handled(callback(ENV("{\"type\":\"message\",\"subtype\":\"message_changed\","
+	    "\"hidden\":true,\"channel\":\"C0DRILL01\",\"ts\":\"1712345690.000300\","
+	    "\"message\":{\"type\":\"message\",\"user\":\"U0ANN\",\"text\":\"same\","
+	    "\"edited\":{\"user\":\"U0ANN\",\"ts\":\"1.1\"},\"ts\":\"1712345678.000200\"},"
+	    "\"previous_message\":{\"type\":\"message\",\"user\":\"U0ANN\",\"text\":\"same\","
+	    "\"ts\":\"1712345678.000200\"}}"), &self, &out), SLACKEV_IGNORE, &out);
 	/* an edit whose message is missing is malformed */
 	assert_not_handled(callback(ENV("{\"type\":\"message\",\"subtype\":\"message_changed\","
 	    "\"hidden\":true,\"channel\":\"C0DRILL01\",\"ts\":\"1712345690.000300\"}"),
