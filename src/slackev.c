@@ -656,28 +656,22 @@ slackev_plain(const char *text, size_t len, const char *self_user, bool *mention
 		*mentioned = false;
 	if (d == NULL)
 		return NULL;
-	for (size_t i = 0; i < len; i++) {
-		if (text[i] == '<') {
-			const char *close = memchr(text + i + 1, '>', len - i - 1);
-			const char *next = memchr(text + i + 1, '<', len - i - 1);
-			if (close != NULL && (next == NULL || next > close)) {
-				entity(d, &o, text + i + 1, (size_t)(close - text - i - 1),
-				    self_user, mentioned);
-				i = (size_t)(close - text);
-				continue;
-			}
-			d[o++] = text[i];
-		} else if (text[i] == '&' && len - i >= 4 && memcmp(text + i, "&lt;", 4) == 0) {
-			d[o++] = '<';
-			i += 3;
-		} else if (text[i] == '&' && len - i >= 4 && memcmp(text + i, "&gt;", 4) == 0) {
-			d[o++] = '>';
-			i += 3;
-		} else if (text[i] == '&' && len - i >= 5 && memcmp(text + i, "&amp;", 5) == 0) {
-			d[o++] = '&';
-			i += 4;
+	for (size_t i = 0; i < len;) {
+		const char *lt = memchr(text + i, '<', len - i);
+		size_t run = lt != NULL ? (size_t)(lt - text) - i : len - i;
+		const char *close, *next;
+
+		put(d, &o, text + i, run);	/* plain text up to the next '<' */
+		if ((i += run) == len)
+			break;
+		close = memchr(text + i + 1, '>', len - i - 1);
+		next = memchr(text + i + 1, '<', len - i - 1);
+		if (close != NULL && (next == NULL || next > close)) {
+			entity(d, &o, text + i + 1, (size_t)(close - text - i - 1),
+			    self_user, mentioned);
+			i = (size_t)(close - text) + 1;
 		} else {
-			d[o++] = text[i];
+			d[o++] = text[i++];	/* a '<' that opens nothing */
 		}
 	}
 	/* trim: the mention taken out leaves white space behind */
