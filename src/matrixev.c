@@ -1,0 +1,363 @@
+/*
+ * matrixev.c - Matrix events as platform events; see matrixev.h.
+ */
+#include "drill/matrixev.h"
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <json-c/json.h>
+
+#include "drill/text.h"
+
+#define ID_MAX 255
+#define PREFIX "!drill"
+
+void
+matrixev_clear(struct matrixev *out)
+{
+	if (out == NULL)
+		return;
+	free(out->room);
+	free(out->inviter);
+	for (size_t i = 0; i < sizeof(out->buf) / sizeof(out->buf[0]); i++)
+		free(out->buf[i]);
+	memset(out, 0, sizeof(*out));
+}
+
+/* The string member key of o (no NUL inside, at most max bytes), or NULL. */
+static const char *
+str(const struct json_object *o, const char *key, size_t max)
+{
+	struct json_object *v;
+
+	if (o == NULL || !json_object_object_get_ex(o, key, &v) ||
+	    !json_object_is_type(v, json_type_string) ||
+	    (size_t)json_object_get_string_len(v) > max ||
+	    strlen(json_object_get_string(v)) != (size_t)json_object_get_string_len(v))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+static struct json_object *
+obj(const struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	if (o == NULL || !json_object_object_get_ex(o, key, &v) ||
+	    !json_object_is_type(v, json_type_object))
+		return NULL;
+	return v;
+}
+
+/* Printable ASCII without white space, and without c (0: none). */
+static bool
+printable(const char *s, size_t n, char c)
+{
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7f || s[i] == c)
+			return false;
+	return true;
+}
+
+/* sigil, then 1.. bytes without ':', then ':' and a non-empty server. */
+static bool
+id_ok(const char *s, char sigil)
+{
+	const char *colon;
+	size_t n;
+
+	if (s == NULL || s[0] != sigil || (n = strlen(s)) > ID_MAX ||
+	    (colon = strchr(s + 1, ':')) == NULL || colon == s + 1 || colon[1] == '\0')
+		return false;
+	return printable(s + 1, (size_t)(colon - s - 1), ':') &&
+	    printable(colon + 1, n - (size_t)(colon - s) - 1, 0);
+}
+
+bool
+matrixev_user_ok(const char *s)
+{
+	return id_ok(s, '@');
+}
+
+bool
+matrixev_room_ok(const char *s)
+{
+	return id_ok(s, '!');
+}
+
+/* An event id: '$' and 1..254 printable bytes. */
+static bool
+event_id_ok(const char *s)
+{
+	size_t n;
+
+	return s != NULL && s[0] == '$' && (n = strlen(s)) > 1 && n <= ID_MAX &&
+	    printable(s + 1, n - 1, 0);
+}
+
+static const char * DRILL_PRINTF(2, 3)
+keep(struct matrixev *out, const char *fmt, ...)
+{
+	size_t slot = 0;
+	va_list ap;
+	int n;
+	char *s;
+
+	while (slot < sizeof(out->buf) / sizeof(out->buf[0]) && out->buf[slot] != NULL)
+		slot++;
+	if (slot == sizeof(out->buf) / sizeof(out->buf[0]))
+		return NULL;
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (s = malloc((size_t)n + 1)) == NULL)
+		return NULL;
+	va_start(ap, fmt);
+	vsnprintf(s, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	out->buf[slot] = s;
+	return s;
+}
+
+static enum matrixev_outcome
+bad(struct matrixev *out, const char *why)
+{
+	out->why = why;
+	return MATRIXEV_BAD;
+}
+
+static enum matrixev_outcome
+ignore(struct matrixev *out, const char *why)
+{
+	out->why = why;
+	return MATRIXEV_IGNORE;
+}
+
+/* Whether the event's m.mentions.user_ids holds self. */
+static bool
+mentions(const struct json_object *content, const char *self)
+{
+	struct json_object *m = obj(content, "m.mentions"), *ids;
+
+	if (m == NULL || self == NULL || !json_object_object_get_ex(m, "user_ids", &ids) ||
+	    !json_object_is_type(ids, json_type_array))
+		return false;
+	for (size_t i = 0; i < json_object_array_length(ids) && i < 100; i++) {
+		struct json_object *v = json_object_array_get_idx(ids, i);
+		if (json_object_is_type(v, json_type_string) &&
+		    strcmp(json_object_get_string(v), self) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The text as typed: a reply's fallback (leading "> " lines, then one
+ * blank line) removed; then "!drill" or "localpart:" at the start taken
+ * out (and *addressed set). Returns a new string of *len bytes, or NULL.
+ */
+static char *
+typed(const char *body, size_t n, bool reply, const char *self, bool *addressed,
+    size_t *len)
+{
+	size_t i = 0, e;
+	char *r;
+
+	if (reply) {
+		while (i < n && body[i] == '>') {
+			const char *nl = memchr(body + i, '\n', n - i);
+			i = nl != NULL ? (size_t)(nl - body) + 1 : n;
+		}
+		if (i > 0 && i < n && body[i] == '\n')
+			i++;
+	}
+	while (i < n && (body[i] == ' ' || body[i] == '\t' || body[i] == '\n'))
+		i++;
+	if (n - i >= strlen(PREFIX) && strncasecmp(body + i, PREFIX, strlen(PREFIX)) == 0 &&
+	    (n - i == strlen(PREFIX) || body[i + strlen(PREFIX)] == ' ' ||
+	    body[i + strlen(PREFIX)] == '\n')) {
+		*addressed = true;
+		i += strlen(PREFIX);
+	} else if (self != NULL && self[0] == '@') {
+		/* "drilld: help", as clients write a mention in body */
+		const char *colon = strchr(self, ':');
+		size_t ln = colon != NULL ? (size_t)(colon - self - 1) : 0;
+		if (ln > 0 && n - i > ln && strncasecmp(body + i, self + 1, ln) == 0 &&
+		    body[i + ln] == ':') {
+			*addressed = true;
+			i += ln + 1;
+		}
+	}
+	while (i < n && (body[i] == ' ' || body[i] == '\t' || body[i] == '\n'))
+		i++;
+	e = n;
+	while (e > i && (body[e - 1] == ' ' || body[e - 1] == '\t' || body[e - 1] == '\n'))
+		e--;
+	if ((r = malloc(e - i + 1)) == NULL)
+		return NULL;
+	memcpy(r, body + i, e - i);
+	r[e - i] = '\0';
+	*len = e - i;
+	return r;
+}
+
+static enum matrixev_outcome
+member(const struct json_object *e, const char *self, struct matrixev *out)
+{
+	const char *key = str(e, "state_key", ID_MAX), *sender = str(e, "sender", ID_MAX);
+	struct json_object *content = obj(e, "content");
+	const char *membership = str(content, "membership", 32);
+	struct json_object *v;
+
+	if (key == NULL || membership == NULL)
+		return bad(out, "a membership event without state_key or membership");
+	if (self == NULL || strcmp(key, self) != 0)
+		return MATRIXEV_MEMBER;
+	if (strcmp(membership, "invite") == 0) {
+		if (!matrixev_user_ok(sender))
+			return bad(out, "an invite without a valid sender");
+		if ((out->inviter = strdup(sender)) == NULL)
+			return bad(out, "out of memory");
+		out->is_direct = json_object_object_get_ex(content, "is_direct", &v) &&
+		    json_object_is_type(v, json_type_boolean) && json_object_get_boolean(v);
+		return MATRIXEV_INVITE;
+	}
+	if (strcmp(membership, "leave") == 0 || strcmp(membership, "ban") == 0)
+		return MATRIXEV_GONE;
+	if (strcmp(membership, "join") != 0)
+		return ignore(out, "a membership of the bot drilld does not handle");
+	/* the bot joined: it introduces itself (once, the engine sees to it) */
+	out->ev.kind = PLATFORM_EV_JOIN;
+	out->ev.user = keep(out, "matrix:%s", self);
+	return out->ev.user != NULL ? MATRIXEV_HANDLE : bad(out, "out of memory");
+}
+
+enum matrixev_outcome
+matrixev_event(const struct json_object *e, const struct matrixev_ctx *ctx,
+    struct matrixev *out)
+{
+	const char *type, *room, *sender, *id, *msgtype, *body;
+	struct json_object *content, *rel, *v;
+	bool addressed = false, reply = false;
+	size_t len = 0;
+	char *text;
+
+	memset(out, 0, sizeof(*out));
+	if (e == NULL || !json_object_is_type(e, json_type_object))
+		return bad(out, "an event that is not an object");
+	room = ctx->room_id != NULL ? ctx->room_id : str(e, "room_id", ID_MAX);
+	if (!matrixev_room_ok(room))
+		return bad(out, "an event without a valid room");
+	if ((out->room = strdup(room)) == NULL)
+		return bad(out, "out of memory");
+	if ((type = str(e, "type", 255)) == NULL)
+		return bad(out, "an event without a type");
+	id = str(e, "event_id", ID_MAX);
+	sender = str(e, "sender", ID_MAX);
+	out->ev.conv_kind = ctx->dm ? PLATFORM_DM : PLATFORM_CHANNEL;
+	if ((out->ev.conversation = keep(out, "matrix:%s", room)) == NULL)
+		return bad(out, "out of memory");
+	if (json_object_object_get_ex(e, "origin_server_ts", &v) &&
+	    json_object_is_type(v, json_type_int))
+		out->ev.ts = json_object_get_int64(v) / 1000;
+
+	if (strcmp(type, "m.room.member") == 0) {
+		enum matrixev_outcome oc = member(e, ctx->self, out);
+		if (oc == MATRIXEV_HANDLE) {
+			if (!event_id_ok(id))
+				return bad(out, "a membership event without a valid event_id");
+			out->ev.event_id = keep(out, "matrix:%s", id);
+			if (out->ev.event_id == NULL)
+				return bad(out, "out of memory");
+		}
+		return oc;
+	}
+	if (strcmp(type, "m.room.encrypted") == 0)
+		return MATRIXEV_ENCRYPTED;
+	if (strcmp(type, "m.room.message") != 0)
+		return ignore(out, "an event type drilld does not handle");
+	if (!matrixev_user_ok(sender))
+		return bad(out, "a message without a valid sender");
+	if (ctx->self != NULL && strcmp(sender, ctx->self) == 0)
+		return ignore(out, "the bot's own message");
+	if (!event_id_ok(id))
+		return bad(out, "a message without a valid event_id");
+	if ((content = obj(e, "content")) == NULL)
+		return ignore(out, "a message without content (redacted)");
+	msgtype = str(content, "msgtype", 64);
+	if (msgtype == NULL)
+		return bad(out, "a message without a msgtype");
+	if (strcmp(msgtype, "m.notice") == 0)
+		return ignore(out, "a notice (bots write those)");
+	if (strcmp(msgtype, "m.text") != 0 && strcmp(msgtype, "m.emote") != 0)
+		return ignore(out, "a message type drilld does not read");
+	out->ev.kind = PLATFORM_EV_MESSAGE;
+	rel = obj(content, "m.relates_to");
+	if (rel != NULL) {
+		const char *rt = str(rel, "rel_type", 64), *target = str(rel, "event_id", ID_MAX);
+		struct json_object *irt = obj(rel, "m.in_reply_to");
+		const char *to = str(irt, "event_id", ID_MAX);
+		if (rt != NULL && strcmp(rt, "m.replace") == 0) {
+			struct json_object *nc = obj(content, "m.new_content");
+			if (!event_id_ok(target) || nc == NULL)
+				return bad(out, "an edit without its event or new content");
+			out->ev.kind = PLATFORM_EV_EDIT;
+			if ((out->ev.message_id = keep(out, "%s", target)) == NULL)
+				return bad(out, "out of memory");
+			content = nc;
+		} else if (rt != NULL && strcmp(rt, "m.thread") == 0) {
+			if (!event_id_ok(target))
+				return bad(out, "a thread reply without its root");
+			if ((out->ev.thread_id = keep(out, "%s", target)) == NULL)
+				return bad(out, "out of memory");
+			reply = to != NULL;
+		} else if (event_id_ok(to)) {
+			/* a plain reply, from a client without threads */
+			reply = true;
+			if ((out->ev.thread_id = keep(out, "%s", to)) == NULL ||
+			    (out->ev.reply_to = out->ev.thread_id) == NULL)
+				return bad(out, "out of memory");
+		}
+	}
+	v = NULL;
+	if (json_object_object_get_ex(content, "body", &v) &&
+	    !json_object_is_type(v, json_type_string))
+		return bad(out, "a message whose body is not a string");
+	body = v != NULL && json_object_is_type(v, json_type_string) ?
+	    json_object_get_string(v) : "";
+	len = v != NULL && json_object_is_type(v, json_type_string) ?
+	    (size_t)json_object_get_string_len(v) : 0;
+	if (memchr(body, '\0', len) != NULL)
+		return bad(out, "a message whose body holds a NUL");
+	if (out->ev.kind == PLATFORM_EV_EDIT && len >= 2 && body[0] == '*' && body[1] == ' ' &&
+	    obj(content, "m.new_content") != NULL) {
+		body += 2;	/* the "* " fallback, when new content was not used */
+		len -= 2;
+	}
+	addressed = ctx->dm || mentions(obj(e, "content"), ctx->self);
+	if ((text = typed(body, len, reply, ctx->self, &addressed, &len)) == NULL)
+		return bad(out, "out of memory");
+	for (size_t i = 0; i < sizeof(out->buf) / sizeof(out->buf[0]); i++)
+		if (out->buf[i] == NULL) {
+			out->buf[i] = text;
+			out->ev.text = text;
+			out->ev.text_len = len;
+			text = NULL;
+			break;
+		}
+	free(text);
+	if (out->ev.text == NULL)
+		return bad(out, "out of memory");
+	out->ev.addressed = addressed;
+	if (out->ev.message_id == NULL && (out->ev.message_id = keep(out, "%s", id)) == NULL)
+		return bad(out, "out of memory");
+	if ((out->ev.user = keep(out, "matrix:%s", sender)) == NULL ||
+	    (out->ev.event_id = keep(out, "matrix:%s", id)) == NULL)
+		return bad(out, "out of memory");
+	return MATRIXEV_HANDLE;
+}
