@@ -13,11 +13,11 @@
  * itself, where a directory or a read error makes its scanner exit() the
  * process, and errors would no longer name the file that was given.
  *
- * Secrets (the slack tokens) are the one exception to "it does not touch
- * what it resolves": when their group is enabled, their *_file is read and
- * their environment variable looked up here, so that a missing credential
- * stops the start like any other config error. No message quotes a secret,
- * and config_free wipes them.
+ * Secrets (the slack and matrix tokens, the matrix password) are the one
+ * exception to "it does not touch what it resolves": when their group is
+ * enabled, their *_file is read and their environment variable looked up
+ * here, so that a missing credential stops the start like any other config
+ * error. No message quotes a secret, and config_free wipes them.
  */
 #include "drill/config.h"
 #include "drill/cron.h"
@@ -44,7 +44,10 @@
 #define PATH_QUOTE_MAX 256		/* path bytes shown in a message */
 #define PQBUF (PATH_QUOTE_MAX * 4 + 8)
 #define SECRET_MAX 4096			/* longest secret, and its file */
-#define URL_MAX 1024			/* longest slack.api_url */
+#define URL_MAX 1024			/* longest URL option (slack.api_url, ...) */
+#define USER_ID_MAX 255			/* longest Matrix user id (the spec's limit) */
+#define SERVER_MAX 255			/* longest Matrix server name, port included */
+#define APPSERVICE_ID_MAX 64		/* longest matrix.appservice_id */
 
 #define KIB UINT64_C(1024)
 #define MIB (KIB * 1024)
@@ -61,8 +64,18 @@ enum unit_result {
 	UNIT_RANGE	/* does not fit in 64 bits */
 };
 
-/* The secrets of the slack group: indexes of secrets[] and loader.slack's arrays. */
-enum { SECRET_BOT, SECRET_APP, SECRET_SIGNING, SECRET_N };
+/* Every secret of every group: indexes of secrets[] and loader.secret's arrays. */
+enum {
+	SECRET_SLACK_BOT, SECRET_SLACK_APP, SECRET_SLACK_SIGNING,
+	SECRET_MATRIX_ACCESS, SECRET_MATRIX_PASSWORD, SECRET_MATRIX_AS,
+	SECRET_MATRIX_HS, SECRET_N
+};
+
+/* What a group's mode option said, for the cross-checks. */
+struct mode_seen {
+	const config_setting_t *setting;	/* NULL when absent */
+	bool bad;			/* neither of the two words */
+};
 
 struct loader {
 	const char *path;		/* as given, for messages */
@@ -70,13 +83,13 @@ struct loader {
 	struct drill_errors *errs;
 	const char *text;		/* the file, once read */
 	struct config_schedule *sched;	/* the schedule being checked */
-	/* slack: what the options found, for check_slack once all are read */
+	/* the secrets' settings, for check_slack and check_matrix once all are read */
 	struct {
-		const config_setting_t *mode;
 		const config_setting_t *value[SECRET_N];	/* bot_token = "..." */
 		const config_setting_t *file[SECRET_N];		/* bot_token_file = "..." */
-		bool mode_bad;			/* mode was not socket or events */
-	} slack;
+	} secret;
+	struct mode_seen slack_mode, matrix_mode;
+	bool auto_join_seen;		/* matrix.auto_join is in the file */
 	bool no_secrets;		/* CONFIG_NO_SECRETS */
 	bool nomem;
 };
@@ -1309,17 +1322,27 @@ opt_admins(struct loader *ld, const config_setting_t *s, const char *opt)
 	}
 }
 
-/* ---- slack ------------------------------------------------------------- */
+/* ---- secrets ----------------------------------------------------------- */
 
 static const struct secret {
+	const char *group;	/* the group it is in */
 	const char *name;	/* the option; name_file is its file */
 	const char *env;	/* the environment variable */
 	const char *prefix;	/* what it starts with, or NULL */
 	const char *what;	/* for "is not a bot token" */
+	bool phrase;		/* a password: spaces and non-ASCII bytes allowed */
 } secrets[SECRET_N] = {
-	{"bot_token", "DRILLD_SLACK_BOT_TOKEN", "xoxb-", "a bot token"},
-	{"app_token", "DRILLD_SLACK_APP_TOKEN", "xapp-", "an app-level token"},
-	{"signing_secret", "DRILLD_SLACK_SIGNING_SECRET", NULL, "a signing secret"}
+	{"slack", "bot_token", "DRILLD_SLACK_BOT_TOKEN", "xoxb-", "a bot token", false},
+	{"slack", "app_token", "DRILLD_SLACK_APP_TOKEN", "xapp-", "an app-level token",
+	    false},
+	{"slack", "signing_secret", "DRILLD_SLACK_SIGNING_SECRET", NULL, "a signing secret",
+	    false},
+	{"matrix", "access_token", "DRILLD_MATRIX_ACCESS_TOKEN", NULL, "an access token",
+	    false},
+	{"matrix", "password", "DRILLD_MATRIX_PASSWORD", NULL, "a password", true},
+	{"matrix", "as_token", "DRILLD_MATRIX_AS_TOKEN", NULL, "an application service token",
+	    false},
+	{"matrix", "hs_token", "DRILLD_MATRIX_HS_TOKEN", NULL, "a homeserver token", false}
 };
 
 /* Wipes and frees a secret; NULL is fine. */
@@ -1343,111 +1366,37 @@ get_bool(struct loader *ld, const config_setting_t *s, const char *opt,
 	*out = config_setting_get_bool(s) != 0;
 }
 
-static void
-opt_slack_enabled(struct loader *ld, const config_setting_t *s, const char *opt)
-{
-	get_bool(ld, s, opt, &ld->cfg->slack.enabled);
-}
-
-static void
-opt_slack_mode(struct loader *ld, const config_setting_t *s, const char *opt)
-{
-	bool events = !ld->cfg->slack.socket_mode;
-
-	ld->slack.mode = s;
-	ld->slack.mode_bad = !get_choice(ld, s, opt, "socket", "events", &events);
-	ld->cfg->slack.socket_mode = !events;
-}
-
 /*
- * bot_token, app_token, signing_secret and their *_file: only the type is
- * checked here, whether slack is enabled or not; check_slack reads the
- * ones it needs once every option is known.
+ * A secret or its *_file (opt is "slack.bot_token", "matrix.password_file",
+ * ...): only the type is checked here, whether the group is enabled or
+ * not; check_slack and check_matrix read the ones they need once every
+ * option is known.
  */
 static void
-opt_slack_secret(struct loader *ld, const config_setting_t *s, const char *opt)
+opt_secret(struct loader *ld, const config_setting_t *s, const char *opt)
 {
-	const char *name = config_setting_name(s);
-
 	if (get_string(ld, s, opt) == NULL)
 		return;
 	for (size_t i = 0; i < SECRET_N; i++) {
-		size_t n = strlen(secrets[i].name);
+		size_t g = strlen(secrets[i].group), n = strlen(secrets[i].name);
 
-		if (strcmp(name, secrets[i].name) == 0)
-			ld->slack.value[i] = s;
-		else if (strncmp(name, secrets[i].name, n) == 0 &&
-		    strcmp(name + n, "_file") == 0)
-			ld->slack.file[i] = s;
+		if (strncmp(opt, secrets[i].group, g) != 0 || opt[g] != '.' ||
+		    strncmp(opt + g + 1, secrets[i].name, n) != 0)
+			continue;
+		if (opt[g + 1 + n] == '\0')
+			ld->secret.value[i] = s;
+		else if (strcmp(opt + g + 1 + n, "_file") == 0)
+			ld->secret.file[i] = s;
 	}
-}
-
-/*
- * The Web API's base: "http://" or "https://", a host, no query or
- * fragment (method names are appended to it), no blanks or control
- * bytes, at most URL_MAX bytes as written; a '/' is appended when missing.
- */
-static void
-opt_slack_api_url(struct loader *ld, const config_setting_t *s, const char *opt)
-{
-	char q[QBUF];
-	const char *v = get_string(ld, s, opt), *host = NULL;
-	size_t len;
-	char *url;
-
-	if (v == NULL)
-		return;
-	len = strlen(v);
-	if (len > URL_MAX) {
-		problem(ld, s, opt, "longer than %d bytes", URL_MAX);
-		return;
-	}
-	for (size_t i = 0; i < len; i++) {
-		if ((unsigned char)v[i] <= ' ' || v[i] == 0x7f) {
-			problem(ld, s, opt, "invalid URL %s: it contains a space or a "
-			    "control character", quote(q, sizeof(q), v));
-			return;
-		}
-	}
-	if (strncmp(v, "https://", 8) == 0)
-		host = v + 8;
-	else if (strncmp(v, "http://", 7) == 0)
-		host = v + 7;
-	if (host == NULL || *host == '\0' || *host == '/') {
-		problem(ld, s, opt, "invalid URL %s: expected \"https://\" or \"http://\" "
-		    "and a host, e.g. \"https://slack.com/api/\"", quote(q, sizeof(q), v));
-		return;
-	}
-	if (strpbrk(v, "?#") != NULL) {
-		problem(ld, s, opt, "invalid URL %s: no query or fragment, please "
-		    "(Web API method names are appended to it)", quote(q, sizeof(q), v));
-		return;
-	}
-	url = v[len - 1] == '/' ? strdup(v) : xasprintf("%s/", v);
-	if (url == NULL) {
-		ld->nomem = true;
-		return;
-	}
-	free(ld->cfg->slack.api_url);
-	ld->cfg->slack.api_url = url;
-}
-
-static void
-opt_slack_connections(struct loader *ld, const config_setting_t *s,
-    const char *opt)
-{
-	long long v = ld->cfg->slack.connections;
-
-	get_int(ld, s, opt, 1, 10, &v);
-	ld->cfg->slack.connections = (int)v;
 }
 
 /*
  * Checks a secret's bytes p[0..len) from wherever it came (subject names
  * the place: "the value", "the file \"/run/...\"", "the environment
  * variable ..."). Reports at s/opt and returns false when it is empty,
- * too long, more than a line, holds a control byte or lacks its prefix.
- * Never quotes the secret.
+ * too long, more than a line, holds a control byte, lacks its prefix, or,
+ * for a token (not a password), holds a space or a non-ASCII byte: it goes
+ * into HTTP headers as it is. Never quotes the secret.
  */
 static bool
 secret_ok(struct loader *ld, const config_setting_t *s, const char *opt,
@@ -1468,6 +1417,13 @@ secret_ok(struct loader *ld, const config_setting_t *s, const char *opt,
 	for (size_t i = 0; i < len; i++) {
 		if ((unsigned char)p[i] < ' ' || p[i] == 0x7f) {
 			problem(ld, s, opt, "%s contains a control character", subject);
+			return false;
+		}
+	}
+	for (size_t i = 0; i < len && !sec->phrase; i++) {
+		if (p[i] == ' ' || (unsigned char)p[i] > 0x7f) {
+			problem(ld, s, opt, "%s contains a space or a non-ASCII byte "
+			    "(a token has neither)", subject);
 			return false;
 		}
 	}
@@ -1573,14 +1529,14 @@ static enum secret_result
 load_secret(struct loader *ld, const config_setting_t *g, size_t i, char **out)
 {
 	const struct secret *sec = &secrets[i];
-	const config_setting_t *vs = ld->slack.value[i], *fs = ld->slack.file[i];
+	const config_setting_t *vs = ld->secret.value[i], *fs = ld->secret.file[i];
 	const char *env = getenv(sec->env), *v;
 	char opt[48], fopt[48], subject[96];
 
 	if (env != NULL && *env == '\0')
 		env = NULL;
-	snprintf(opt, sizeof(opt), "slack.%s", sec->name);
-	snprintf(fopt, sizeof(fopt), "slack.%s_file", sec->name);
+	snprintf(opt, sizeof(opt), "%s.%s", sec->group, sec->name);
+	snprintf(fopt, sizeof(fopt), "%s.%s_file", sec->group, sec->name);
 	if (vs == NULL && fs == NULL && env == NULL)
 		return SECRET_ABSENT;
 	if (vs != NULL && fs != NULL && env != NULL) {
@@ -1629,9 +1585,173 @@ secret_missing(struct loader *ld, const config_setting_t *g, size_t i,
 	const struct secret *sec = &secrets[i];
 	char opt[48];
 
-	snprintf(opt, sizeof(opt), "slack.%s", sec->name);
-	problem(ld, g, opt, "required %s: give slack.%s_file, the environment "
-	    "variable %s or slack.%s", why, sec->name, sec->env, sec->name);
+	snprintf(opt, sizeof(opt), "%s.%s", sec->group, sec->name);
+	problem(ld, g, opt, "required %s: give %s_file, the environment "
+	    "variable %s or %s", why, opt, sec->env, opt);
+}
+
+/* ---- URLs and Matrix names --------------------------------------------- */
+
+/*
+ * Whether p[0..len) is a server name as Matrix has them: a DNS name
+ * (letters, digits, '-' and '.', no empty label), a numeric IPv4 address
+ * or a numeric IPv6 address in brackets, then an optional ":port" (1 to
+ * 65535). Also the host of the URL options. The caller limits the length.
+ */
+static bool
+valid_server(const char *p, size_t len)
+{
+	char host[CONFIG_ADDR_MAX];
+	unsigned char bin[16];
+	size_t h = 0;
+	long port = 0;
+
+	if (len == 0)
+		return false;
+	if (p[0] == '[') {
+		const char *end = memchr(p, ']', len);
+
+		if (end == NULL || (size_t)(end - p) - 1 >= sizeof(host))
+			return false;
+		memcpy(host, p + 1, (size_t)(end - p) - 1);
+		host[end - p - 1] = '\0';
+		if (inet_pton(AF_INET6, host, bin) != 1)
+			return false;
+		h = (size_t)(end - p) + 1;
+	} else {
+		for (; h < len && p[h] != ':'; h++) {
+			char c = p[h];
+
+			if (c == '.' ? h == 0 || p[h - 1] == '.' :
+			    !(is_digit(c) || c == '-' || (lower(c) >= 'a' && lower(c) <= 'z')))
+				return false;
+		}
+		if (h == 0 || p[h - 1] == '.')
+			return false;
+	}
+	if (h == len)
+		return true;
+	if (p[h] != ':' || h + 1 == len || len - h - 1 > 5)
+		return false;
+	for (size_t i = h + 1; i < len; i++) {
+		if (!is_digit(p[i]))
+			return false;
+		port = port * 10 + (p[i] - '0');
+	}
+	return port >= 1 && port <= 65535;
+}
+
+/*
+ * A Matrix user id: "@", a localpart of printable ASCII without ':' (the
+ * historical grammar, which holds today's [a-z0-9._=/+-]), ':' and a
+ * server name; USER_ID_MAX bytes at most.
+ */
+static bool
+valid_user_id(const char *v)
+{
+	const char *colon;
+	size_t len = strlen(v);
+
+	if (len > USER_ID_MAX || v[0] != '@' || (colon = strchr(v, ':')) == NULL ||
+	    colon == v + 1)
+		return false;
+	for (const char *p = v + 1; p < colon; p++)
+		if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f)
+			return false;
+	return valid_server(colon + 1, len - (size_t)(colon - v) - 1);
+}
+
+/*
+ * A base URL option: "http://" or "https://", a host as valid_server has
+ * them, an optional path; no query or fragment (paths are appended to it;
+ * why_no_query says which), no blanks or control bytes, at most URL_MAX
+ * bytes as written. Returns the value (borrowed from s) or NULL, reported.
+ * example shows a good one.
+ */
+static const char *
+get_url(struct loader *ld, const config_setting_t *s, const char *opt,
+    const char *example, const char *why_no_query)
+{
+	char q[QBUF];
+	const char *v = get_string(ld, s, opt), *host = NULL;
+	size_t len;
+
+	if (v == NULL)
+		return NULL;
+	len = strlen(v);
+	if (len > URL_MAX) {
+		problem(ld, s, opt, "longer than %d bytes", URL_MAX);
+		return NULL;
+	}
+	for (size_t i = 0; i < len; i++) {
+		if ((unsigned char)v[i] <= ' ' || v[i] == 0x7f) {
+			problem(ld, s, opt, "invalid URL %s: it contains a space or a "
+			    "control character", quote(q, sizeof(q), v));
+			return NULL;
+		}
+	}
+	if (strncmp(v, "https://", 8) == 0)
+		host = v + 8;
+	else if (strncmp(v, "http://", 7) == 0)
+		host = v + 7;
+	if (host == NULL || !valid_server(host, strcspn(host, "/?#"))) {
+		problem(ld, s, opt, "invalid URL %s: expected \"https://\" or \"http://\" "
+		    "and a host, e.g. \"%s\"", quote(q, sizeof(q), v), example);
+		return NULL;
+	}
+	if (strpbrk(v, "?#") != NULL) {
+		problem(ld, s, opt, "invalid URL %s: no query or fragment, please "
+		    "(%s)", quote(q, sizeof(q), v), why_no_query);
+		return NULL;
+	}
+	return v;
+}
+
+/* ---- slack ------------------------------------------------------------- */
+
+static void
+opt_slack_enabled(struct loader *ld, const config_setting_t *s, const char *opt)
+{
+	get_bool(ld, s, opt, &ld->cfg->slack.enabled);
+}
+
+static void
+opt_slack_mode(struct loader *ld, const config_setting_t *s, const char *opt)
+{
+	bool events = !ld->cfg->slack.socket_mode;
+
+	ld->slack_mode.setting = s;
+	ld->slack_mode.bad = !get_choice(ld, s, opt, "socket", "events", &events);
+	ld->cfg->slack.socket_mode = !events;
+}
+
+/* The Web API's base (get_url); a '/' is appended when missing. */
+static void
+opt_slack_api_url(struct loader *ld, const config_setting_t *s, const char *opt)
+{
+	const char *v = get_url(ld, s, opt, "https://slack.com/api/",
+	    "Web API method names are appended to it");
+	char *url;
+
+	if (v == NULL)
+		return;
+	url = v[strlen(v) - 1] == '/' ? strdup(v) : xasprintf("%s/", v);
+	if (url == NULL) {
+		ld->nomem = true;
+		return;
+	}
+	free(ld->cfg->slack.api_url);
+	ld->cfg->slack.api_url = url;
+}
+
+static void
+opt_slack_connections(struct loader *ld, const config_setting_t *s,
+    const char *opt)
+{
+	long long v = ld->cfg->slack.connections;
+
+	get_int(ld, s, opt, 1, 10, &v);
+	ld->cfg->slack.connections = (int)v;
 }
 
 /*
@@ -1650,42 +1770,300 @@ check_slack(struct loader *ld, config_t *lc)
 		return;
 	if (ld->no_secrets) {
 		/* only what does not read a secret */
-		if (!ld->slack.mode_bad && !cfg->slack.socket_mode &&
+		if (!ld->slack_mode.bad && !cfg->slack.socket_mode &&
 		    cfg->http.listen == NULL && config_lookup(lc, "http.listen") == NULL)
-			problem(ld, ld->slack.mode, "slack.mode", "slack.mode = \"events\" needs "
-			    "http.listen: Slack posts events to drilld's HTTP server");
+			problem(ld, ld->slack_mode.setting, "slack.mode", "slack.mode = "
+			    "\"events\" needs http.listen: Slack posts events to drilld's "
+			    "HTTP server");
 		return;
 	}
-	if (load_secret(ld, g, SECRET_BOT, &cfg->slack.bot_token) == SECRET_ABSENT)
-		secret_missing(ld, g, SECRET_BOT, "when slack.enabled is true");
-	if (ld->slack.mode_bad)
+	if (load_secret(ld, g, SECRET_SLACK_BOT, &cfg->slack.bot_token) == SECRET_ABSENT)
+		secret_missing(ld, g, SECRET_SLACK_BOT, "when slack.enabled is true");
+	if (ld->slack_mode.bad)
 		return;
 	if (cfg->slack.socket_mode) {
-		if (load_secret(ld, g, SECRET_APP, &cfg->slack.app_token) == SECRET_ABSENT)
-			secret_missing(ld, g, SECRET_APP, "in Socket Mode (slack.mode = "
+		if (load_secret(ld, g, SECRET_SLACK_APP, &cfg->slack.app_token) ==
+		    SECRET_ABSENT)
+			secret_missing(ld, g, SECRET_SLACK_APP, "in Socket Mode (slack.mode = "
 			    "\"socket\", the default)");
 		return;
 	}
 	/* an http.listen that is there but wrong is reported already */
 	if (cfg->http.listen == NULL && config_lookup(lc, "http.listen") == NULL)
-		problem(ld, ld->slack.mode, "slack.mode", "slack.mode = \"events\" needs "
-		    "http.listen: Slack posts events to drilld's HTTP server");
-	if (load_secret(ld, g, SECRET_SIGNING, &cfg->slack.signing_secret) ==
+		problem(ld, ld->slack_mode.setting, "slack.mode", "slack.mode = \"events\" "
+		    "needs http.listen: Slack posts events to drilld's HTTP server");
+	if (load_secret(ld, g, SECRET_SLACK_SIGNING, &cfg->slack.signing_secret) ==
 	    SECRET_ABSENT)
-		secret_missing(ld, g, SECRET_SIGNING, "with slack.mode = \"events\"");
+		secret_missing(ld, g, SECRET_SLACK_SIGNING, "with slack.mode = \"events\"");
 }
 
 static const struct option slack_options[] = {
 	{"enabled", opt_slack_enabled, NULL, false},
 	{"mode", opt_slack_mode, NULL, false},
-	{"bot_token", opt_slack_secret, NULL, false},
-	{"bot_token_file", opt_slack_secret, NULL, false},
-	{"app_token", opt_slack_secret, NULL, false},
-	{"app_token_file", opt_slack_secret, NULL, false},
-	{"signing_secret", opt_slack_secret, NULL, false},
-	{"signing_secret_file", opt_slack_secret, NULL, false},
+	{"bot_token", opt_secret, NULL, false},
+	{"bot_token_file", opt_secret, NULL, false},
+	{"app_token", opt_secret, NULL, false},
+	{"app_token_file", opt_secret, NULL, false},
+	{"signing_secret", opt_secret, NULL, false},
+	{"signing_secret_file", opt_secret, NULL, false},
 	{"api_url", opt_slack_api_url, NULL, false},
 	{"connections", opt_slack_connections, NULL, false},
+	{NULL, NULL, NULL, false}
+};
+
+/* ---- matrix ------------------------------------------------------------ */
+
+static void
+opt_matrix_enabled(struct loader *ld, const config_setting_t *s, const char *opt)
+{
+	get_bool(ld, s, opt, &ld->cfg->matrix.enabled);
+}
+
+static void
+opt_matrix_mode(struct loader *ld, const config_setting_t *s, const char *opt)
+{
+	ld->matrix_mode.setting = s;
+	ld->matrix_mode.bad = !get_choice(ld, s, opt, "client", "appservice",
+	    &ld->cfg->matrix.appservice);
+}
+
+/* A Matrix base URL (get_url) into *dst, its trailing '/'s removed. */
+static void
+get_matrix_url(struct loader *ld, const config_setting_t *s, const char *opt,
+    const char *example, char **dst)
+{
+	const char *v = get_url(ld, s, opt, example,
+	    "API paths are appended to it");
+	size_t len;
+
+	if (v == NULL)
+		return;
+	for (len = strlen(v); v[len - 1] == '/'; len--)
+		;	/* stops at the host, which is not empty */
+	free(*dst);
+	if ((*dst = strndup(v, len)) == NULL)
+		ld->nomem = true;
+}
+
+static void
+opt_matrix_homeserver(struct loader *ld, const config_setting_t *s, const char *opt)
+{
+	get_matrix_url(ld, s, opt, "https://matrix.example.org",
+	    &ld->cfg->matrix.homeserver);
+}
+
+static void
+opt_matrix_appservice_url(struct loader *ld, const config_setting_t *s,
+    const char *opt)
+{
+	get_matrix_url(ld, s, opt, "http://127.0.0.1:8080",
+	    &ld->cfg->matrix.appservice_url);
+}
+
+static void
+opt_matrix_user_id(struct loader *ld, const config_setting_t *s, const char *opt)
+{
+	char q[QBUF];
+	const char *v = get_string(ld, s, opt);
+
+	if (v == NULL)
+		return;
+	if (!valid_user_id(v)) {
+		problem(ld, s, opt, "invalid user id %s: expected \"@localpart:server\" "
+		    "of at most %d bytes, e.g. \"@drilld:example.org\"",
+		    quote(q, sizeof(q), v), USER_ID_MAX);
+		return;
+	}
+	free(ld->cfg->matrix.user_id);
+	if ((ld->cfg->matrix.user_id = strdup(v)) == NULL)
+		ld->nomem = true;
+}
+
+static void
+opt_matrix_appservice_id(struct loader *ld, const config_setting_t *s,
+    const char *opt)
+{
+	char q[QBUF];
+	const char *v = get_string(ld, s, opt);
+	size_t n;
+
+	if (v == NULL)
+		return;
+	n = strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789._-");
+	if (n == 0 || n > APPSERVICE_ID_MAX || v[n] != '\0') {
+		problem(ld, s, opt, "invalid id %s: expected 1 to %d letters, digits, "
+		    "'.', '_' or '-', e.g. \"drilld\"", quote(q, sizeof(q), v),
+		    APPSERVICE_ID_MAX);
+		return;
+	}
+	free(ld->cfg->matrix.appservice_id);
+	if ((ld->cfg->matrix.appservice_id = strdup(v)) == NULL)
+		ld->nomem = true;
+}
+
+/* Who may invite the bot: "*", server names and user ids; [] is nobody. */
+static void
+opt_matrix_auto_join(struct loader *ld, const config_setting_t *s,
+    const char *opt)
+{
+	struct config *cfg = ld->cfg;
+	char eopt[48], q[QBUF];
+	int n;
+
+	ld->auto_join_seen = true;
+	if (!config_setting_is_array(s) && !config_setting_is_list(s)) {
+		problem(ld, s, opt, "expected a list, e.g. [ \"example.org\", "
+		    "\"@ann:example.org\" ] or [ \"*\" ] (got %s)", type_name(s));
+		return;
+	}
+	n = config_setting_length(s);
+	if ((cfg->matrix.auto_join = calloc((size_t)n + 1, sizeof(char *))) == NULL) {
+		ld->nomem = true;
+		return;
+	}
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+		const char *v;
+
+		snprintf(eopt, sizeof(eopt), "%s[%d]", opt, i);
+		if ((v = get_string(ld, e, eopt)) == NULL)
+			continue;
+		if (strcmp(v, "*") != 0 && !(v[0] == '@' ? valid_user_id(v) :
+		    strlen(v) <= SERVER_MAX && valid_server(v, strlen(v)))) {
+			problem(ld, e, eopt, "invalid entry %s: expected \"*\" (anyone), a "
+			    "server name (\"example.org\") or a user id "
+			    "(\"@ann:example.org\")", quote(q, sizeof(q), v));
+			continue;
+		}
+		if ((cfg->matrix.auto_join[cfg->matrix.nauto_join] = strdup(v)) == NULL) {
+			ld->nomem = true;
+			return;
+		}
+		cfg->matrix.nauto_join++;
+	}
+}
+
+/*
+ * The defaults that come from other options: auto_join from user_id's
+ * server, appservice_url from http.listen (a wildcard or unspecified
+ * address is reached on the loopback address of its family).
+ */
+static void
+matrix_defaults(struct loader *ld)
+{
+	struct config *cfg = ld->cfg;
+	unsigned char bin[16];
+	static const unsigned char zero[16];
+
+	if (!ld->auto_join_seen && cfg->matrix.user_id != NULL) {
+		if ((cfg->matrix.auto_join = calloc(2, sizeof(char *))) == NULL ||
+		    (cfg->matrix.auto_join[0] =
+		    strdup(strchr(cfg->matrix.user_id, ':') + 1)) == NULL) {
+			ld->nomem = true;
+			return;
+		}
+		cfg->matrix.nauto_join = 1;
+	}
+	if (cfg->matrix.appservice_url == NULL && cfg->http.listen != NULL) {
+		const char *a = cfg->http.addr;
+		int port = cfg->http.port;
+
+		if (a == NULL)
+			cfg->matrix.appservice_url = xasprintf("http://127.0.0.1:%d", port);
+		else if (strchr(a, ':') == NULL)
+			cfg->matrix.appservice_url = xasprintf("http://%s:%d",
+			    inet_pton(AF_INET, a, bin) == 1 && memcmp(bin, zero, 4) == 0 ?
+			    "127.0.0.1" : a, port);
+		else
+			cfg->matrix.appservice_url = xasprintf("http://[%s]:%d",
+			    inet_pton(AF_INET6, a, bin) == 1 && memcmp(bin, zero, 16) == 0 ?
+			    "::1" : a, port);
+		if (cfg->matrix.appservice_url == NULL)
+			ld->nomem = true;
+	}
+}
+
+/* Where a secret's problem belongs: its value's or file's line, else the group's. */
+static const config_setting_t *
+secret_setting(const struct loader *ld, size_t i, const config_setting_t *g)
+{
+	if (ld->secret.value[i] != NULL)
+		return ld->secret.value[i];
+	return ld->secret.file[i] != NULL ? ld->secret.file[i] : g;
+}
+
+/*
+ * The defaults that depend on other options, then the cross-checks of an
+ * enabled matrix group: homeserver and user_id present, the HTTP server an
+ * application service is pushed to, and the secrets the mode needs (read
+ * here). A disabled group's options were only checked one by one, and no
+ * secret is read.
+ */
+static void
+check_matrix(struct loader *ld, config_t *lc)
+{
+	struct config *cfg = ld->cfg;
+	const config_setting_t *g = config_lookup(lc, "matrix");
+	enum secret_result token, password;
+
+	matrix_defaults(ld);
+	if (!cfg->matrix.enabled || g == NULL)
+		return;
+	/* one that is there but wrong is reported already */
+	if (config_lookup(lc, "matrix.homeserver") == NULL)
+		problem(ld, g, "matrix.homeserver", "required when matrix.enabled is "
+		    "true: the homeserver's base URL, e.g. \"https://matrix.example.org\"");
+	if (config_lookup(lc, "matrix.user_id") == NULL)
+		problem(ld, g, "matrix.user_id", "required when matrix.enabled is true: "
+		    "the bot's user id, e.g. \"@drilld:example.org\"");
+	if (ld->matrix_mode.bad)
+		return;
+	if (cfg->matrix.appservice && cfg->http.listen == NULL &&
+	    config_lookup(lc, "http.listen") == NULL)
+		problem(ld, ld->matrix_mode.setting, "matrix.mode", "matrix.mode = "
+		    "\"appservice\" needs http.listen: the homeserver pushes events to "
+		    "drilld's HTTP server");
+	if (ld->no_secrets)
+		return;
+	if (!cfg->matrix.appservice) {
+		token = load_secret(ld, g, SECRET_MATRIX_ACCESS, &cfg->matrix.access_token);
+		password = load_secret(ld, g, SECRET_MATRIX_PASSWORD, &cfg->matrix.password);
+		if (token == SECRET_ABSENT && password == SECRET_ABSENT)
+			problem(ld, g, "matrix.access_token", "client mode (matrix.mode = "
+			    "\"client\", the default) needs an access token or a password: "
+			    "give matrix.access_token_file, the environment variable "
+			    "DRILLD_MATRIX_ACCESS_TOKEN or matrix.access_token, or "
+			    "matrix.password_file, DRILLD_MATRIX_PASSWORD or matrix.password");
+		return;
+	}
+	if (load_secret(ld, g, SECRET_MATRIX_AS, &cfg->matrix.as_token) == SECRET_ABSENT)
+		secret_missing(ld, g, SECRET_MATRIX_AS, "with matrix.mode = \"appservice\"");
+	if (load_secret(ld, g, SECRET_MATRIX_HS, &cfg->matrix.hs_token) == SECRET_ABSENT)
+		secret_missing(ld, g, SECRET_MATRIX_HS, "with matrix.mode = \"appservice\"");
+	if (cfg->matrix.as_token != NULL && cfg->matrix.hs_token != NULL &&
+	    strcmp(cfg->matrix.as_token, cfg->matrix.hs_token) == 0)
+		problem(ld, secret_setting(ld, SECRET_MATRIX_HS, g), "matrix.hs_token",
+		    "the same as matrix.as_token: give each its own random value (the "
+		    "homeserver proves itself with hs_token, drilld with as_token)");
+}
+
+static const struct option matrix_options[] = {
+	{"enabled", opt_matrix_enabled, NULL, false},
+	{"mode", opt_matrix_mode, NULL, false},
+	{"homeserver", opt_matrix_homeserver, NULL, false},
+	{"user_id", opt_matrix_user_id, NULL, false},
+	{"access_token", opt_secret, NULL, false},
+	{"access_token_file", opt_secret, NULL, false},
+	{"password", opt_secret, NULL, false},
+	{"password_file", opt_secret, NULL, false},
+	{"as_token", opt_secret, NULL, false},
+	{"as_token_file", opt_secret, NULL, false},
+	{"hs_token", opt_secret, NULL, false},
+	{"hs_token_file", opt_secret, NULL, false},
+	{"appservice_id", opt_matrix_appservice_id, NULL, false},
+	{"appservice_url", opt_matrix_appservice_url, NULL, false},
+	{"auto_join", opt_matrix_auto_join, NULL, false},
 	{NULL, NULL, NULL, false}
 };
 
@@ -1737,6 +2115,7 @@ static const struct option root_options[] = {
 	{"http", NULL, http_options, false},
 	{"outbox", NULL, outbox_options, false},
 	{"slack", NULL, slack_options, false},
+	{"matrix", NULL, matrix_options, false},
 	{"schedules", opt_schedules, NULL, false},
 	{"admins", opt_admins, NULL, false},
 	{NULL, NULL, NULL, false}
@@ -1953,8 +2332,10 @@ set_defaults(struct config *cfg)
 	cfg->console.person = strdup("console:local");
 	cfg->practice.timezone = strdup("UTC");
 	cfg->slack.api_url = strdup("https://slack.com/api/");
+	cfg->matrix.appservice_id = strdup("drilld");
 	return cfg->console.person == NULL || cfg->practice.timezone == NULL ||
-	    cfg->slack.api_url == NULL ? DRILL_ENOMEM : 0;
+	    cfg->slack.api_url == NULL || cfg->matrix.appservice_id == NULL ?
+	    DRILL_ENOMEM : 0;
 }
 
 int
@@ -2028,6 +2409,7 @@ config_load_flags(const char *path, struct config *cfg, struct drill_errors *err
 		    "backoff_cap must not be shorter than backoff_base");
 	}
 	check_slack(&ld, &lc);
+	check_matrix(&ld, &lc);
 	if (ld.nomem) {
 		rc = DRILL_ENOMEM;
 		goto fail;
@@ -2071,6 +2453,17 @@ config_free(struct config *cfg)
 	free_secret(cfg->slack.app_token);
 	free_secret(cfg->slack.signing_secret);
 	free(cfg->slack.api_url);
+	free(cfg->matrix.homeserver);
+	free(cfg->matrix.user_id);
+	free_secret(cfg->matrix.access_token);
+	free_secret(cfg->matrix.password);
+	free_secret(cfg->matrix.as_token);
+	free_secret(cfg->matrix.hs_token);
+	free(cfg->matrix.appservice_id);
+	free(cfg->matrix.appservice_url);
+	for (size_t i = 0; i < cfg->matrix.nauto_join; i++)
+		free(cfg->matrix.auto_join[i]);
+	free(cfg->matrix.auto_join);
 	for (size_t i = 0; i < cfg->nschedules; i++) {
 		struct config_schedule *sc = &cfg->schedules[i];
 

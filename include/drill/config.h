@@ -17,14 +17,18 @@
  * file's directory. Required: state_dir and banks; everything else has a
  * default (config/drilld.conf lists them all).
  *
- * Secrets (slack.bot_token, ...) come from exactly one place: the value in
- * the file, a file named by the *_file option (relative paths resolve under
- * $CREDENTIALS_DIRECTORY when it is set, as systemd's LoadCredential= sets
- * it, else against the config file's directory), or the environment
- * variable DRILLD_<GROUP>_<KEY> (e.g. DRILLD_SLACK_BOT_TOKEN; set but empty
- * counts as unset). Two places for one secret is an error. They are read
- * only when their group is enabled, and only those the chosen mode uses.
- * No message ever contains a secret; config_free wipes them.
+ * Secrets (slack.bot_token, matrix.access_token, ...) come from exactly one
+ * place: the value in the file, a file named by the *_file option (relative
+ * paths resolve under $CREDENTIALS_DIRECTORY when it is set, as systemd's
+ * LoadCredential= sets it, else against the config file's directory), or
+ * the environment variable DRILLD_<GROUP>_<KEY> (e.g. DRILLD_SLACK_BOT_TOKEN,
+ * DRILLD_MATRIX_PASSWORD; set but empty counts as unset). Two places for one
+ * secret is an error. A secret is one line of at most 4096 bytes without
+ * control characters; a token also has no spaces and only ASCII, a password
+ * may have both. A file's surrounding blanks (its final newline) are
+ * stripped; a value or an environment variable is taken as it is. Secrets
+ * are read only when their group is enabled, and only those the chosen mode
+ * uses. No message ever contains a secret; config_free wipes them.
  *
  * struct config is a plain value: read its fields directly. A reload loads
  * into a fresh struct and swaps it in only when it loaded cleanly.
@@ -149,6 +153,44 @@ struct config {
 		char *api_url;		/* slack.api_url: default "https://slack.com/api/", always ends in '/' */
 		int connections;	/* slack.connections: Socket Mode websockets, 1..10, default 1 */
 	} slack;
+
+	/*
+	 * Matrix (issue 8). Secrets are NULL unless given; never log them.
+	 * All four are NULL while matrix is disabled, and the other mode's
+	 * are not read and stay NULL. When enabled: homeserver and user_id
+	 * are set; in client mode access_token or password or both (then the
+	 * token is used, and the password logs in again on M_UNKNOWN_TOKEN);
+	 * in appservice mode as_token and hs_token, which differ, and
+	 * http.listen. config_free wipes the secrets.
+	 */
+	struct {
+		bool enabled;		/* matrix.enabled: default false */
+		bool appservice;	/* matrix.mode: "client" (default) or "appservice" */
+		char *homeserver;	/* matrix.homeserver: base URL "https://matrix.example.org",
+					 * http(s), a host, an optional path, no query; no
+					 * trailing '/' kept */
+		char *user_id;		/* matrix.user_id: "@drilld:example.org" (the bot; the
+					 * appservice's sender) */
+		char *access_token;	/* client mode */
+		char *password;		/* client mode: log in with it (and again on
+					 * M_UNKNOWN_TOKEN); may hold spaces */
+		char *as_token;		/* appservice mode: drilld's token to the homeserver */
+		char *hs_token;		/* appservice mode: the homeserver's token to drilld */
+		char *appservice_id;	/* matrix.appservice_id: default "drilld";
+					 * 1..64 of [A-Za-z0-9._-] */
+		char *appservice_url;	/* matrix.appservice_url: where the homeserver pushes,
+					 * as homeserver's rules; default "http://" + http.listen
+					 * with a wildcard or unspecified address as loopback
+					 * ("*:8080" and "0.0.0.0:8080": "http://127.0.0.1:8080";
+					 * "[::1]:8080" and "[::]:8080": "http://[::1]:8080");
+					 * NULL when neither is set */
+		char **auto_join;	/* matrix.auto_join: who may invite the bot: "*"
+					 * (anyone), server names ("example.org": anyone whose
+					 * user id has that server), user ids ("@ann:example.org");
+					 * as written. Default: the server of user_id (none
+					 * while user_id is unset); an empty list: nobody */
+		size_t nauto_join;
+	} matrix;
 
 	/* Channel schedules (issue: daily questions) and who may change them. */
 	struct config_schedule *schedules;

@@ -286,6 +286,18 @@ test_shipped_config(void **state)
 	assert_null(f->cfg.slack.signing_secret);
 	assert_string_equal(f->cfg.slack.api_url, "https://slack.com/api/");
 	assert_int_equal(f->cfg.slack.connections, 1);
+	/* and so does matrix */
+	assert_false(f->cfg.matrix.enabled);
+	assert_false(f->cfg.matrix.appservice);
+	assert_null(f->cfg.matrix.homeserver);
+	assert_null(f->cfg.matrix.user_id);
+	assert_null(f->cfg.matrix.access_token);
+	assert_null(f->cfg.matrix.password);
+	assert_null(f->cfg.matrix.as_token);
+	assert_null(f->cfg.matrix.hs_token);
+	assert_string_equal(f->cfg.matrix.appservice_id, "drilld");
+	assert_null(f->cfg.matrix.appservice_url);
+	assert_int_equal(f->cfg.matrix.nauto_join, 0);
 }
 
 /* Outbox options: types, ranges, and the cap not below the base. */
@@ -1130,40 +1142,42 @@ test_people_options(void **state)
 
 /* ---- slack ------------------------------------------------------------- */
 
-/* The environment the slack tests change, saved by setup_slack. */
-static const char *const slack_env[] = {
+/* The environment the slack and matrix tests change, saved by setup_env. */
+static const char *const secret_env[] = {
 	"DRILLD_SLACK_BOT_TOKEN", "DRILLD_SLACK_APP_TOKEN",
-	"DRILLD_SLACK_SIGNING_SECRET", "CREDENTIALS_DIRECTORY"
+	"DRILLD_SLACK_SIGNING_SECRET", "DRILLD_MATRIX_ACCESS_TOKEN",
+	"DRILLD_MATRIX_PASSWORD", "DRILLD_MATRIX_AS_TOKEN", "DRILLD_MATRIX_HS_TOKEN",
+	"CREDENTIALS_DIRECTORY"
 };
-#define NSLACK_ENV (sizeof(slack_env) / sizeof(slack_env[0]))
-static char *saved_env[NSLACK_ENV];
-static bool saved_set[NSLACK_ENV];
+#define NSECRET_ENV (sizeof(secret_env) / sizeof(secret_env[0]))
+static char *saved_env[NSECRET_ENV];
+static bool saved_set[NSECRET_ENV];
 
 /* setup, with the secrets' variables saved and unset. */
 static int
-setup_slack(void **state)
+setup_env(void **state)
 {
-	for (size_t i = 0; i < NSLACK_ENV; i++) {
-		const char *v = getenv(slack_env[i]);
+	for (size_t i = 0; i < NSECRET_ENV; i++) {
+		const char *v = getenv(secret_env[i]);
 
 		saved_set[i] = v != NULL;
 		saved_env[i] = v != NULL ? strdup(v) : NULL;
 		if (v != NULL && saved_env[i] == NULL)
 			return -1;
-		unsetenv(slack_env[i]);
+		unsetenv(secret_env[i]);
 	}
 	return setup(state);
 }
 
 /* teardown, with the variables as they were. */
 static int
-teardown_slack(void **state)
+teardown_env(void **state)
 {
-	for (size_t i = 0; i < NSLACK_ENV; i++) {
+	for (size_t i = 0; i < NSECRET_ENV; i++) {
 		if (saved_set[i])
-			setenv(slack_env[i], saved_env[i], 1);
+			setenv(secret_env[i], saved_env[i], 1);
 		else
-			unsetenv(slack_env[i]);
+			unsetenv(secret_env[i]);
 		free(saved_env[i]);
 		saved_env[i] = NULL;
 	}
@@ -1615,6 +1629,639 @@ test_slack_options(void **state)
 	EXPECT_ERRORS(f, ":3: slack: expected a group, e.g. slack { ... } (got a boolean)");
 }
 
+/* ---- matrix ------------------------------------------------------------ */
+
+/* An enabled matrix group, opened on lines 3 and 4 after HEAD; the rest follows. */
+#define MATRIX_ON "matrix = { enabled = true; homeserver = \"https://m.example.org\";\n" \
+	"  user_id = \"@drilld:m.example.org\";\n"
+
+/* load_text with config_load_flags. */
+static int
+load_text_flags(struct fixture *f, const char *text, unsigned flags)
+{
+	const char *path = write_file(f, "drilld.conf", text);
+
+	config_free(&f->cfg);
+	drill_errors_free(&f->errs);
+	return config_load_flags(path, &f->cfg, &f->errs, flags);
+}
+
+static void
+assert_no_matrix_secrets(const struct fixture *f)
+{
+	assert_null(f->cfg.matrix.access_token);
+	assert_null(f->cfg.matrix.password);
+	assert_null(f->cfg.matrix.as_token);
+	assert_null(f->cfg.matrix.hs_token);
+}
+
+static void
+test_matrix_defaults(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(load_text(f, HEAD), 0);
+	assert_false(f->cfg.matrix.enabled);
+	assert_false(f->cfg.matrix.appservice);
+	assert_null(f->cfg.matrix.homeserver);
+	assert_null(f->cfg.matrix.user_id);
+	assert_no_matrix_secrets(f);
+	assert_string_equal(f->cfg.matrix.appservice_id, "drilld");
+	assert_null(f->cfg.matrix.appservice_url);	/* no http.listen */
+	assert_null(f->cfg.matrix.auto_join);	/* no user_id */
+	assert_int_equal(f->cfg.matrix.nauto_join, 0);
+
+	/* disabled: no secret is read, not the environment, not the files;
+	 * the defaults that come from other options are there */
+	setenv("DRILLD_MATRIX_ACCESS_TOKEN", "syt_from_env", 1);
+	setenv("DRILLD_MATRIX_HS_TOKEN", "hs_from_env", 1);
+	assert_int_equal(load_text(f, HEAD "http = { listen = \"*:8448\"; };\n"
+	    "matrix = { enabled = false; mode = \"appservice\";\n"
+	    "  homeserver = \"https://matrix.example.org/\"; user_id = \"@drilld:example.org\";\n"
+	    "  access_token = \"not a token\"; password_file = \"missing\";\n"
+	    "  as_token = \"\"; hs_token_file = \"missing\"; };\n"), 0);
+	assert_false(f->cfg.matrix.enabled);
+	assert_true(f->cfg.matrix.appservice);
+	assert_string_equal(f->cfg.matrix.homeserver, "https://matrix.example.org");
+	assert_string_equal(f->cfg.matrix.user_id, "@drilld:example.org");
+	assert_no_matrix_secrets(f);
+	assert_string_equal(f->cfg.matrix.appservice_url, "http://127.0.0.1:8448");
+	assert_int_equal(f->cfg.matrix.nauto_join, 1);
+	assert_string_equal(f->cfg.matrix.auto_join[0], "example.org");
+	unsetenv("DRILLD_MATRIX_ACCESS_TOKEN");
+	unsetenv("DRILLD_MATRIX_HS_TOKEN");
+
+	/* ... but every value is still checked */
+	assert_int_equal(load_text(f, HEAD "matrix = {\n"
+	    "  enabled = 1;\n"
+	    "  mode = \"bot\";\n"
+	    "  homeserver = \"matrix.example.org\";\n"
+	    "  user_id = \"drilld\";\n"
+	    "  access_token = 5;\n"
+	    "  password_file = [ \"x\" ];\n"
+	    "  appservice_id = \"\";\n"
+	    "  appservice_url = \"http://127.0.0.1:8080/?x\";\n"
+	    "  auto_join = \"*\";\n"
+	    "  token = \"x\";\n"
+	    "};\n"), DRILL_EINVAL);
+	EXPECT_ERRORS(f,
+	    ":4: matrix.enabled: expected true or false (got an integer)",
+	    ":5: matrix.mode: unknown value \"bot\" (client or appservice)",
+	    ":6: matrix.homeserver: invalid URL \"matrix.example.org\": expected "
+	    "\"https://\" or \"http://\" and a host, e.g. \"https://matrix.example.org\"",
+	    ":7: matrix.user_id: invalid user id \"drilld\": expected \"@localpart:server\" "
+	    "of at most 255 bytes, e.g. \"@drilld:example.org\"",
+	    ":8: matrix.access_token: expected a string (got an integer)",
+	    ":9: matrix.password_file: expected a string (got an array)",
+	    ":10: matrix.appservice_id: invalid id \"\": expected 1 to 64 letters, "
+	    "digits, '.', '_' or '-', e.g. \"drilld\"",
+	    ":11: matrix.appservice_url: invalid URL \"http://127.0.0.1:8080/?x\": no "
+	    "query or fragment, please (API paths are appended to it)",
+	    ":12: matrix.auto_join: expected a list, e.g. [ \"example.org\", "
+	    "\"@ann:example.org\" ] or [ \"*\" ] (got a string)",
+	    ":13: matrix.token: unknown option");
+	assert_zeroed(&f->cfg);
+
+	assert_int_equal(load_text(f, HEAD "matrix = true;\n"), DRILL_EINVAL);
+	EXPECT_ERRORS(f, ":3: matrix: expected a group, e.g. matrix { ... } (got a boolean)");
+}
+
+/* Client mode: an access token, a password, or both. */
+static void
+test_matrix_client(void **state)
+{
+	struct fixture *f = *state;
+
+	/* a token; appservice secrets are not read */
+	assert_int_equal(load_text(f, HEAD "matrix = { enabled = true;\n"
+	    "  homeserver = \"https://matrix.example.org\"; user_id = \"@drilld:example.org\";\n"
+	    "  access_token = \"syt_ZHJpbGxk_abcdef_0123\"; as_token_file = \"not-read\";\n"
+	    "  hs_token = \"not read\"; };\n"), 0);
+	assert_true(f->cfg.matrix.enabled);
+	assert_false(f->cfg.matrix.appservice);
+	assert_string_equal(f->cfg.matrix.homeserver, "https://matrix.example.org");
+	assert_string_equal(f->cfg.matrix.user_id, "@drilld:example.org");
+	assert_string_equal(f->cfg.matrix.access_token, "syt_ZHJpbGxk_abcdef_0123");
+	assert_null(f->cfg.matrix.password);
+	assert_null(f->cfg.matrix.as_token);
+	assert_null(f->cfg.matrix.hs_token);
+	assert_string_equal(f->cfg.matrix.appservice_id, "drilld");
+	assert_null(f->cfg.matrix.appservice_url);
+	assert_int_equal(f->cfg.matrix.nauto_join, 1);
+	assert_string_equal(f->cfg.matrix.auto_join[0], "example.org");
+
+	/* a password, spaces and all (a value is taken as it is); a path is
+	 * kept, its final '/'s are not; an empty auto_join is nobody */
+	assert_int_equal(load_text(f, HEAD "matrix = { enabled = true; mode = \"client\";\n"
+	    "  homeserver = \"http://[::1]:8008/matrix//\"; user_id = \"@drilld:[::1]:8008\";\n"
+	    "  password = \" correct horse battery staple \"; auto_join = [ ]; };\n"), 0);
+	assert_false(f->cfg.matrix.appservice);
+	assert_string_equal(f->cfg.matrix.homeserver, "http://[::1]:8008/matrix");
+	assert_string_equal(f->cfg.matrix.user_id, "@drilld:[::1]:8008");
+	assert_null(f->cfg.matrix.access_token);
+	assert_string_equal(f->cfg.matrix.password, " correct horse battery staple ");
+	assert_int_equal(f->cfg.matrix.nauto_join, 0);
+
+	/* both: the token is used, the password logs in again */
+	write_file(f, "token", "syt_file_token\n");
+	setenv("DRILLD_MATRIX_PASSWORD", "p\xc3\xa4sswort mit Leerzeichen", 1);
+	assert_int_equal(load_text(f, HEAD "matrix = { enabled = true;\n"
+	    "  homeserver = \"https://hs.example.org:8448\"; user_id = \"@bot:example.org\";\n"
+	    "  access_token_file = \"token\";\n"
+	    "  auto_join = [ \"*\", \"example.org\", \"other.example:8448\", \"@ann:example.org\",\n"
+	    "    \"192.168.1.2\", \"[2001:db8::1]:8448\", \"@x=y/z+:localhost\" ]; };\n"), 0);
+	assert_string_equal(f->cfg.matrix.homeserver, "https://hs.example.org:8448");
+	assert_string_equal(f->cfg.matrix.access_token, "syt_file_token");
+	assert_string_equal(f->cfg.matrix.password, "p\xc3\xa4sswort mit Leerzeichen");
+	assert_int_equal(f->cfg.matrix.nauto_join, 7);
+	assert_string_equal(f->cfg.matrix.auto_join[0], "*");
+	assert_string_equal(f->cfg.matrix.auto_join[2], "other.example:8448");
+	assert_string_equal(f->cfg.matrix.auto_join[3], "@ann:example.org");
+	assert_string_equal(f->cfg.matrix.auto_join[5], "[2001:db8::1]:8448");
+	assert_string_equal(f->cfg.matrix.auto_join[6], "@x=y/z+:localhost");
+}
+
+/* Appservice mode: both tokens, http.listen, and the URL derived from it. */
+static void
+test_matrix_appservice(void **state)
+{
+	struct fixture *f = *state;
+	static const struct {
+		const char *listen, *url;
+	} derived[] = {
+		{"127.0.0.1:8080", "http://127.0.0.1:8080"},
+		{"*:8080", "http://127.0.0.1:8080"},
+		{"0.0.0.0:9000", "http://127.0.0.1:9000"},
+		{"10.0.0.5:8080", "http://10.0.0.5:8080"},
+		{"[::1]:8448", "http://[::1]:8448"},
+		{"[::]:80", "http://[::1]:80"},
+		{"[2001:db8::5]:8080", "http://[2001:db8::5]:8080"},
+	};
+	char text[1024];
+
+	assert_int_equal(load_text(f, HEAD "http = { listen = \"127.0.0.1:8080\"; };\n"
+	    "matrix = { enabled = true; mode = \"appservice\";\n"
+	    "  homeserver = \"https://matrix.example.org\"; user_id = \"@drilld:example.org\";\n"
+	    "  as_token = \"wfghWEGh3wgWHEf3478sHFWE\"; hs_token = \"ugw8243igya57aaABGFfgeyu\";\n"
+	    "  access_token = \"not read\"; password_file = \"not-read\";\n"
+	    "  appservice_id = \"drilld-prod_1.x\"; };\n"), 0);
+	assert_true(f->cfg.matrix.enabled);
+	assert_true(f->cfg.matrix.appservice);
+	assert_string_equal(f->cfg.matrix.as_token, "wfghWEGh3wgWHEf3478sHFWE");
+	assert_string_equal(f->cfg.matrix.hs_token, "ugw8243igya57aaABGFfgeyu");
+	assert_null(f->cfg.matrix.access_token);
+	assert_null(f->cfg.matrix.password);
+	assert_string_equal(f->cfg.matrix.appservice_id, "drilld-prod_1.x");
+	assert_string_equal(f->cfg.matrix.appservice_url, "http://127.0.0.1:8080");
+	assert_int_equal(f->cfg.matrix.nauto_join, 1);
+	assert_string_equal(f->cfg.matrix.auto_join[0], "example.org");
+
+	/* a given URL wins, without its final '/' */
+	assert_int_equal(load_text(f, HEAD "http = { listen = \"*:8080\"; };\n"
+	    "matrix = { enabled = true; mode = \"appservice\";\n"
+	    "  homeserver = \"https://matrix.example.org\"; user_id = \"@drilld:example.org\";\n"
+	    "  as_token = \"as\"; hs_token = \"hs\";\n"
+	    "  appservice_url = \"https://drilld.internal:8443/\"; };\n"), 0);
+	assert_string_equal(f->cfg.matrix.appservice_url, "https://drilld.internal:8443");
+
+	/* else it is derived from http.listen; a wildcard is the loopback */
+	for (size_t i = 0; i < sizeof(derived) / sizeof(derived[0]); i++) {
+		snprintf(text, sizeof(text), HEAD "http = { listen = \"%s\"; };\n"
+		    "matrix = { enabled = true; mode = \"appservice\";\n"
+		    "  homeserver = \"https://matrix.example.org\"; user_id = \"@d:example.org\";\n"
+		    "  as_token = \"as\"; hs_token = \"hs\"; };\n", derived[i].listen);
+		assert_int_equal(load_text(f, text), 0);
+		assert_string_equal(f->cfg.matrix.appservice_url, derived[i].url);
+	}
+}
+
+/* What an enabled group lacks, one line each, at the group's line. */
+static void
+test_matrix_missing(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(load_text(f, HEAD "matrix = {\n  enabled = true;\n};\n"),
+	    DRILL_EINVAL);
+	EXPECT_ERRORS(f,
+	    ":3: matrix.homeserver: required when matrix.enabled is true: the "
+	    "homeserver's base URL, e.g. \"https://matrix.example.org\"",
+	    ":3: matrix.user_id: required when matrix.enabled is true: the bot's user "
+	    "id, e.g. \"@drilld:example.org\"",
+	    ":3: matrix.access_token: client mode (matrix.mode = \"client\", the "
+	    "default) needs an access token or a password: give "
+	    "matrix.access_token_file, the environment variable "
+	    "DRILLD_MATRIX_ACCESS_TOKEN or matrix.access_token, or "
+	    "matrix.password_file, DRILLD_MATRIX_PASSWORD or matrix.password");
+
+	/* a wrong one is reported once, where it is */
+	assert_int_equal(load_text(f, HEAD "matrix = { enabled = true; homeserver = \"https://\";\n"
+	    "  user_id = \"@drilld\"; access_token = \"t\"; };\n"), DRILL_EINVAL);
+	EXPECT_ERRORS(f,
+	    ":3: matrix.homeserver: invalid URL \"https://\": expected \"https://\" or "
+	    "\"http://\" and a host, e.g. \"https://matrix.example.org\"",
+	    ":4: matrix.user_id: invalid user id \"@drilld\": expected "
+	    "\"@localpart:server\" of at most 255 bytes, e.g. \"@drilld:example.org\"");
+
+	/* appservice: http.listen and both tokens; no client secret instead */
+	assert_int_equal(load_text(f, HEAD "matrix = {\n"
+	    "  enabled = true;\n"
+	    "  mode = \"appservice\";\n"
+	    "  homeserver = \"https://matrix.example.org\";\n"
+	    "  user_id = \"@drilld:example.org\";\n"
+	    "  access_token = \"syt_not_used\";\n"
+	    "};\n"), DRILL_EINVAL);
+	EXPECT_ERRORS(f,
+	    ":5: matrix.mode: matrix.mode = \"appservice\" needs http.listen: the "
+	    "homeserver pushes events to drilld's HTTP server",
+	    ":3: matrix.as_token: required with matrix.mode = \"appservice\": give "
+	    "matrix.as_token_file, the environment variable DRILLD_MATRIX_AS_TOKEN or "
+	    "matrix.as_token",
+	    ":3: matrix.hs_token: required with matrix.mode = \"appservice\": give "
+	    "matrix.hs_token_file, the environment variable DRILLD_MATRIX_HS_TOKEN or "
+	    "matrix.hs_token");
+
+	/* one token is not enough; a wrong http.listen is reported once, where it is */
+	assert_int_equal(load_text(f, HEAD "http = { listen = \"localhost:80\"; };\n"
+	    "matrix = { enabled = true; mode = \"appservice\";\n"
+	    "  homeserver = \"https://m.example.org\"; user_id = \"@d:m.example.org\";\n"
+	    "  as_token = \"as\"; };\n"), DRILL_EINVAL);
+	assert_int_equal(f->errs.n, 2);
+	assert_non_null(strstr(f->errs.lines[0], ":3: http.listen: invalid address"));
+	assert_non_null(strstr(f->errs.lines[1], ":4: matrix.hs_token: required with "
+	    "matrix.mode = \"appservice\": give matrix.hs_token_file,"));
+
+	/* an unknown mode is one problem, not a string of missing secrets */
+	assert_int_equal(load_text(f, HEAD MATRIX_ON "  mode = \"bridge\"; };\n"),
+	    DRILL_EINVAL);
+	EXPECT_ERRORS(f, ":5: matrix.mode: unknown value \"bridge\" (client or appservice)");
+
+	/* a bad secret is its own problem, not also a missing one */
+	assert_int_equal(load_text(f, HEAD MATRIX_ON "  access_token = \"\"; };\n"),
+	    DRILL_EINVAL);
+	EXPECT_ERRORS(f, ":5: matrix.access_token: the value is empty");
+}
+
+/* Each secret from one place only; the message names the places, never the value. */
+static void
+test_matrix_two_sources(void **state)
+{
+	struct fixture *f = *state;
+
+	setenv("DRILLD_MATRIX_ACCESS_TOKEN", "syt_ENVSECRET", 1);
+	assert_int_equal(load_text(f, HEAD MATRIX_ON
+	    "  access_token = \"syt_INLINESECRET\";\n"
+	    "};\n"), DRILL_EINVAL);
+	EXPECT_ERRORS(f, ":5: matrix.access_token: comes from two places, "
+	    "matrix.access_token and the environment variable DRILLD_MATRIX_ACCESS_TOKEN: "
+	    "keep one");
+	assert_not_echoed(f, "SECRET");
+	unsetenv("DRILLD_MATRIX_ACCESS_TOKEN");
+
+	write_file(f, "pw", "FILE SECRET\n");
+	assert_int_equal(load_text(f, HEAD MATRIX_ON
+	    "  password = \"INLINE SECRET\";\n"
+	    "  password_file = \"pw\";\n"
+	    "};\n"), DRILL_EINVAL);
+	EXPECT_ERRORS(f, ":5: matrix.password: comes from two places, matrix.password "
+	    "and matrix.password_file: keep one");
+	assert_not_echoed(f, "SECRET");
+
+	write_file(f, "hs", "HSFILESECRET\n");
+	setenv("DRILLD_MATRIX_HS_TOKEN", "HSENVSECRET", 1);
+	setenv("DRILLD_MATRIX_AS_TOKEN", "ASENVSECRET", 1);
+	assert_int_equal(load_text(f, HEAD "http = { listen = \"*:8080\"; };\n"
+	    "matrix = { enabled = true; mode = \"appservice\";\n"
+	    "  homeserver = \"https://m.example.org\"; user_id = \"@d:m.example.org\";\n"
+	    "  hs_token_file = \"hs\";\n"
+	    "  as_token = \"ASINLINESECRET\"; as_token_file = \"hs\";\n"
+	    "};\n"), DRILL_EINVAL);
+	EXPECT_ERRORS(f,
+	    ":7: matrix.as_token: comes from three places, matrix.as_token, "
+	    "matrix.as_token_file and the environment variable DRILLD_MATRIX_AS_TOKEN: "
+	    "keep one",
+	    ":6: matrix.hs_token_file: comes from two places, matrix.hs_token_file and "
+	    "the environment variable DRILLD_MATRIX_HS_TOKEN: keep one");
+	assert_not_echoed(f, "SECRET");
+}
+
+/* *_file (under the config's directory or $CREDENTIALS_DIRECTORY) and the environment. */
+static void
+test_matrix_secret_sources(void **state)
+{
+	struct fixture *f = *state;
+	char creds[PATH_MAX + 16], want[PATH_MAX + 256];
+
+	/* files relative to the config's directory; blanks around stripped */
+	write_file(f, "secrets/pw", "  a pass phrase\t\r\n");
+	write_file(f, "secrets/token", "syt_from_file\n");
+	assert_int_equal(load_text(f, HEAD MATRIX_ON
+	    "  access_token_file = \"secrets/token\"; password_file = \"./secrets/pw\"; };\n"), 0);
+	assert_string_equal(f->cfg.matrix.access_token, "syt_from_file");
+	assert_string_equal(f->cfg.matrix.password, "a pass phrase");
+
+	/* under $CREDENTIALS_DIRECTORY when it is set */
+	write_file(f, "creds/as", "as_credential\n");
+	write_file(f, "creds/hs", "hs_credential");
+	snprintf(creds, sizeof(creds), "%s/creds", f->dir);
+	setenv("CREDENTIALS_DIRECTORY", creds, 1);
+	assert_int_equal(load_text(f, HEAD "http = { listen = \"[::1]:8080\"; };\n"
+	    "matrix = { enabled = true; mode = \"appservice\";\n"
+	    "  homeserver = \"https://m.example.org\"; user_id = \"@d:m.example.org\";\n"
+	    "  as_token_file = \"as\"; hs_token_file = \"hs\"; };\n"), 0);
+	assert_string_equal(f->cfg.matrix.as_token, "as_credential");
+	assert_string_equal(f->cfg.matrix.hs_token, "hs_credential");
+	assert_null(f->cfg.matrix.access_token);
+	unsetenv("CREDENTIALS_DIRECTORY");
+
+	/* the environment, each mode taking its own */
+	setenv("DRILLD_MATRIX_ACCESS_TOKEN", "syt_env", 1);
+	setenv("DRILLD_MATRIX_PASSWORD", "env pass phrase", 1);
+	setenv("DRILLD_MATRIX_AS_TOKEN", "as_env", 1);
+	setenv("DRILLD_MATRIX_HS_TOKEN", "hs_env", 1);
+	assert_int_equal(load_text(f, HEAD MATRIX_ON "};\n"), 0);
+	assert_string_equal(f->cfg.matrix.access_token, "syt_env");
+	assert_string_equal(f->cfg.matrix.password, "env pass phrase");
+	assert_null(f->cfg.matrix.as_token);
+	assert_null(f->cfg.matrix.hs_token);
+	assert_int_equal(load_text(f, HEAD "http = { listen = \"*:8080\"; };\n"
+	    "matrix = { enabled = true; mode = \"appservice\";\n"
+	    "  homeserver = \"https://m.example.org\"; user_id = \"@d:m.example.org\"; };\n"), 0);
+	assert_null(f->cfg.matrix.access_token);
+	assert_null(f->cfg.matrix.password);
+	assert_string_equal(f->cfg.matrix.as_token, "as_env");
+	assert_string_equal(f->cfg.matrix.hs_token, "hs_env");
+
+	/* the environment's problems are reported at the group; empty is unset */
+	setenv("DRILLD_MATRIX_ACCESS_TOKEN", "syt SECRET", 1);
+	setenv("DRILLD_MATRIX_PASSWORD", "pass\x01SECRET", 1);
+	assert_int_equal(load_text(f, HEAD MATRIX_ON "};\n"), DRILL_EINVAL);
+	EXPECT_ERRORS(f,
+	    ":3: matrix.access_token: the environment variable DRILLD_MATRIX_ACCESS_TOKEN "
+	    "contains a space or a non-ASCII byte (a token has neither)",
+	    ":3: matrix.password: the environment variable DRILLD_MATRIX_PASSWORD "
+	    "contains a control character");
+	assert_not_echoed(f, "SECRET");
+	setenv("DRILLD_MATRIX_ACCESS_TOKEN", "", 1);
+	unsetenv("DRILLD_MATRIX_PASSWORD");
+	assert_int_equal(load_text(f, HEAD MATRIX_ON "};\n"), DRILL_EINVAL);
+	assert_int_equal(f->errs.n, 1);
+	assert_non_null(strstr(f->errs.lines[0], ":3: matrix.access_token: client mode"));
+
+	/* a file's problems name the path, never the content */
+	write_file(f, "token", "syt_WITH SPACE SECRET\n");
+	write_file(f, "pw", "SECRET\nSECONDLINE\n");
+	assert_int_equal(load_text(f, HEAD MATRIX_ON
+	    "  access_token_file = \"token\"; password_file = \"pw\"; };\n"), DRILL_EINVAL);
+	assert_int_equal(f->errs.n, 2);
+	snprintf(want, sizeof(want), ":5: matrix.access_token_file: the file \"%s/token\" "
+	    "contains a space or a non-ASCII byte (a token has neither)", f->dir);
+	assert_non_null(strstr(f->errs.lines[0], want));
+	snprintf(want, sizeof(want), ":5: matrix.password_file: the file \"%s/pw\" has "
+	    "more than one line", f->dir);
+	assert_non_null(strstr(f->errs.lines[1], want));
+	assert_not_echoed(f, "SECRET");
+
+	/* a value's too */
+	assert_int_equal(load_text(f, HEAD MATRIX_ON
+	    "  access_token = \"syt_\\xc3\\xa9SECRET\"; password = \"tab\\tSECRET\"; };\n"),
+	    DRILL_EINVAL);
+	EXPECT_ERRORS(f,
+	    ":5: matrix.access_token: the value contains a space or a non-ASCII byte "
+	    "(a token has neither)",
+	    ":5: matrix.password: the value contains a control character");
+	assert_not_echoed(f, "SECRET");
+}
+
+/* The two appservice tokens must differ; the message shows neither. */
+static void
+test_matrix_same_tokens(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(load_text(f, HEAD "http = { listen = \"*:8080\"; };\n"
+	    "matrix = { enabled = true; mode = \"appservice\";\n"
+	    "  homeserver = \"https://m.example.org\"; user_id = \"@d:m.example.org\";\n"
+	    "  as_token = \"SAMESECRET\";\n"
+	    "  hs_token = \"SAMESECRET\";\n"
+	    "};\n"), DRILL_EINVAL);
+	EXPECT_ERRORS(f, ":7: matrix.hs_token: the same as matrix.as_token: give each "
+	    "its own random value (the homeserver proves itself with hs_token, drilld "
+	    "with as_token)");
+	assert_not_echoed(f, "SECRET");
+
+	/* from the environment: at the group */
+	setenv("DRILLD_MATRIX_AS_TOKEN", "SAMESECRET", 1);
+	setenv("DRILLD_MATRIX_HS_TOKEN", "SAMESECRET", 1);
+	assert_int_equal(load_text(f, HEAD "http = { listen = \"*:8080\"; };\n"
+	    "matrix = { enabled = true; mode = \"appservice\";\n"
+	    "  homeserver = \"https://m.example.org\"; user_id = \"@d:m.example.org\"; };\n"),
+	    DRILL_EINVAL);
+	EXPECT_ERRORS(f, ":4: matrix.hs_token: the same as matrix.as_token: give each "
+	    "its own random value (the homeserver proves itself with hs_token, drilld "
+	    "with as_token)");
+	assert_not_echoed(f, "SECRET");
+}
+
+/* drillctl and reloads: no secret read or required; the rest still checked. */
+static void
+test_matrix_no_secrets(void **state)
+{
+	struct fixture *f = *state;
+	const char *text = HEAD MATRIX_ON
+	    "  access_token_file = \"absent\"; password_file = \"absent\"; };\n";
+
+	assert_int_equal(load_text(f, text), DRILL_EINVAL);	/* the daemon: refused */
+	assert_int_equal(f->errs.n, 2);
+	assert_int_equal(load_text_flags(f, text, CONFIG_NO_SECRETS), 0);
+	assert_true(f->cfg.matrix.enabled);
+	assert_no_matrix_secrets(f);
+
+	/* not even the environment */
+	setenv("DRILLD_MATRIX_ACCESS_TOKEN", "syt_env", 1);
+	assert_int_equal(load_text_flags(f, HEAD MATRIX_ON "};\n", CONFIG_NO_SECRETS), 0);
+	assert_no_matrix_secrets(f);
+	unsetenv("DRILLD_MATRIX_ACCESS_TOKEN");
+
+	/* appservice without its tokens */
+	assert_int_equal(load_text_flags(f, HEAD "http = { listen = \"*:8080\"; };\n"
+	    "matrix = { enabled = true; mode = \"appservice\";\n"
+	    "  homeserver = \"https://m.example.org\"; user_id = \"@d:m.example.org\"; };\n",
+	    CONFIG_NO_SECRETS), 0);
+	assert_true(f->cfg.matrix.appservice);
+	assert_no_matrix_secrets(f);
+	assert_string_equal(f->cfg.matrix.appservice_url, "http://127.0.0.1:8080");
+
+	/* but what needs no secret is still checked */
+	assert_int_equal(load_text_flags(f, HEAD "matrix = { enabled = true;\n"
+	    "  mode = \"appservice\"; homeserver = \"https://m.example.org\"; };\n",
+	    CONFIG_NO_SECRETS), DRILL_EINVAL);
+	EXPECT_ERRORS(f,
+	    ":3: matrix.user_id: required when matrix.enabled is true: the bot's user "
+	    "id, e.g. \"@drilld:example.org\"",
+	    ":4: matrix.mode: matrix.mode = \"appservice\" needs http.listen: the "
+	    "homeserver pushes events to drilld's HTTP server");
+}
+
+/* Bad user ids, homeservers, auto_join entries and appservice ids, one by one. */
+static void
+test_matrix_bad_values(void **state)
+{
+	struct fixture *f = *state;
+	static const char *const bad_users[] = {
+		"drilld", "@drilld", "@:example.org", "@dri lld:example.org",
+		"@drilld:", "@drilld:exa mple.org", "@drilld:example.org:",
+		"@drilld:example.org:0", "@drilld:example.org:65536",
+		"@drilld:example.org:123456", "@drilld:example..org",
+		"@drilld:.example.org", "@drilld:example.org.", "@drilld:ex_ample.org",
+		"@drilld:[::1", "@drilld:[zz]:80", "@drilld:[::1]x", "@d\xc3\xa9:example.org",
+		"@drilld:example.org/x", "drilld:example.org", "@drilld:user@example.org",
+	};
+	static const char *const good_users[] = {
+		"@drilld:example.org", "@d:m", "@x=y/z+._-:[::1]:8448", "@drilld:127.0.0.1:8008",
+		"@DRILLD:Example.ORG:65535", "@drilld:my-host",
+	};
+	static const char *const bad_urls[] = {
+		"matrix.example.org", "ftp://m.example.org", "https://", "https:///path",
+		"https://user@m.example.org", "https://m.example.org:0",
+		"https://m.example.org:99999", "https://m.example.org:8448x",
+		"https://[::1", "https://[::1]x/", "https://:8448", "HTTPS://m.example.org",
+	};
+	static const struct {
+		const char *url, *want;
+	} good_urls[] = {
+		{"https://m.example.org", "https://m.example.org"},
+		{"http://127.0.0.1:8008/", "http://127.0.0.1:8008"},
+		{"https://[::1]:8448/prefix/", "https://[::1]:8448/prefix"},
+		{"https://example.org:443///", "https://example.org:443"},
+	};
+	char text[2048], url[1100], user[300];
+
+	for (size_t i = 0; i < sizeof(bad_users) / sizeof(bad_users[0]); i++) {
+		snprintf(text, sizeof(text), HEAD "matrix = { user_id = \"%s\"; };\n",
+		    bad_users[i]);
+		assert_int_equal(load_text(f, text), DRILL_EINVAL);
+		if (f->errs.n != 1)
+			print_errors(&f->errs);
+		assert_int_equal(f->errs.n, 1);
+		assert_non_null(strstr(f->errs.lines[0], ":3: matrix.user_id: invalid user id \""));
+	}
+	for (size_t i = 0; i < sizeof(good_users) / sizeof(good_users[0]); i++) {
+		snprintf(text, sizeof(text), HEAD "matrix = { user_id = \"%s\"; };\n",
+		    good_users[i]);
+		if (load_text(f, text) != 0)
+			print_errors(&f->errs);
+		assert_int_equal(f->errs.n, 0);
+		assert_string_equal(f->cfg.matrix.user_id, good_users[i]);
+		/* the default auto_join: the server, port and all */
+		assert_int_equal(f->cfg.matrix.nauto_join, 1);
+		assert_string_equal(f->cfg.matrix.auto_join[0], strchr(good_users[i], ':') + 1);
+	}
+	/* 255 bytes at most */
+	memset(user, 'a', sizeof(user));
+	user[0] = '@';
+	memcpy(user + 255 - 12, ":example.org", 13);	/* 255 bytes and the NUL */
+	snprintf(text, sizeof(text), HEAD "matrix = { user_id = \"%s\"; };\n", user);
+	assert_int_equal(load_text(f, text), 0);
+	assert_int_equal(strlen(f->cfg.matrix.user_id), 255);
+	memset(user, 'a', sizeof(user));
+	user[0] = '@';
+	memcpy(user + 256 - 12, ":example.org", 13);
+	snprintf(text, sizeof(text), HEAD "matrix = { user_id = \"%s\"; };\n", user);
+	assert_int_equal(load_text(f, text), DRILL_EINVAL);
+	assert_int_equal(f->errs.n, 1);
+
+	for (size_t i = 0; i < sizeof(bad_urls) / sizeof(bad_urls[0]); i++) {
+		snprintf(text, sizeof(text), HEAD "matrix = { homeserver = \"%s\"; };\n",
+		    bad_urls[i]);
+		assert_int_equal(load_text(f, text), DRILL_EINVAL);
+		if (f->errs.n != 1)
+			print_errors(&f->errs);
+		assert_int_equal(f->errs.n, 1);
+		assert_non_null(strstr(f->errs.lines[0], ":3: matrix.homeserver: invalid URL \""));
+		assert_non_null(strstr(f->errs.lines[0], "\": expected \"https://\" or "
+		    "\"http://\" and a host, e.g. \"https://matrix.example.org\""));
+	}
+	for (size_t i = 0; i < sizeof(good_urls) / sizeof(good_urls[0]); i++) {
+		snprintf(text, sizeof(text), HEAD "matrix = { homeserver = \"%s\";\n"
+		    "  appservice_url = \"%s\"; };\n", good_urls[i].url, good_urls[i].url);
+		assert_int_equal(load_text(f, text), 0);
+		assert_string_equal(f->cfg.matrix.homeserver, good_urls[i].want);
+		assert_string_equal(f->cfg.matrix.appservice_url, good_urls[i].want);
+	}
+	assert_int_equal(load_text(f, HEAD "matrix = {\n"
+	    "  homeserver = \"https://m.example.org/#top\";\n"
+	    "  appservice_url = \"http://127.0.0.1:8080/a b\";\n"
+	    "};\n"), DRILL_EINVAL);
+	EXPECT_ERRORS(f,
+	    ":4: matrix.homeserver: invalid URL \"https://m.example.org/#top\": no query "
+	    "or fragment, please (API paths are appended to it)",
+	    ":5: matrix.appservice_url: invalid URL \"http://127.0.0.1:8080/a b\": it "
+	    "contains a space or a control character");
+	/* 1024 bytes at most */
+	memset(url, 'a', sizeof(url));
+	memcpy(url, "https://m.example.org/", 22);
+	url[1024] = '\0';
+	snprintf(text, sizeof(text), HEAD "matrix = { homeserver = \"%s\"; };\n", url);
+	assert_int_equal(load_text(f, text), 0);
+	assert_int_equal(strlen(f->cfg.matrix.homeserver), 1024);
+	url[1024] = 'a';
+	url[1025] = '\0';
+	snprintf(text, sizeof(text), HEAD "matrix = { homeserver = \"%s\"; };\n", url);
+	assert_int_equal(load_text(f, text), DRILL_EINVAL);
+	EXPECT_ERRORS(f, ":3: matrix.homeserver: longer than 1024 bytes");
+
+	/* auto_join: "*", servers, user ids, nothing else */
+	assert_int_equal(load_text(f, HEAD "matrix = { user_id = \"@d:example.org\";\n"
+	    "  auto_join = [ \"*\", \"\", \"@ann\", \"example.org/\", \"**\",\n"
+	    "    \"@ann:example.org\", \"https://example.org\", \"example.org:0\" ]; };\n"),
+	    DRILL_EINVAL);
+	EXPECT_ERRORS(f,
+	    ":4: matrix.auto_join[1]: invalid entry \"\": expected \"*\" (anyone), a "
+	    "server name (\"example.org\") or a user id (\"@ann:example.org\")",
+	    ":4: matrix.auto_join[2]: invalid entry \"@ann\": expected \"*\" (anyone), a "
+	    "server name (\"example.org\") or a user id (\"@ann:example.org\")",
+	    ":4: matrix.auto_join[3]: invalid entry \"example.org/\": expected \"*\" "
+	    "(anyone), a server name (\"example.org\") or a user id (\"@ann:example.org\")",
+	    ":4: matrix.auto_join[4]: invalid entry \"**\": expected \"*\" (anyone), a "
+	    "server name (\"example.org\") or a user id (\"@ann:example.org\")",
+	    ":5: matrix.auto_join[6]: invalid entry \"https://example.org\": expected "
+	    "\"*\" (anyone), a server name (\"example.org\") or a user id "
+	    "(\"@ann:example.org\")",
+	    ":5: matrix.auto_join[7]: invalid entry \"example.org:0\": expected \"*\" "
+	    "(anyone), a server name (\"example.org\") or a user id (\"@ann:example.org\")");
+	assert_int_equal(load_text(f, HEAD "matrix = { auto_join = ( \"*\", 5 ); };\n"),
+	    DRILL_EINVAL);
+	EXPECT_ERRORS(f, ":3: matrix.auto_join[1]: expected a string (got an integer)");
+	/* a server name of 255 bytes at most */
+	memset(user, 'a', sizeof(user));
+	user[255] = '\0';
+	snprintf(text, sizeof(text), HEAD "matrix = { auto_join = [ \"%s\" ]; };\n", user);
+	assert_int_equal(load_text(f, text), 0);
+	assert_int_equal(f->cfg.matrix.nauto_join, 1);
+	user[255] = 'a';
+	user[256] = '\0';
+	snprintf(text, sizeof(text), HEAD "matrix = { auto_join = [ \"%s\" ]; };\n", user);
+	assert_int_equal(load_text(f, text), DRILL_EINVAL);
+	assert_int_equal(f->errs.n, 1);
+
+	/* appservice_id */
+	assert_int_equal(load_text(f, HEAD "matrix = { appservice_id = \"drilld prod\"; };\n"),
+	    DRILL_EINVAL);
+	EXPECT_ERRORS(f, ":3: matrix.appservice_id: invalid id \"drilld prod\": expected "
+	    "1 to 64 letters, digits, '.', '_' or '-', e.g. \"drilld\"");
+	memset(user, 'a', sizeof(user));
+	user[64] = '\0';
+	snprintf(text, sizeof(text), HEAD "matrix = { appservice_id = \"%s\"; };\n", user);
+	assert_int_equal(load_text(f, text), 0);
+	assert_string_equal(f->cfg.matrix.appservice_id, user);
+	user[64] = 'a';
+	user[65] = '\0';
+	snprintf(text, sizeof(text), HEAD "matrix = { appservice_id = \"%s\"; };\n", user);
+	assert_int_equal(load_text(f, text), DRILL_EINVAL);
+	assert_int_equal(f->errs.n, 1);
+}
+
 /* reveal_after goes down to seconds, for end-to-end tests. */
 static void
 test_reveal_after_seconds(void **state)
@@ -1665,15 +2312,24 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_schedules, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_people_options, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_http_limits, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_slack_defaults, setup_slack, teardown_slack),
-		cmocka_unit_test_setup_teardown(test_slack_socket_mode, setup_slack, teardown_slack),
-		cmocka_unit_test_setup_teardown(test_slack_events_mode, setup_slack, teardown_slack),
-		cmocka_unit_test_setup_teardown(test_slack_two_sources, setup_slack, teardown_slack),
+		cmocka_unit_test_setup_teardown(test_slack_defaults, setup_env, teardown_env),
+		cmocka_unit_test_setup_teardown(test_slack_socket_mode, setup_env, teardown_env),
+		cmocka_unit_test_setup_teardown(test_slack_events_mode, setup_env, teardown_env),
+		cmocka_unit_test_setup_teardown(test_slack_two_sources, setup_env, teardown_env),
 		cmocka_unit_test_setup_teardown(test_slack_no_secrets, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_slack_secret_files, setup_slack, teardown_slack),
-		cmocka_unit_test_setup_teardown(test_slack_secret_file_errors, setup_slack, teardown_slack),
-		cmocka_unit_test_setup_teardown(test_slack_bad_tokens, setup_slack, teardown_slack),
-		cmocka_unit_test_setup_teardown(test_slack_options, setup_slack, teardown_slack),
+		cmocka_unit_test_setup_teardown(test_slack_secret_files, setup_env, teardown_env),
+		cmocka_unit_test_setup_teardown(test_slack_secret_file_errors, setup_env, teardown_env),
+		cmocka_unit_test_setup_teardown(test_slack_bad_tokens, setup_env, teardown_env),
+		cmocka_unit_test_setup_teardown(test_slack_options, setup_env, teardown_env),
+		cmocka_unit_test_setup_teardown(test_matrix_defaults, setup_env, teardown_env),
+		cmocka_unit_test_setup_teardown(test_matrix_client, setup_env, teardown_env),
+		cmocka_unit_test_setup_teardown(test_matrix_appservice, setup_env, teardown_env),
+		cmocka_unit_test_setup_teardown(test_matrix_missing, setup_env, teardown_env),
+		cmocka_unit_test_setup_teardown(test_matrix_two_sources, setup_env, teardown_env),
+		cmocka_unit_test_setup_teardown(test_matrix_secret_sources, setup_env, teardown_env),
+		cmocka_unit_test_setup_teardown(test_matrix_same_tokens, setup_env, teardown_env),
+		cmocka_unit_test_setup_teardown(test_matrix_no_secrets, setup_env, teardown_env),
+		cmocka_unit_test_setup_teardown(test_matrix_bad_values, setup_env, teardown_env),
 		cmocka_unit_test_setup_teardown(test_reveal_after_seconds, setup, teardown),
 		cmocka_unit_test(test_parse_listen),
 		cmocka_unit_test(test_free_zeroed),
