@@ -42,6 +42,7 @@
 #include "drill/ctl.h"
 #include "drill/feedback.h"
 #include "drill/jsonv.h"
+#include "drill/matrix.h"
 #include "drill/render.h"
 #include "drill/scorer.h"
 #include "drill/store.h"
@@ -148,6 +149,9 @@ static const char usage_text[] =
     "  schedule next --cron EXPR --timezone ZONE [--after RFC3339] [--count N]\n"
     "                                       the next fire instants of a\n"
     "                                       schedule, in UTC (no config needed)\n"
+    "  matrix registration                  the application service registration\n"
+    "                                       YAML for the homeserver (holds the\n"
+    "                                       tokens: keep it secret)\n"
     "\n"
     "options (before or after the command):\n"
     "  -c, --config FILE   config file (default: $DRILLD_CONFIG if set,\n"
@@ -2016,6 +2020,50 @@ cmd_lint_checked(struct cli *c)
 	return cmd_lint(c);
 }
 
+/*
+ * matrix registration: the application service registration YAML for the
+ * homeserver, from the config's matrix group. It holds both tokens, so
+ * the config is loaded with its secrets (run it where they are readable).
+ */
+static int
+cmd_matrix(struct cli *c)
+{
+	struct drill_errors errs = {0};
+	struct config cfg;
+	const char *path = c->o.config != NULL ? c->o.config : config_default_path();
+	char *yaml;
+	int rc;
+
+	if ((rc = check_opts(&c->o, OPT_CONFIG, "matrix")) != 0)
+		return rc;
+	if (c->o.nargs != 2 || strcmp(c->o.args[1], "registration") != 0)
+		return usage_error("%s", "matrix takes one word: registration");
+	memset(&cfg, 0, sizeof(cfg));
+	rc = config_load(path, &cfg, &errs);
+	for (size_t i = 0; i < errs.n; i++)
+		fprintf(stderr, "%s\n", errs.lines[i]);
+	drill_errors_free(&errs);
+	if (rc != 0) {
+		fprintf(stderr, "drillctl: the config %s did not load\n", path);
+		return EXIT_BAD;
+	}
+	if (!cfg.matrix.enabled || !cfg.matrix.appservice) {
+		fprintf(stderr, "drillctl: %s does not run drilld as a Matrix application "
+		    "service (matrix.enabled = true; matrix.mode = \"appservice\")\n", path);
+		config_free(&cfg);
+		return EXIT_BAD;
+	}
+	if ((yaml = matrix_registration(&cfg)) == NULL) {
+		config_free(&cfg);
+		return oom();
+	}
+	fputs(yaml, stdout);
+	explicit_bzero(yaml, strlen(yaml));
+	free(yaml);
+	config_free(&cfg);
+	return EXIT_OK;
+}
+
 /* The commands, by their first word. */
 static const struct {
 	const char *name;
@@ -2025,6 +2073,7 @@ static const struct {
 	{"score", cmd_score}, {"backup", cmd_backup}, {"stats", cmd_stats},
 	{"status", cmd_status}, {"outbox", cmd_outbox}, {"disputes", cmd_disputes},
 	{"schedule", cmd_schedule}, {"ask", cmd_ask}, {"export", cmd_export},
+	{"matrix", cmd_matrix},
 };
 
 static int

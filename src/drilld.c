@@ -29,6 +29,7 @@
 #include "drill/http.h"
 #include "drill/jsonv.h"
 #include "drill/log.h"
+#include "drill/matrix.h"
 #include "drill/net.h"
 #include "drill/notify.h"
 #include "drill/outbox.h"
@@ -63,6 +64,7 @@ struct drilld {
 	struct net *net;		/* libwebsockets on the loop, when anything uses it */
 	struct http *http;		/* the HTTP server, when http.listen is set */
 	struct slack *slack;		/* the Slack adapter, when slack.enabled */
+	struct matrix *matrix;		/* the Matrix adapter, when matrix.enabled */
 	struct config cfg;
 	struct store *store;
 	struct bank *bank;
@@ -150,7 +152,8 @@ on_drained(void *arg, size_t in_flight)
 		log_warnx("stopping with sends unfinished after outbox.drain_timeout "
 		    "count=%zu (they are sent again, with the same idempotency key, "
 		    "at the next start)", in_flight);
-	slack_stop(d->slack);	/* its cancelled sends are told to the outbox */
+	slack_stop(d->slack);	/* their cancelled sends are told to the outbox */
+	matrix_stop(d->matrix);
 	outbox_free(d->outbox);
 	d->outbox = NULL;
 	net_stop(d->net);	/* lws closes its connections and uv handles */
@@ -355,6 +358,8 @@ on_ctl_status(void *arg, struct ctl_req *req, struct json_object *request)
 		const char *state = d->platforms[i].state;
 		if (strcmp(d->platforms[i].name, "slack") == 0 && d->slack != NULL)
 			state = slack_state(d->slack);
+		if (strcmp(d->platforms[i].name, "matrix") == 0 && d->matrix != NULL)
+			state = matrix_state(d->matrix);
 		ok = (p = json_object_new_object()) != NULL;
 		ok = ok && jsonv_put_str(p, "name", d->platforms[i].name) &&
 		    jsonv_put(p, "enabled", json_object_new_boolean(d->platforms[i].enabled)) &&
@@ -722,6 +727,32 @@ main(int argc, char **argv)
 			fatalx("cannot start the Slack adapter: %s", err);
 		platform_add(&d, "slack", true, "starting");
 	}
+	if (d.cfg.matrix.enabled) {
+		struct matrix_opts mo = {
+			.appservice = d.cfg.matrix.appservice,
+			.homeserver = d.cfg.matrix.homeserver,
+			.user_id = d.cfg.matrix.user_id,
+			.access_token = d.cfg.matrix.access_token,
+			.password = d.cfg.matrix.password,
+			.as_token = d.cfg.matrix.as_token,
+			.hs_token = d.cfg.matrix.hs_token,
+			.auto_join = d.cfg.matrix.auto_join,
+			.nauto_join = d.cfg.matrix.nauto_join,
+			.store = d.store,
+			.on_event = on_chat_event,
+			.on_problem = on_chat_problem,
+			.arg = &d,
+			.post = router_post,
+			.post_arg = d.router,
+		};
+		if ((d.matrix = matrix_new(d.loop, d.http, &mo, err)) == NULL)
+			fatalx("cannot start the Matrix adapter: %s", err);
+		if (router_add(d.router, matrix_adapter(d.matrix), matrix_send, d.matrix) != 0)
+			fatalx("out of memory");
+		if (matrix_start(d.matrix, err) != 0)
+			fatalx("cannot start the Matrix adapter: %s", err);
+		platform_add(&d, "matrix", true, "starting");
+	}
 
 	if (outbox_start(d.outbox) != 0)
 		fatalx("cannot start the outbox (the database failed)");
@@ -766,7 +797,7 @@ main(int argc, char **argv)
 			log_warnx("cannot read standard input");
 			platform_add(&d, "console", true, "no input");
 		}
-	} else if (d.slack == NULL) {
+	} else if (d.slack == NULL && d.matrix == NULL) {
 		log_notice("no chat platform is enabled: drilld waits for signals "
 		    "(use --console to practise in the terminal, or enable slack)");
 	}
@@ -778,6 +809,7 @@ main(int argc, char **argv)
 	log_info("drilld stopped");
 	console_free(d.console);
 	slack_free(d.slack);
+	matrix_free(d.matrix);
 	http_free(d.http);	/* before the lws context it lives in */
 	net_free(d.net);
 	engine_free(d.engine);
