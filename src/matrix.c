@@ -1669,42 +1669,64 @@ regex_quote(const char *s, char *out, size_t len)
 	out[o] = '\0';
 }
 
+/* s as a single-quoted YAML scalar (no escapes there but '' for '). */
+static void
+yaml_quote(const char *s, char *out, size_t len)
+{
+	size_t o = 0;
+
+	out[o++] = '\'';
+	for (; *s != '\0' && o + 4 < len; s++) {
+		if (*s == '\'')
+			out[o++] = '\'';
+		out[o++] = *s;
+	}
+	out[o++] = '\'';
+	out[o] = '\0';
+}
+
 char *
 matrix_registration(const struct config *cfg)
 {
 	const char *colon;
-	char local[256], re[600];
+	char local[256], re[600], q[6][1200];
 	char *out;
-	size_t len;
+	size_t len = 1024;
 
 	if (cfg == NULL || !cfg->matrix.appservice || cfg->matrix.user_id == NULL ||
 	    cfg->matrix.as_token == NULL || cfg->matrix.hs_token == NULL ||
-	    (colon = strchr(cfg->matrix.user_id, ':')) == NULL)
+	    cfg->matrix.appservice_url == NULL || cfg->matrix.appservice_id == NULL ||
+	    (colon = strchr(cfg->matrix.user_id, ':')) == NULL ||
+	    strlen(cfg->matrix.as_token) > 500 || strlen(cfg->matrix.hs_token) > 500)
 		return NULL;
 	snprintf(local, sizeof(local), "%.*s", (int)(colon - cfg->matrix.user_id - 1),
 	    cfg->matrix.user_id + 1);
 	regex_quote(cfg->matrix.user_id, re, sizeof(re));
-	len = 1024 + strlen(cfg->matrix.as_token) + strlen(cfg->matrix.hs_token) +
-	    strlen(re) + 2 * strlen(local) + strlen(cfg->matrix.appservice_url) +
-	    strlen(cfg->matrix.appservice_id);
+	yaml_quote(cfg->matrix.appservice_id, q[0], sizeof(q[0]));
+	yaml_quote(cfg->matrix.appservice_url, q[1], sizeof(q[1]));
+	yaml_quote(cfg->matrix.as_token, q[2], sizeof(q[2]));
+	yaml_quote(cfg->matrix.hs_token, q[3], sizeof(q[3]));
+	yaml_quote(local, q[4], sizeof(q[4]));
+	yaml_quote(re, q[5], sizeof(q[5]));
+	for (size_t i = 0; i < 6; i++)
+		len += strlen(q[i]);
 	if ((out = malloc(len)) == NULL)
 		return NULL;
 	snprintf(out, len,
 	    "# drilld's application service registration: give this file to the\n"
 	    "# homeserver (Synapse: app_service_config_files) and keep it secret.\n"
-	    "id: \"%s\"\n"
-	    "url: \"%s\"\n"
-	    "as_token: \"%s\"\n"
-	    "hs_token: \"%s\"\n"
-	    "sender_localpart: \"%s\"\n"
+	    "id: %s\n"
+	    "url: %s\n"
+	    "as_token: %s\n"
+	    "hs_token: %s\n"
+	    "sender_localpart: %s\n"
 	    "namespaces:\n"
 	    "  users:\n"
 	    "    - exclusive: true\n"
-	    "      regex: \"%s\"\n"
+	    "      regex: %s\n"
 	    "  aliases: []\n"
 	    "  rooms: []\n"
-	    "rate_limited: false\n",
-	    cfg->matrix.appservice_id, cfg->matrix.appservice_url, cfg->matrix.as_token,
-	    cfg->matrix.hs_token, local, re);
+	    "rate_limited: false\n", q[0], q[1], q[2], q[3], q[4], q[5]);
+	explicit_bzero(q, sizeof(q));
 	return out;
 }
