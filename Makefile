@@ -160,6 +160,7 @@ fuzz: fuzz-deps
 	  fuzz_render) printf 'aQuestion <!channel> & <http://x|y>\037b\036slack:U0123ABCD\037c\036Hint\035hint' > $$c/a ;; \
 	  fuzz_slackev) printf '\000{"type":"event_callback","event_id":"Ev1","event":{"type":"message","channel":"C1","user":"U1","text":"<@U0BOT> hi &amp; <https://x|y>","ts":"1.2","thread_ts":"1.1"}}' > $$c/a; \
 	    printf '\005command=%%2Fdrill&text=practice+databases&user_id=U1&channel_id=C1&trigger_id=1.2.3' > $$c/b ;; \
+	  fuzz_matrixev) printf '\000{"type":"m.room.message","event_id":"$$ev1","sender":"@ann:example.org","content":{"msgtype":"m.text","body":"> <@drilld:example.org> Q3\\n\\n!drill practice","m.relates_to":{"m.in_reply_to":{"event_id":"$$q3"}}}}' > $$c/a; printf '\040\005range scans' > $$c/b ;; \
 	  esac; \
 	  echo "== $$n ($(FUZZ_SECONDS) s)"; \
 	  ./$$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -print_final_stats=1 $$c 2>&1 | tail -4; \

@@ -87,7 +87,12 @@ matrixev_user_ok(const char *s)
 bool
 matrixev_room_ok(const char *s)
 {
-	return id_ok(s, '!');
+	size_t n;
+
+	/* "!opaque:server", or since room version 12 "!opaque" alone */
+	if (s == NULL || s[0] != '!' || (n = strlen(s)) < 2 || n > ID_MAX)
+		return false;
+	return strchr(s, ':') == NULL ? printable(s + 1, n - 1, 0) : id_ok(s, '!');
 }
 
 /* An event id: '$' and 1..254 printable bytes. */
@@ -154,6 +159,33 @@ mentions(const struct json_object *content, const char *self)
 			return true;
 	}
 	return false;
+}
+
+/*
+ * A mention of the bot at the start of body, as clients write it - its
+ * display name, the pill's text in formatted_body, then ':' or ',' - is
+ * skipped (*body and *len move past it).
+ */
+static void
+pill(const struct json_object *content, const char *self, const char **body, size_t *len)
+{
+	const char *fb = str(content, "formatted_body", 65536), *a, *gt, *end;
+	char href[ID_MAX + 40];
+	size_t n;
+
+	if (fb == NULL || self == NULL)
+		return;
+	snprintf(href, sizeof(href), "https://matrix.to/#/%s\"", self);
+	if ((a = strstr(fb, href)) == NULL || (gt = strchr(a, '>')) == NULL ||
+	    (end = strstr(gt, "</a>")) == NULL)
+		return;
+	n = (size_t)(end - gt - 1);
+	if (n == 0 || n > *len || strncmp(*body, gt + 1, n) != 0)
+		return;
+	if (n < *len && ((*body)[n] == ':' || (*body)[n] == ','))
+		n++;
+	*body += n;
+	*len -= n;
 }
 
 /*
@@ -287,8 +319,11 @@ matrixev_event(const struct json_object *e, const struct matrixev_ctx *ctx,
 		return ignore(out, "the bot's own message");
 	if (!event_id_ok(id))
 		return bad(out, "a message without a valid event_id");
-	if ((content = obj(e, "content")) == NULL)
-		return ignore(out, "a message without content (redacted)");
+	if (json_object_object_get_ex(e, "content", &v) && !json_object_is_type(v, json_type_object))
+		return bad(out, "a message whose content is not an object");
+	if ((content = obj(e, "content")) == NULL || json_object_object_length(content) == 0 ||
+	    obj(obj(e, "unsigned"), "redacted_because") != NULL)
+		return ignore(out, "a redacted message");
 	msgtype = str(content, "msgtype", 64);
 	if (msgtype == NULL)
 		return bad(out, "a message without a msgtype");
@@ -324,22 +359,18 @@ matrixev_event(const struct json_object *e, const struct matrixev_ctx *ctx,
 				return bad(out, "out of memory");
 		}
 	}
-	v = NULL;
-	if (json_object_object_get_ex(content, "body", &v) &&
+	if (!json_object_object_get_ex(content, "body", &v) ||
 	    !json_object_is_type(v, json_type_string))
-		return bad(out, "a message whose body is not a string");
-	body = v != NULL && json_object_is_type(v, json_type_string) ?
-	    json_object_get_string(v) : "";
-	len = v != NULL && json_object_is_type(v, json_type_string) ?
-	    (size_t)json_object_get_string_len(v) : 0;
+		return bad(out, "a message without a string body");
+	body = json_object_get_string(v);
+	len = (size_t)json_object_get_string_len(v);
 	if (memchr(body, '\0', len) != NULL)
 		return bad(out, "a message whose body holds a NUL");
-	if (out->ev.kind == PLATFORM_EV_EDIT && len >= 2 && body[0] == '*' && body[1] == ' ' &&
-	    obj(content, "m.new_content") != NULL) {
-		body += 2;	/* the "* " fallback, when new content was not used */
-		len -= 2;
+	addressed = ctx->dm;
+	if (mentions(obj(e, "content"), ctx->self)) {
+		addressed = true;
+		pill(obj(e, "content"), ctx->self, &body, &len);
 	}
-	addressed = ctx->dm || mentions(obj(e, "content"), ctx->self);
 	if ((text = typed(body, len, reply, ctx->self, &addressed, &len)) == NULL)
 		return bad(out, "out of memory");
 	for (size_t i = 0; i < sizeof(out->buf) / sizeof(out->buf[0]); i++)

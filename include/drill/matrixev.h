@@ -14,15 +14,18 @@
  *  - m.room.message with msgtype m.text (or m.emote): a PLATFORM_EV_MESSAGE
  *    by its sender. m.notice is ignored (bots answer in notices, and a bot
  *    must never answer a notice), and so is everything the bot itself
- *    sent. The body is taken as typed; a reply's fallback (its leading
- *    "> " lines and the blank line after them) is removed.
+ *    sent, and a redacted message (empty content). The body (required) is
+ *    taken as typed; a reply's fallback (its leading "> " lines and the
+ *    blank line after them) is removed.
  *      thread: an m.thread relation's root is thread_id; a plain reply
  *      (m.in_reply_to, for clients without threads) takes the replied-to
  *      event as thread_id, so a reply to a question counts as an answer
  *      in its thread;
  *      addressed: in a DM room, or when the body starts with "!drill"
- *      (taken out), or the bot is in m.mentions.user_ids, or the body
- *      starts with the bot's localpart and ':' (taken out);
+ *      (taken out), or the bot is in m.mentions.user_ids (the pill's
+ *      text the client put at the start of the body, and a ':' or ',',
+ *      taken out), or the body starts with the bot's localpart and ':'
+ *      (taken out);
  *      an m.replace relation: a PLATFORM_EV_EDIT of the replaced event,
  *      with m.new_content's body.
  *  - m.room.encrypted (or any event in a room the caller knows is
@@ -80,7 +83,10 @@ enum matrixev_outcome matrixev_event(const struct json_object *event,
 
 /* Whether s is a Matrix user id "@localpart:server" (at most 255 bytes). */
 bool matrixev_user_ok(const char *s);
-/* Whether s is a room id "!opaque:server" (at most 255 bytes). */
+/*
+ * Whether s is a room id "!opaque:server", or "!opaque" alone (room
+ * version 12 ids have no server), at most 255 bytes.
+ */
 bool matrixev_room_ok(const char *s);
 
 #endif
