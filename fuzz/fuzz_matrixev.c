@@ -256,8 +256,11 @@ run_id(const uint8_t *data, size_t size)
 
 		if (!ok)
 			continue;
-		if (s[0] != (k == 0 ? '@' : '!') || n > ID_MAX ||
-		    (colon = strchr(s, ':')) == NULL || colon == s + 1 || colon[1] == '\0')
+		/* a room id may have no server (room version 12); a user id must */
+		colon = strchr(s, ':');
+		if (s[0] != (k == 0 ? '@' : '!') || n > ID_MAX || n < 2 ||
+		    (colon == NULL && k == 0) ||
+		    (colon != NULL && (colon == s + 1 || colon[1] == '\0')))
 			abort();
 		for (size_t i = 1; i < n; i++)
 			if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7f)
