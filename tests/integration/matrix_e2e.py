@@ -1,0 +1,463 @@
+#!/usr/bin/env python3
+"""matrix_e2e.py - the real drilld against the fake homeserver (tests/fakes/fake_matrix.py).
+
+Run by tests/integration/matrix.sh with DRILLD and DRILLCTL set. Two parts:
+
+  client     a bot account over /sync: the invite joined and the intro said
+             once; a scheduled question (drillctl ask) answered in its thread
+             with private feedback (a DM room made with is_direct, recorded in
+             m.direct); the reveal in the thread and the question closed with
+             an m.replace edit; "!drill practice" answered in its own thread
+             with formatted_body; a DM practice; a restart in the middle with
+             nothing replayed or lost; a rate-limit storm survived with every
+             message sent once; a token the server forgets replaced by a new
+             log-in; an encrypted room told once that the bot cannot read it.
+  appservice the homeserver pushes transactions: invites joined, practice in a
+             room and in a DM, a transaction pushed twice handled once, bad
+             hs_tokens refused (403 M_FORBIDDEN, 401 without one), user and
+             room queries, a restart with the pushes queued meanwhile.
+
+Everything talks to 127.0.0.1 only; every wait is bounded.
+"""
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+FAKE = os.path.join(TOP, "tests", "fakes", "fake_matrix.py")
+DRILLD = os.environ.get("DRILLD", "build/drilld")
+DRILLCTL = os.environ.get("DRILLCTL", "build/drillctl")
+BOT = "@drilld:fake.test"
+ANN = "@ann:fake.test"
+BEN = "@ben:fake.test"
+TOKEN = "syt_drilld_test_token"
+PASSWORD = "correct horse"
+AS_TOKEN = "as_token_for_drilld_0123456789"
+HS_TOKEN = "hs_token_for_drilld_9876543210"
+
+ANSWER = ("I would start with EXPLAIN ANALYZE to read the query plan, look for a "
+          "sequential scan and add an index on the filter columns, check for n+1 "
+          "queries, then measure p95 latency again to verify the fix.")
+
+
+class Fail(Exception):
+    pass
+
+
+def check(cond, what):
+    if not cond:
+        raise Fail(what)
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def http(method, url, body=None, timeout=10):
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(url, data=data, method=method,
+                                 headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+    except (urllib.error.URLError, OSError) as e:
+        return 0, str(e)
+
+
+class Env:
+    def __init__(self, name):
+        self.dir = tempfile.mkdtemp(prefix="drilld-matrix-%s-" % name)
+        self.fake = None
+        self.drilld = None
+        self.err = os.path.join(self.dir, "drilld.err")
+        self.http_port = free_port()
+
+    def start_fake(self, *extra):
+        portfile = os.path.join(self.dir, "fake.port")
+        self.fake_log = open(os.path.join(self.dir, "fake.err"), "w")
+        self.fake = subprocess.Popen(
+            [sys.executable, FAKE, "serve", "--port-file", portfile, "--user", BOT,
+             "--token", TOKEN, "--password", PASSWORD, "--max-runtime", "300"] + list(extra),
+            stdin=subprocess.DEVNULL, stdout=self.fake_log, stderr=self.fake_log)
+        deadline = time.time() + 10
+        while not os.path.exists(portfile):
+            check(time.time() < deadline, "the fake did not start")
+            check(self.fake.poll() is None, "the fake exited")
+            time.sleep(0.05)
+        self.url = "http://127.0.0.1:%s" % open(portfile).read().strip()
+
+    def fget(self, path):
+        st, body = http("GET", self.url + path)
+        check(st == 200, "fake GET %s: %d %s" % (path, st, body[:200]))
+        return json.loads(body)
+
+    def fpost(self, path, obj):
+        st, body = http("POST", self.url + path, obj)
+        check(st == 200, "fake POST %s: %d %s" % (path, st, body[:200]))
+        return json.loads(body)
+
+    def write_config(self, matrix, extra=""):
+        self.conf = os.path.join(self.dir, "drilld.conf")
+        with open(self.conf, "w") as f:
+            f.write('state_dir = "state";\n')
+            f.write('banks = [ "%s/tests/data/mini.json" ];\n' % TOP)
+            f.write('http = { listen = "127.0.0.1:%d"; };\n' % self.http_port)
+            f.write(matrix)
+            f.write(extra)
+
+    def start_drilld(self):
+        self.errf = open(self.err, "a")
+        self.drilld = subprocess.Popen([DRILLD, "-c", self.conf, "--log-level", "debug"],
+                                       stdin=subprocess.DEVNULL, stdout=self.errf,
+                                       stderr=self.errf)
+        self.wait_log("drilld starting", 10)
+
+    def stop_drilld(self):
+        if self.drilld is None:
+            return
+        self.drilld.send_signal(signal.SIGTERM)
+        try:
+            rc = self.drilld.wait(15)
+        except subprocess.TimeoutExpired:
+            self.drilld.kill()
+            raise Fail("drilld did not stop on SIGTERM")
+        self.drilld = None
+        check(rc == 0, "drilld exited %d" % rc)
+
+    def log(self):
+        try:
+            return open(self.err).read()
+        except OSError:
+            return ""
+
+    def wait_log(self, needle, timeout):
+        deadline = time.time() + timeout
+        while needle not in self.log():
+            check(self.drilld is None or self.drilld.poll() is None,
+                  "drilld exited while waiting for %r" % needle)
+            check(time.time() < deadline, "no %r in drilld's log" % needle)
+            time.sleep(0.05)
+
+    def wait_ready(self, timeout=15):
+        deadline = time.time() + timeout
+        while http("GET", "http://127.0.0.1:%d/readyz" % self.http_port)[0] != 200:
+            check(self.drilld.poll() is None, "drilld exited")
+            check(time.time() < deadline, "drilld is not ready: %s" %
+                  http("GET", "http://127.0.0.1:%d/readyz" % self.http_port)[1])
+            time.sleep(0.1)
+
+    def ctl(self, *args):
+        p = subprocess.run([DRILLCTL, "-c", self.conf] + list(args), capture_output=True,
+                           text=True, timeout=20, stdin=subprocess.DEVNULL)
+        return p.returncode, p.stdout + p.stderr
+
+    def sent(self, room=None):
+        return self.fget("/_fake/sent" + ("?room=" + room if room else ""))["sent"]
+
+    def wait_sent(self, pred, what, room=None, timeout=12):
+        deadline = time.time() + timeout
+        while True:
+            got = [s for s in self.sent(room) if pred(s)]
+            if got:
+                return got
+            check(time.time() < deadline, "timed out waiting for %s" % what)
+            time.sleep(0.1)
+
+    def wait_count(self, pred, n, what, room=None, timeout=15):
+        """Waits until exactly n sent events match, then checks no more come."""
+        deadline = time.time() + timeout
+        while len([s for s in self.sent(room) if pred(s)]) < n:
+            check(time.time() < deadline, "timed out waiting for %s" % what)
+            time.sleep(0.1)
+        self.idle()
+        time.sleep(1)
+        got = len([s for s in self.sent(room) if pred(s)])
+        check(got == n, "%s: %d, not %d (done twice?)" % (what, got, n))
+
+    def idle(self, timeout=20):
+        deadline = time.time() + timeout
+        while True:
+            rc, out = self.ctl("status")
+            if rc == 0 and "outbox.queued: 0" in out:
+                return
+            check(time.time() < deadline, "the outbox did not empty: %s" % out)
+            time.sleep(0.2)
+
+    def close(self, ok):
+        if self.drilld is not None:
+            self.drilld.kill()
+            self.drilld.wait()
+        if self.fake is not None:
+            self.fake.terminate()
+            try:
+                self.fake.wait(5)
+            except subprocess.TimeoutExpired:
+                self.fake.kill()
+        if ok:
+            shutil.rmtree(self.dir, ignore_errors=True)
+        else:
+            print("--- drilld log (last 80 lines):")
+            print("\n".join(self.log().splitlines()[-80:]))
+            print("--- kept in", self.dir)
+
+
+def body(s):
+    c = s.get("content", {})
+    return str(c.get("body", "")) + " " + str(c.get("formatted_body", ""))
+
+
+def rel(s):
+    return s.get("content", {}).get("m.relates_to") or {}
+
+
+def in_thread(root):
+    return lambda s: rel(s).get("rel_type") == "m.thread" and rel(s).get("event_id") == root
+
+
+def dm_room_with(env, user):
+    for r in env.fget("/_fake/rooms")["rooms"]:
+        members = r.get("members", {})
+        if r.get("is_direct") and members.get(user) == "join" and members.get(BOT) == "join":
+            return r["room_id"]
+    return None
+
+
+def wait_dm_room(env, user, timeout=12):
+    deadline = time.time() + timeout
+    while True:
+        room = dm_room_with(env, user)
+        if room:
+            return room
+        check(time.time() < deadline, "no DM room between the bot and %s" % user)
+        time.sleep(0.1)
+
+
+def client_mode():
+    env = Env("client")
+    ok = False
+    try:
+        env.start_fake()
+        room = env.fpost("/_fake/room", {"creator": ANN, "members": [BEN],
+                                          "invite_bot": True, "name": "interviews"})["room_id"]
+        env.write_config(
+            'matrix = { enabled = true; homeserver = "%s"; user_id = "%s";\n'
+            '  access_token = "%s"; password = "%s"; auto_join = [ "fake.test" ]; };\n'
+            % (env.url, BOT, TOKEN, PASSWORD),
+            'schedules = ( { conversation = "matrix:%s"; cron = "0 9 * * *";\n'
+            '  reveal_after = "5s"; } );\n'
+            'admins = [ "matrix:%s" ];\n' % (room, ANN))
+        env.start_drilld()
+        env.wait_ready()
+        # the invite is joined and the bot introduces itself, once
+        intro = env.wait_sent(lambda s: "Hello, I am drilld" in body(s), "the intro", room)
+        check("!drill help" in body(intro[0]), "the intro does not say !drill help")
+
+        # a scheduled question, a thread answer, feedback in a DM
+        rc, out = env.ctl("ask", "matrix:" + room)
+        check(rc == 0, "drillctl ask: %s" % out)
+        q = env.wait_sent(lambda s: "Question of the day" in body(s), "the question", room)[0]
+        Q = q["event_id"]
+        check(not rel(q), "the question is not a thread root")
+        check(q["content"].get("msgtype") == "m.notice", "the bot did not send m.notice")
+        env.fpost("/_fake/message", {"room": room, "sender": ANN, "body": ANSWER,
+                                     "thread_root": Q})
+        dm = wait_dm_room(env, ANN)
+        fb = env.wait_sent(lambda s: "Score" in body(s), "the feedback in a DM", dm)[0]
+        check("Model answer" not in body(fb), "the model answer came before the reveal")
+        check(not [s for s in env.sent(room) if "Score" in body(s)],
+              "feedback was posted in the room for everyone")
+        direct = env.fget("/_fake/account_data?user=" + BOT)["account_data"].get("m.direct", {})
+        check(dm in direct.get(ANN, []), "the DM room is not in m.direct: %s" % direct)
+        # the reveal in the thread, the question closed with an edit
+        env.wait_sent(lambda s: in_thread(Q)(s) and "Model answer" in body(s), "the reveal",
+                      room, timeout=15)
+        env.wait_sent(lambda s: in_thread(Q)(s) and "Summary" in body(s), "the summary", room)
+        edit = env.wait_sent(lambda s: rel(s).get("rel_type") == "m.replace" and
+                             rel(s).get("event_id") == Q, "the question closed", room)[0]
+        check("(closed)" in json.dumps(edit["content"].get("m.new_content")),
+              "the edit does not close the question")
+
+        # !drill practice in the room: a thread of Ben's own
+        env.idle()
+        env.fpost("/_fake/message", {"room": room, "sender": BEN, "body": "!drill practice"})
+        p = env.wait_sent(lambda s: not rel(s) and "Question" in body(s) and
+                          s["event_id"] != Q, "the practice question", room)[-1]
+        env.fpost("/_fake/message", {"room": room, "sender": BEN, "body": ANSWER,
+                                     "thread_root": p["event_id"]})
+        pf = env.wait_sent(lambda s: in_thread(p["event_id"])(s) and "Score" in body(s),
+                           "the practice feedback in its thread", room)[0]
+        check(pf["content"].get("format") == "org.matrix.custom.html" and
+              "<" in pf["content"].get("formatted_body", ""), "no formatted_body")
+        env.wait_sent(lambda s: in_thread(p["event_id"])(s) and "Model answer" in body(s),
+                      "the practice model answer", room)
+
+        # a DM practice
+        env.idle()
+        before = len(env.sent(dm))
+        env.fpost("/_fake/message", {"room": dm, "sender": ANN, "body": "practice"})
+        env.wait_sent(lambda s: "Question" in body(s), "the DM question", dm)
+        check(len(env.sent(dm)) > before, "no DM question")
+
+        # a restart in the middle: an answer written while drilld is down is
+        # answered once, and nothing before it is replayed
+        env.idle()
+        env.stop_drilld()
+        scored = len([s for s in env.sent() if "Score" in body(s)])
+        env.fpost("/_fake/message", {"room": dm, "sender": ANN, "body": ANSWER})
+        env.start_drilld()
+        env.wait_ready()
+        env.wait_count(lambda s: "Score" in body(s), scored + 1,
+                       "scores after a restart (an answer written while down)")
+        check(env.log().count("Hello, I am drilld") <= 1, "the intro came again")
+
+        # a rate-limit storm: every message goes out once
+        env.fpost("/_fake/storm", {"seconds": 4, "retry_after_ms": 300})
+        for word in ("help", "topics", "stats"):
+            env.fpost("/_fake/message", {"room": dm, "sender": ANN, "body": word})
+        env.idle(timeout=40)
+        sent = env.sent(dm)
+        for needle in ("Commands", "Topics", "Your practice"):
+            n = len([s for s in sent if needle in body(s)])
+            check(n == 1, "%d answers with %r after the storm, not 1" % (n, needle))
+        limited = [c for c in env.fget("/_fake/calls?path_contains=/send/")["calls"]
+                   if c["status"] == 429]
+        check(limited, "the storm did not limit anything")
+
+        # the server forgets the token: a new log-in, and it goes on
+        env.fpost("/_fake/expire_token", {"token": TOKEN})
+        env.fpost("/_fake/message", {"room": dm, "sender": ANN, "body": "hint"})
+        env.wait_log("logged in as user=" + BOT, 15)
+        env.wait_sent(lambda s: "Hint" in body(s) or "hint" in body(s).lower(),
+                      "an answer after a new log-in", dm, timeout=20)
+
+        # an encrypted room: said once
+        enc = env.fpost("/_fake/room", {"creator": ANN, "members": [], "invite_bot": True,
+                                         "encrypted": True})["room_id"]
+        env.wait_sent(lambda s: "encrypted" in body(s), "the encrypted room told", enc,
+                      timeout=15)
+        env.fpost("/_fake/message", {"room": enc, "sender": ANN, "body": "practice"})
+        time.sleep(2)
+        check(len([s for s in env.sent(enc) if "encrypted" in body(s)]) == 1,
+              "the encrypted room was told more than once")
+
+        for secret in (TOKEN, PASSWORD):
+            check(secret not in env.log(), "a secret reached the log")
+        env.stop_drilld()
+        ok = True
+    finally:
+        env.close(ok)
+
+
+def appservice_mode():
+    env = Env("as")
+    ok = False
+    try:
+        env.start_fake("--as-token", AS_TOKEN, "--hs-token", HS_TOKEN,
+                       "--as-url", "http://127.0.0.1:%d" % env.http_port)
+        env.write_config(
+            'matrix = { enabled = true; mode = "appservice"; homeserver = "%s";\n'
+            '  user_id = "%s"; as_token = "%s"; hs_token = "%s"; };\n'
+            % (env.url, BOT, AS_TOKEN, HS_TOKEN))
+        rc, out = env.ctl("matrix", "registration")
+        check(rc == 0 and "hs_token: '%s'" % HS_TOKEN in out and "sender_localpart: 'drilld'"
+              in out, "drillctl matrix registration: %s" % out)
+        env.start_drilld()
+        env.wait_ready()
+
+        room = env.fpost("/_fake/room", {"creator": ANN, "members": [BEN],
+                                          "invite_bot": True})["room_id"]
+        env.wait_sent(lambda s: "Hello, I am drilld" in body(s), "the intro", room, timeout=15)
+        env.fpost("/_fake/message", {"room": room, "sender": BEN, "body": "!drill practice"})
+        p = env.wait_sent(lambda s: not rel(s) and "Question" in body(s), "the practice",
+                          room)[-1]
+        env.fpost("/_fake/message", {"room": room, "sender": BEN, "body": ANSWER,
+                                     "thread_root": p["event_id"]})
+        env.wait_sent(lambda s: in_thread(p["event_id"])(s) and "Score" in body(s),
+                      "the feedback in the thread", room)
+
+        # a DM
+        dm = env.fpost("/_fake/room", {"creator": ANN, "members": [], "invite_bot": True,
+                                        "is_direct": True})["room_id"]
+        env.wait_sent(lambda s: "Hello, I am drilld" in body(s), "the DM intro", dm,
+                      timeout=15)
+        env.fpost("/_fake/message", {"room": dm, "sender": ANN, "body": "practice"})
+        env.wait_sent(lambda s: "Question" in body(s), "the DM question", dm)
+        env.fpost("/_fake/message", {"room": dm, "sender": ANN, "body": ANSWER})
+        env.wait_sent(lambda s: "Score" in body(s), "the DM feedback", dm)
+
+        # a transaction pushed again is handled once
+        env.idle()
+        txns = [t for t in env.fget("/_fake/transactions")["transactions"] if t["acked"]]
+        check(txns, "no transaction was acknowledged")
+        last = txns[-1]
+        before = len(env.sent())
+        r = env.fpost("/_fake/as_repush", {"txn_id": last["txn_id"]})
+        check(r["status"] == 200, "a repeated transaction got %s" % r)
+        time.sleep(1.5)
+        check(len(env.sent()) == before, "a repeated transaction was handled again")
+
+        # bad credentials
+        r = env.fpost("/_fake/as_push", {"events": [], "bad_token": "wrong"})
+        check(r["status"] == 403 and "M_FORBIDDEN" in r["body"], "a wrong hs_token: %s" % r)
+        r = env.fpost("/_fake/as_push", {"events": [], "bad_token": "none"})
+        check(r["status"] == 401, "no hs_token: %s" % r)
+        r = env.fpost("/_fake/as_query", {"kind": "users", "id": BOT})
+        check(r["status"] == 200, "the bot's user query: %s" % r)
+        r = env.fpost("/_fake/as_query", {"kind": "users", "id": "@nobody:fake.test"})
+        check(r["status"] == 404 and "M_NOT_FOUND" in r["body"], "another user: %s" % r)
+        r = env.fpost("/_fake/as_query", {"kind": "rooms", "id": "#x:fake.test"})
+        check(r["status"] == 404, "a room alias query: %s" % r)
+
+        # a restart: pushes wait for drilld and are handled once
+        env.idle()
+        env.stop_drilld()
+        scored = len([s for s in env.sent() if "Score" in body(s)])
+        questions = len([s for s in env.sent(dm) if "Question" in body(s)])
+        env.fpost("/_fake/message", {"room": dm, "sender": ANN, "body": "practice"})
+        time.sleep(1)
+        env.start_drilld()
+        env.wait_ready()
+        env.wait_count(lambda s: "Question" in body(s), questions + 1,
+                       "questions after a restart (asked while down)", dm)
+        env.fpost("/_fake/message", {"room": dm, "sender": ANN, "body": ANSWER})
+        env.wait_count(lambda s: "Score" in body(s), scored + 1, "scores after the restart")
+        check(len([s for s in env.sent(dm) if "Question" in body(s)]) == questions + 1,
+              "a question was asked again")
+        for secret in (AS_TOKEN, HS_TOKEN):
+            check(secret not in env.log(), "a token reached the log")
+        env.stop_drilld()
+        ok = True
+    finally:
+        env.close(ok)
+
+
+def main():
+    signal.alarm(420)
+    parts = sys.argv[1:] or ["client", "appservice"]
+    for part in parts:
+        t = time.time()
+        try:
+            {"client": client_mode, "appservice": appservice_mode}[part]()
+        except Fail as e:
+            print("FAIL %s: %s" % (part, e))
+            return 1
+        print("ok   %s (%.1f s)" % (part, time.time() - t))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
