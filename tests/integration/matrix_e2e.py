@@ -11,7 +11,11 @@ Run by tests/integration/matrix.sh with DRILLD and DRILLCTL set. Two parts:
              with formatted_body; a DM practice; a restart in the middle with
              nothing replayed or lost; a rate-limit storm survived with every
              message sent once; a token the server forgets replaced by a new
-             log-in; an encrypted room told once that the bot cannot read it.
+             log-in; an encrypted room told once that the bot cannot read it;
+             an invite auto_join does not allow refused; /sync failures
+             retried; a room everyone left, left.
+  nopass     a token the server forgets and no password: the Matrix side
+             stops with a clear log line, /readyz 503, drilld still serving.
   appservice the homeserver pushes transactions: invites joined, practice in a
              room and in a DM, a transaction pushed twice handled once, bad
              hs_tokens refused (403 M_FORBIDDEN, 401 without one), user and
@@ -255,8 +259,8 @@ def client_mode():
                                           "invite_bot": True, "name": "interviews"})["room_id"]
         env.write_config(
             'matrix = { enabled = true; homeserver = "%s"; user_id = "%s";\n'
-            '  access_token = "%s"; password = "%s"; auto_join = [ "fake.test" ]; };\n'
-            % (env.url, BOT, TOKEN, PASSWORD),
+            '  access_token = "%s"; password = "%s"; auto_join = [ "%s" ]; };\n'
+            % (env.url, BOT, TOKEN, PASSWORD, ANN),
             'schedules = ( { conversation = "matrix:%s"; cron = "0 9 * * *";\n'
             '  reveal_after = "5s"; } );\n'
             'admins = [ "matrix:%s" ];\n' % (room, ANN))
@@ -265,6 +269,18 @@ def client_mode():
         # the invite is joined and the bot introduces itself, once
         intro = env.wait_sent(lambda s: "Hello, I am drilld" in body(s), "the intro", room)
         check("!drill help" in body(intro[0]), "the intro does not say !drill help")
+
+        # an invite from someone auto_join does not name is refused
+        other = env.fpost("/_fake/room", {"creator": BEN, "members": [],
+                                           "invite_bot": True})["room_id"]
+        deadline = time.time() + 10
+        while True:
+            r = [x for x in env.fget("/_fake/rooms")["rooms"] if x["room_id"] == other][0]
+            if r["members"].get(BOT) == "leave":
+                break
+            check(time.time() < deadline, "Ben's invite was not refused: %s" % r["members"])
+            time.sleep(0.1)
+        check(not env.sent(other), "the bot spoke in a room it refused")
 
         # a scheduled question, a thread answer, feedback in a DM
         rc, out = env.ctl("ask", "matrix:" + room)
@@ -312,6 +328,12 @@ def client_mode():
         env.wait_sent(lambda s: "Question" in body(s), "the DM question", dm)
         check(len(env.sent(dm)) > before, "no DM question")
 
+        # /sync failing for a while: retried, nothing lost
+        env.idle()
+        env.fpost("/_fake/fail", {"kind": "sync", "status": 500, "count": 2})
+        env.fpost("/_fake/message", {"room": dm, "sender": ANN, "body": "tz"})
+        env.wait_sent(lambda s: "time zone" in body(s), "an answer after /sync failed", dm)
+
         # a restart in the middle: an answer written while drilld is down is
         # answered once, and nothing before it is replayed
         env.idle()
@@ -354,8 +376,49 @@ def client_mode():
         check(len([s for s in env.sent(enc) if "encrypted" in body(s)]) == 1,
               "the encrypted room was told more than once")
 
+        # everyone leaves the first room: the bot does not stay alone
+        env.fpost("/_fake/leave", {"room": room, "user": BEN})
+        env.fpost("/_fake/leave", {"room": room, "user": ANN})
+        deadline = time.time() + 15
+        while True:
+            r = [x for x in env.fget("/_fake/rooms")["rooms"] if x["room_id"] == room][0]
+            if r["members"].get(BOT) == "leave":
+                break
+            check(time.time() < deadline, "the bot stayed alone: %s" % r["members"])
+            time.sleep(0.2)
+
         for secret in (TOKEN, PASSWORD):
             check(secret not in env.log(), "a secret reached the log")
+        env.stop_drilld()
+        ok = True
+    finally:
+        env.close(ok)
+
+
+def no_password():
+    """A token the server forgets, and no password: the Matrix side stops, clearly."""
+    env = Env("nopass")
+    ok = False
+    try:
+        env.start_fake()
+        env.write_config('matrix = { enabled = true; homeserver = "%s"; user_id = "%s";\n'
+                         '  access_token = "%s"; };\n' % (env.url, BOT, TOKEN))
+        room = env.fpost("/_fake/room", {"creator": ANN, "members": [],
+                                          "join_bot": True})["room_id"]
+        env.start_drilld()
+        env.wait_ready()
+        env.fpost("/_fake/expire_token", {"token": TOKEN})
+        # a message ends the /sync in flight; the next one meets the dead token
+        env.fpost("/_fake/message", {"room": room, "sender": ANN, "body": "hello"})
+        env.wait_log("refused the bot's token", 20)
+        st, text = http("GET", "http://127.0.0.1:%d/readyz" % env.http_port)
+        check(st == 503 and "matrix" in text, "/readyz after the token died: %d %s" % (st, text))
+        check(http("GET", "http://127.0.0.1:%d/healthz" % env.http_port)[0] == 200,
+              "drilld stopped serving")
+        rc, out = env.ctl("status")
+        check("failed" in out, "drillctl status does not say matrix failed: %s" % out)
+        logins = env.fget("/_fake/calls?path_contains=/login")["calls"]
+        check(not [c for c in logins if c["method"] == "POST"], "a log-in without a password")
         env.stop_drilld()
         ok = True
     finally:
@@ -447,11 +510,12 @@ def appservice_mode():
 
 def main():
     signal.alarm(420)
-    parts = sys.argv[1:] or ["client", "appservice"]
+    parts = sys.argv[1:] or ["client", "nopass", "appservice"]
     for part in parts:
         t = time.time()
         try:
-            {"client": client_mode, "appservice": appservice_mode}[part]()
+            {"client": client_mode, "nopass": no_password,
+             "appservice": appservice_mode}[part]()
         except Fail as e:
             print("FAIL %s: %s" % (part, e))
             return 1
