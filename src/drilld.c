@@ -300,7 +300,7 @@ on_sighup(uv_signal_t *h, int signum)
 	if (!d->level_given)
 		log_set_level(d->cfg.log_level);
 	log_info("reloaded config=%s questions=%zu (state_dir, store, console, http and "
-	    "slack settings take effect at the next start)", d->config_path, bank_count(bank));
+	    "slack and matrix settings take effect at the next start)", d->config_path, bank_count(bank));
 	notify("READY=1\nSTATUS=serving (reloaded)");
 }
 

@@ -1536,13 +1536,13 @@ matrix_new(uv_loop_t *loop, struct http *http, const struct matrix_opts *o,
 	for (size_t i = 0; !oom && i < o->nauto_join; i++)
 		oom = (m->auto_join[i] = strdup(o->auto_join[i])) == NULL;
 	if (!oom && !o->appservice) {
-		/* a token a log-in gave comes before the configured one */
+		/* the configured token; without one, the token a log-in gave */
 		char *kept = NULL;
-		if (o->password != NULL &&
+		if (o->access_token != NULL)
+			oom = (m->token = strdup(o->access_token)) == NULL;
+		else if (o->password != NULL &&
 		    store_state_get(o->store, "matrix:access_token", &kept) == 0)
 			m->token = kept;
-		else if (o->access_token != NULL)
-			oom = (m->token = strdup(o->access_token)) == NULL;
 	}
 	if (!oom)
 		dm_load(m);

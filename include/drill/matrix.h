@@ -7,9 +7,11 @@
  * Inbound. Every event becomes a platform event (matrixev.h) handed to
  * opts.on_event, which runs the engine and returns 0 once the event and
  * all it caused are stored (its event id is the de-duplication key).
- *  - Client mode: /account/whoami at start (with a password and no
- *    token, or a token the server no longer knows: /login first, and the
- *    token it gives is kept in the store and used from then on); a filter
+ *  - Client mode: /account/whoami at start with matrix.access_token, or
+ *    without one the token an earlier log-in gave (kept in the store); with
+ *    a password and no token at all, or a token the server no longer
+ *    knows, /login first (the same device each time), and the token it
+ *    gives is kept and used until the next start; a filter
  *    that keeps what the bot needs; /sync long polls (30 s, 90 s request
  *    timeout) through libcurl on the loop. The since token is stored only
  *    after every event of the batch it covers was stored, so a crash

@@ -16,8 +16,10 @@ Run by tests/integration/matrix.sh with DRILLD and DRILLCTL set. Two parts:
              retried; a room everyone left, left.
   nopass     a token the server forgets and no password: the Matrix side
              stops with a clear log line, /readyz 503, drilld still serving.
-  appservice the homeserver pushes transactions: invites joined, practice in a
-             room and in a DM, a transaction pushed twice handled once, bad
+  appservice the homeserver pushes transactions: invites joined (one waiting
+             from before drilld started), a scheduled question with DM feedback
+             and the reveal, practice in a room and in a DM, a rate-limit
+             storm, a transaction pushed twice handled once, bad
              hs_tokens refused (403 M_FORBIDDEN, 401 without one), user and
              room queries, a restart with the pushes queued meanwhile.
 
@@ -431,35 +433,50 @@ def appservice_mode():
     try:
         env.start_fake("--as-token", AS_TOKEN, "--hs-token", HS_TOKEN,
                        "--as-url", "http://127.0.0.1:%d" % env.http_port)
+        # the room exists before drilld: its invite waits in the push queue
+        room = env.fpost("/_fake/room", {"creator": ANN, "members": [BEN],
+                                          "invite_bot": True})["room_id"]
         env.write_config(
             'matrix = { enabled = true; mode = "appservice"; homeserver = "%s";\n'
             '  user_id = "%s"; as_token = "%s"; hs_token = "%s"; };\n'
-            % (env.url, BOT, AS_TOKEN, HS_TOKEN))
+            % (env.url, BOT, AS_TOKEN, HS_TOKEN),
+            'schedules = ( { conversation = "matrix:%s"; cron = "0 9 * * *";\n'
+            '  reveal_after = "4s"; } );\n' % room)
         rc, out = env.ctl("matrix", "registration")
         check(rc == 0 and "hs_token: '%s'" % HS_TOKEN in out and "sender_localpart: 'drilld'"
               in out, "drillctl matrix registration: %s" % out)
         env.start_drilld()
         env.wait_ready()
 
-        room = env.fpost("/_fake/room", {"creator": ANN, "members": [BEN],
-                                          "invite_bot": True})["room_id"]
         env.wait_sent(lambda s: "Hello, I am drilld" in body(s), "the intro", room, timeout=15)
+        # a scheduled question: private feedback (a DM), the reveal in the thread
+        rc, out = env.ctl("ask", "matrix:" + room)
+        check(rc == 0, "drillctl ask: %s" % out)
+        q = env.wait_sent(lambda s: "Question of the day" in body(s), "the question", room)[0]
+        env.fpost("/_fake/message", {"room": room, "sender": ANN, "body": ANSWER,
+                                     "thread_root": q["event_id"]})
+        adm = wait_dm_room(env, ANN)
+        env.wait_sent(lambda s: "Score" in body(s), "the feedback in a DM", adm)
+        check(not [x for x in env.sent(room) if "Score" in body(x)], "feedback for everyone")
+        env.wait_sent(lambda s: in_thread(q["event_id"])(s) and "Model answer" in body(s),
+                      "the reveal", room, timeout=15)
+        env.idle()
         env.fpost("/_fake/message", {"room": room, "sender": BEN, "body": "!drill practice"})
-        p = env.wait_sent(lambda s: not rel(s) and "Question" in body(s), "the practice",
-                          room)[-1]
+        p = env.wait_sent(lambda s: not rel(s) and "Question" in body(s) and
+                          "Question of the day" not in body(s), "the practice", room)[-1]
         env.fpost("/_fake/message", {"room": room, "sender": BEN, "body": ANSWER,
                                      "thread_root": p["event_id"]})
         env.wait_sent(lambda s: in_thread(p["event_id"])(s) and "Score" in body(s),
                       "the feedback in the thread", room)
 
-        # a DM
-        dm = env.fpost("/_fake/room", {"creator": ANN, "members": [], "invite_bot": True,
+        # a DM Ben opens
+        dm = env.fpost("/_fake/room", {"creator": BEN, "members": [], "invite_bot": True,
                                         "is_direct": True})["room_id"]
         env.wait_sent(lambda s: "Hello, I am drilld" in body(s), "the DM intro", dm,
                       timeout=15)
-        env.fpost("/_fake/message", {"room": dm, "sender": ANN, "body": "practice"})
+        env.fpost("/_fake/message", {"room": dm, "sender": BEN, "body": "practice"})
         env.wait_sent(lambda s: "Question" in body(s), "the DM question", dm)
-        env.fpost("/_fake/message", {"room": dm, "sender": ANN, "body": ANSWER})
+        env.fpost("/_fake/message", {"room": dm, "sender": BEN, "body": ANSWER})
         env.wait_sent(lambda s: "Score" in body(s), "the DM feedback", dm)
 
         # a transaction pushed again is handled once
@@ -485,18 +502,27 @@ def appservice_mode():
         r = env.fpost("/_fake/as_query", {"kind": "rooms", "id": "#x:fake.test"})
         check(r["status"] == 404, "a room alias query: %s" % r)
 
+        # a rate-limit storm: every message goes out once
+        env.fpost("/_fake/storm", {"seconds": 3, "retry_after_ms": 300})
+        for word in ("help", "stats"):
+            env.fpost("/_fake/message", {"room": dm, "sender": BEN, "body": word})
+        env.idle(timeout=40)
+        for needle in ("Commands", "Your practice"):
+            n = len([x for x in env.sent(dm) if needle in body(x)])
+            check(n == 1, "%d answers with %r after the storm, not 1" % (n, needle))
+
         # a restart: pushes wait for drilld and are handled once
         env.idle()
         env.stop_drilld()
         scored = len([s for s in env.sent() if "Score" in body(s)])
         questions = len([s for s in env.sent(dm) if "Question" in body(s)])
-        env.fpost("/_fake/message", {"room": dm, "sender": ANN, "body": "practice"})
+        env.fpost("/_fake/message", {"room": dm, "sender": BEN, "body": "practice"})
         time.sleep(1)
         env.start_drilld()
         env.wait_ready()
         env.wait_count(lambda s: "Question" in body(s), questions + 1,
                        "questions after a restart (asked while down)", dm)
-        env.fpost("/_fake/message", {"room": dm, "sender": ANN, "body": ANSWER})
+        env.fpost("/_fake/message", {"room": dm, "sender": BEN, "body": ANSWER})
         env.wait_count(lambda s: "Score" in body(s), scored + 1, "scores after the restart")
         check(len([s for s in env.sent(dm) if "Question" in body(s)]) == questions + 1,
               "a question was asked again")
