@@ -3624,6 +3624,7 @@ engine_handle(struct engine *e, const struct platform_event *evin,
 		return rc;
 	}
 	if (store_commit(e->store) != 0) {
+		store_rollback(e->store);
 		log_error("cannot store what an event did (the platform may send it "
 		    "again) event=%.80s", ev->event_id);
 		return DRILL_EIO;

@@ -37,6 +37,7 @@
 #define PROBLEMS_MAX 256
 #define ROOMS_MAX 4096			/* DM rooms and encrypted rooms remembered */
 #define ID_MAX 256
+#define FAILED_WAIT_MS 3600000u		/* a message for a failed adapter waits */
 
 struct matrix;
 struct mx_call;
@@ -84,6 +85,8 @@ struct matrix {
 	struct platform_adapter adapter;
 
 	bool started, stopping, whoami_ok, synced, failed, relogging;
+	bool fresh_login;	/* the token in use came from a log-in just now */
+	int sync_refused;	/* /sync answers 4xx in a row */
 	const char *fail_reason;
 	char *filter_id;
 	char *since;
@@ -321,7 +324,7 @@ mx_start(struct matrix *m, struct mx_call *c, const char *method, const char *pa
     size_t max_response)
 {
 	const char *token = m->o.appservice ? m->as_token : m->token;
-	char url[2600], err[DRILL_ERRLEN], *authz = NULL;
+	char url[6000], err[DRILL_ERRLEN], *authz = NULL;
 	const char *headers[2];
 	size_t nh = 0, len = 0, alen;
 	const char *body = NULL;
@@ -334,6 +337,7 @@ mx_start(struct matrix *m, struct mx_call *c, const char *method, const char *pa
 	}
 	if ((size_t)snprintf(url, sizeof(url), "%s%s%s%s", m->homeserver, path,
 	    query != NULL ? "?" : "", query != NULL ? query : "") >= sizeof(url)) {
+		log_warnx("matrix: a request to %s is too long to send", path);
 		call_free(c);
 		return DRILL_EINVAL;
 	}
@@ -407,16 +411,33 @@ problem(struct matrix *m, const char *where, const char *error)
 static void
 fail_adapter(struct matrix *m, const char *why)
 {
+	const char *todo;
+
 	if (m->failed)
 		return;
 	m->failed = true;
-	m->fail_reason = "the homeserver refused the bot's token";
-	log_error("matrix: the homeserver refused the bot's token (%s) and no password "
-	    "can log in again: set a new matrix.access_token (or matrix.password) and "
-	    "restart drilld; until then nothing is sent to or read from Matrix.", why);
+	if (strstr(why, "HTTP 3") != NULL || strstr(why, "HTTP 404") != NULL) {
+		m->fail_reason = "the homeserver's address is wrong";
+		todo = "check matrix.homeserver: the base URL clients use, without a path, "
+		    "and no redirect (drilld follows none)";
+	} else if (m->o.appservice) {
+		m->fail_reason = "the homeserver refused the bot's token";
+		todo = "check that matrix.as_token is the as_token of the registration the "
+		    "homeserver loaded (`drillctl matrix registration`)";
+	} else if (m->password != NULL) {
+		m->fail_reason = "the homeserver refused the bot's log-in";
+		todo = "check matrix.user_id and matrix.password";
+	} else {
+		m->fail_reason = "the homeserver refused the bot's token";
+		todo = "set a new matrix.access_token, or matrix.password so that drilld can "
+		    "log in by itself";
+	}
+	log_error("matrix: %s (%s): %s, then restart drilld. Until then nothing is read "
+	    "from Matrix, and messages for it wait in the outbox.", m->fail_reason, why, todo);
 	if (m->o.on_problem != NULL)
-		m->o.on_problem(m->o.arg, "The Matrix homeserver refused the bot's token: "
-		    "nothing is sent to Matrix until drilld restarts with a good one.");
+		m->o.on_problem(m->o.arg, "The Matrix side of drilld has stopped (the "
+		    "homeserver refused it): messages for Matrix wait until drilld restarts "
+		    "with a working matrix configuration.");
 	ready_update(m);
 }
 
@@ -477,6 +498,7 @@ logged_in(struct mx_call *c, const struct mx_result *r)
 	    (device != NULL && store_state_put(m->o.store, "matrix:device_id", device, now) != 0))
 		log_warnx("matrix: cannot keep the token the log-in gave");
 	log_notice("matrix: logged in as user=%s", m->user_id);
+	m->fresh_login = true;
 	whoami(m);
 }
 
@@ -573,11 +595,12 @@ whoami_done(struct mx_call *c, const struct mx_result *r)
 	const char *user;
 
 	if (r->status != OUTBOX_OK) {
-		if (r->unknown_token && !m->o.appservice) {
+		if (r->unknown_token && !m->o.appservice && !m->fresh_login) {
 			login(m);
 			return;
 		}
 		if (r->status == OUTBOX_PERMANENT) {
+			/* a token refused right after the log-in that gave it: no loop */
 			fail_adapter(m, r->error);
 			return;
 		}
@@ -587,9 +610,24 @@ whoami_done(struct mx_call *c, const struct mx_result *r)
 		return;
 	}
 	user = jstr(r->body, "user_id", 255);
-	if (user == NULL || strcmp(user, m->user_id) != 0)
-		log_warnx("matrix: the token is %s's, not matrix.user_id's (%s): the bot "
-		    "goes by matrix.user_id", user != NULL ? user : "nobody's", m->user_id);
+	if (user == NULL || strcmp(user, m->user_id) != 0) {
+		/* the bot would not know its own messages, nor its invites */
+		log_error("matrix: the token is %s's, not matrix.user_id's (%s)",
+		    user != NULL ? user : "nobody's", m->user_id);
+		fail_adapter(m, "the token belongs to another user");
+		return;
+	}
+	{
+		/* the device, so that a later log-in keeps its txnId scope */
+		const char *device = jstr(r->body, "device_id", 255);
+		char *kept = NULL;
+		if (!m->o.appservice && device != NULL &&
+		    store_state_get(m->o.store, "matrix:device_id", &kept) == DRILL_ENOTFOUND &&
+		    store_state_put(m->o.store, "matrix:device_id", device, (int64_t)time(NULL)) != 0)
+			log_warnx("matrix: cannot keep the bot's device id");
+		free(kept);
+	}
+	m->fresh_login = false;
 	m->whoami_ok = true;
 	m->backoff_ms = 0;
 	log_notice("matrix: signed in as user=%s mode=%s", m->user_id,
@@ -641,20 +679,34 @@ dm_room(const struct matrix *m, const char *user)
  * store as one JSON object {"@user": "!room"}: after a restart /sync says
  * nothing more of m.direct, and a DM must still be known as one.
  */
+static void dm_save(struct matrix *m);
+static void dm_load(struct matrix *m);
+
 static void
 dm_keep(struct matrix *m, const char *user, const char *room, bool persist)
+{
+	if (dm_user(m, room) != NULL || strlen(room) >= ID_MAX || strlen(user) >= ID_MAX)
+		return;
+	if (m->ndms == ROOMS_MAX) {
+		/* bounded: the oldest goes */
+		memmove(m->dms, m->dms + 1, (ROOMS_MAX - 1) * sizeof(m->dms[0]));
+		m->ndms--;
+	}
+	snprintf(m->dms[m->ndms].room, ID_MAX, "%s", room);
+	snprintf(m->dms[m->ndms].user, ID_MAX, "%s", user);
+	m->ndms++;
+	if (persist)
+		dm_save(m);
+}
+
+/* Every DM room, to the store. */
+static void
+dm_save(struct matrix *m)
 {
 	struct json_object *o;
 	const char *text;
 
-	if (dm_user(m, room) != NULL || strlen(room) >= ID_MAX || strlen(user) >= ID_MAX)
-		return;
-	if (m->ndms == ROOMS_MAX)
-		m->ndms = 0;	/* bounded: start over */
-	snprintf(m->dms[m->ndms].room, ID_MAX, "%s", room);
-	snprintf(m->dms[m->ndms].user, ID_MAX, "%s", user);
-	m->ndms++;
-	if (!persist || (o = json_object_new_object()) == NULL)
+	if ((o = json_object_new_object()) == NULL)
 		return;
 	for (size_t i = 0; i < m->ndms; i++)
 		(void)jsonv_put_str(o, m->dms[i].user, m->dms[i].room);
@@ -662,6 +714,30 @@ dm_keep(struct matrix *m, const char *user, const char *room, bool persist)
 	    store_state_put(m->o.store, "matrix:dms", text, (int64_t)time(NULL)) != 0)
 		log_warnx("matrix: cannot keep the DM rooms");
 	json_object_put(o);
+}
+
+/* The bot is no longer in room: if it was a DM, the next message to that
+ * person opens a new one. */
+static void
+dm_forget(struct matrix *m, const char *room)
+{
+	for (size_t i = 0; i < m->ndms; i++)
+		if (strcmp(m->dms[i].room, room) == 0) {
+			log_info("matrix: the DM room=%s with person=%s is gone", room,
+			    m->dms[i].user);
+			memmove(m->dms + i, m->dms + i + 1, (m->ndms - i - 1) * sizeof(m->dms[0]));
+			m->ndms--;
+			dm_save(m);
+			return;
+		}
+}
+
+/* After a rolled-back batch: the DM rooms as the store has them. */
+static void
+dm_reload(struct matrix *m)
+{
+	m->ndms = 0;
+	dm_load(m);
 }
 
 /* The DM rooms kept by an earlier run. */
@@ -696,7 +772,7 @@ direct_data(struct matrix *m, struct json_object *content)
 			struct json_object *r = json_object_array_get_idx(rooms, i);
 			if (json_object_is_type(r, json_type_string) &&
 			    matrixev_room_ok(json_object_get_string(r)))
-				dm_keep(m, user, json_object_get_string(r), false);
+				dm_keep(m, user, json_object_get_string(r), true);
 		}
 	}
 }
@@ -826,8 +902,10 @@ encrypted(struct matrix *m, const char *room)
 	if (store_begin(m->o.store) == 0) {
 		if (m->o.post != NULL && m->o.post(m->o.post_arg, &d, msg, NULL) == 0 &&
 		    store_state_put(m->o.store, key, "said", (int64_t)time(NULL)) == 0) {
-			if (store_commit(m->o.store) != 0)
+			if (store_commit(m->o.store) != 0) {
+				store_rollback(m->o.store);
 				log_warnx("matrix: cannot note that room=%s was told", room);
+			}
 		} else
 			store_rollback(m->o.store);
 	}
@@ -844,6 +922,7 @@ members_counted(struct mx_call *c, const struct mx_result *r)
 		return;
 	if (json_object_object_length(j) <= 1) {
 		log_info("matrix: alone in room=%s: leaving", c->person);
+		dm_forget(c->m, c->person);
 		room_action(c->m, c->person, "leave", left);
 	}
 }
@@ -898,6 +977,7 @@ dispatch(struct matrix *m, struct json_object *ev, const char *room, bool answer
 		break;
 	case MATRIXEV_GONE:
 		log_info("matrix: the bot is no longer in room=%s", out.room);
+		dm_forget(m, out.room);
 		break;
 	case MATRIXEV_MEMBER:
 		if (answer) {
@@ -924,8 +1004,14 @@ dispatch(struct matrix *m, struct json_object *ev, const char *room, bool answer
 
 /* ---- client mode: /sync -------------------------------------------------- */
 
+/*
+ * The events of a /sync section. Of an invite's stripped state only the
+ * membership counts: the bot is not in the room yet, so it says nothing
+ * there (an encrypted room is told once the bot has joined).
+ */
 static int
-each_event(struct matrix *m, struct json_object *section, const char *room, bool answer)
+each_event(struct matrix *m, struct json_object *section, const char *room, bool answer,
+    bool invite)
 {
 	struct json_object *events;
 	int rc = 0;
@@ -936,6 +1022,8 @@ each_event(struct matrix *m, struct json_object *section, const char *room, bool
 	for (size_t i = 0; i < json_object_array_length(events); i++) {
 		struct json_object *e = json_object_array_get_idx(events, i);
 		const char *type = jstr(e, "type", 64);
+		if (invite && (type == NULL || strcmp(type, "m.room.member") != 0))
+			continue;
 		if (type != NULL && strcmp(type, "m.room.encryption") == 0) {
 			if (answer)
 				encrypted(m, room);
@@ -969,7 +1057,17 @@ batch(struct matrix *m, struct json_object *body, bool answer)
 			json_object_object_foreach(inv, room, r) {
 				if (!matrixev_room_ok(room))
 					continue;
-				(void)each_event(m, jobj(r, "invite_state"), room, true);
+				(void)each_event(m, jobj(r, "invite_state"), room, true, true);
+			}
+		}
+	}
+	{
+		struct json_object *gone = jobj(rooms, "leave");
+		if (gone != NULL) {
+			json_object_object_foreach(gone, room, r) {
+				(void)r;
+				if (matrixev_room_ok(room))
+					dm_forget(m, room);
 			}
 		}
 	}
@@ -979,8 +1077,8 @@ batch(struct matrix *m, struct json_object *body, bool answer)
 			json_object_object_foreach(join, room, r) {
 				if (!matrixev_room_ok(room))
 					continue;
-				if (each_event(m, jobj(r, "state"), room, answer) != 0 ||
-				    each_event(m, jobj(r, "timeline"), room, answer) != 0)
+				if (each_event(m, jobj(r, "state"), room, answer, false) != 0 ||
+				    each_event(m, jobj(r, "timeline"), room, answer, false) != 0)
 					rc = DRILL_EIO;
 			}
 		}
@@ -1004,6 +1102,7 @@ synced(struct mx_call *c, const struct mx_result *r)
 				log_warnx("matrix: the homeserver no longer knows the token: "
 				    "logging in again");
 				m->whoami_ok = false;
+				ready_update(m);
 				login(m);
 			} else {
 				fail_adapter(m, r->error);
@@ -1012,6 +1111,23 @@ synced(struct mx_call *c, const struct mx_result *r)
 		}
 		if (r->status == OUTBOX_RATE_LIMITED && r->retry_after_ms > 0) {
 			sync_next(m, r->retry_after_ms);
+			return;
+		}
+		if (r->status == OUTBOX_PERMANENT) {
+			/* a since token or filter the server no longer takes: a fresh
+			 * start (the past unanswered); refused again, the end */
+			if (++m->sync_refused > 2) {
+				fail_adapter(m, r->error);
+				return;
+			}
+			log_warnx("matrix: /sync refused (%s): starting over without the sync "
+			    "token and the filter", r->error);
+			free(m->since);
+			m->since = NULL;
+			free(m->filter_id);
+			m->filter_id = NULL;
+			m->first_sync = true;
+			sync_next(m, backoff(m));
 			return;
 		}
 		log_warnx("matrix: /sync failed (%s); trying again", r->error);
@@ -1032,13 +1148,16 @@ synced(struct mx_call *c, const struct mx_result *r)
 	    store_state_put(m->o.store, "matrix:since", next, (int64_t)time(NULL)) != 0 ||
 	    store_commit(m->o.store) != 0) {
 		store_rollback(m->o.store);
+		dm_reload(m);
 		log_warnx("matrix: a /sync batch could not be stored; it is asked for again");
 		sync_next(m, backoff(m));
 		return;
 	}
 	free(m->since);
-	m->since = strdup(next);
-	m->first_sync = false;
+	if ((m->since = strdup(next)) == NULL)
+		log_warnx("matrix: out of memory keeping the sync token");
+	m->first_sync = m->since == NULL;	/* never a full sync answered */
+	m->sync_refused = 0;
 	m->backoff_ms = 0;
 	if (!m->synced) {
 		m->synced = true;
@@ -1052,7 +1171,7 @@ static void
 sync_next(struct matrix *m, uint64_t delay_ms)
 {
 	struct mx_call *c;
-	char query[2400], since[1100], filter[600];
+	char query[4200], since[3200], filter[800];
 	size_t o = 0;
 
 	if (m->stopping || m->failed || m->o.appservice || m->sync_call != 0)
@@ -1172,8 +1291,15 @@ on_transaction(void *arg, struct http_request *req)
 		matrix_error(req, 400, "M_NOT_JSON", "the body is not a JSON object");
 		return;
 	}
-	/* the transaction's id and all its events: one store transaction */
-	snprintf(key, sizeof(key), "matrix:txn:%s", txn);
+	/* the transaction's id and all its events: one store transaction. The
+	 * key holds a digest of the body too: a homeserver that counts its ids
+	 * from 1 again (a new registration) is not taken for a repeat. */
+	{
+		uint64_t h = 14695981039346656037ULL;
+		for (size_t i = 0; i < req->body_len; i++)
+			h = (h ^ req->body[i]) * 1099511628211ULL;
+		snprintf(key, sizeof(key), "matrix:txn:%s:%016llx", txn, (unsigned long long)h);
+	}
 	if (store_begin(m->o.store) != 0 ||
 	    store_event_seen(m->o.store, key, (int64_t)time(NULL), &first) != 0) {
 		store_rollback(m->o.store);
@@ -1196,6 +1322,7 @@ on_transaction(void *arg, struct http_request *req)
 	json_object_put(body);
 	if (rc != 0 || store_commit(m->o.store) != 0) {
 		store_rollback(m->o.store);
+		dm_reload(m);
 		matrix_error(req, 500, "M_UNKNOWN", "not stored; send it again");
 		return;
 	}
@@ -1250,11 +1377,26 @@ send_done(struct mx_call *c, const struct mx_result *r)
 	} else if (r->unknown_token) {
 		if (m->password != NULL && !m->o.appservice) {
 			res.status = OUTBOX_TRANSIENT;	/* again, once logged in */
-			m->whoami_ok = false;
-			login(m);
+			if (!m->relogging) {
+				m->whoami_ok = false;
+				ready_update(m);
+				login(m);
+			}
 		} else {
 			fail_adapter(m, r->error);
+			res.status = OUTBOX_RATE_LIMITED;	/* it waits for a restart */
+			res.retry_after_ms = FAILED_WAIT_MS;
 		}
+	} else if (r->status == OUTBOX_PERMANENT && c->dest[7] == '@' &&
+	    strncmp(r->error, "M_FORBIDDEN", 11) == 0) {
+		/* the DM room is no longer the person's: a new one next time */
+		const char *room = dm_room(m, c->dest + 7);
+		if (room != NULL) {
+			char gone[ID_MAX];
+			snprintf(gone, sizeof(gone), "%s", room);
+			dm_forget(m, gone);
+		}
+		res.status = OUTBOX_TRANSIENT;
 	} else if (r->status == OUTBOX_PERMANENT) {
 		problem(m, c->dest, r->error);
 	} else {
@@ -1414,8 +1556,9 @@ matrix_send(void *arg, const struct outbox_msg *msg, outbox_done_fn done, void *
 	    strncmp(msg->destination, "matrix:", 7) != 0)
 		return DRILL_EINVAL;
 	if (m->failed) {
-		struct outbox_result r = {.status = OUTBOX_PERMANENT,
-		    .error = "the homeserver refused the bot's token"};
+		/* not lost: it waits (a rate limit costs no attempt) for a restart */
+		struct outbox_result r = {.status = OUTBOX_RATE_LIMITED,
+		    .error = m->fail_reason, .retry_after_ms = FAILED_WAIT_MS};
 		done(token, &r);
 		return 0;
 	}
@@ -1492,6 +1635,33 @@ render(void *arg, const struct platform_dest *d, const struct msg *msg)
 
 /* ---- life cycle ---------------------------------------------------------------- */
 
+/*
+ * What the store keeps for Matrix (the sync token, DM rooms, the device
+ * and a logged-in token) belongs to one account on one homeserver: when
+ * the config names another, it is dropped rather than used for it.
+ */
+static void
+forget_other_account(struct matrix *m)
+{
+	static const char *const keys[] = {
+		"matrix:since", "matrix:dms", "matrix:device_id", "matrix:access_token"
+	};
+	char who[2400], *was = NULL;
+	int64_t now = (int64_t)time(NULL);
+
+	snprintf(who, sizeof(who), "%s %s", m->user_id, m->homeserver);
+	if (store_state_get(m->o.store, "matrix:account", &was) == 0 && strcmp(was, who) != 0) {
+		log_notice("matrix: the config names another account or homeserver than the "
+		    "last run: its sync token and DM rooms are dropped");
+		for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+			if (store_state_delete(m->o.store, keys[i]) != 0)
+				log_warnx("matrix: cannot drop %s", keys[i]);
+	}
+	free(was);
+	if (store_state_put(m->o.store, "matrix:account", who, now) != 0)
+		log_warnx("matrix: cannot note the account");
+}
+
 struct matrix *
 matrix_new(uv_loop_t *loop, struct http *http, const struct matrix_opts *o,
     char err[DRILL_ERRLEN])
@@ -1535,6 +1705,8 @@ matrix_new(uv_loop_t *loop, struct http *http, const struct matrix_opts *o,
 	    (o->nauto_join > 0 && m->auto_join == NULL);
 	for (size_t i = 0; !oom && i < o->nauto_join; i++)
 		oom = (m->auto_join[i] = strdup(o->auto_join[i])) == NULL;
+	if (!oom)
+		forget_other_account(m);
 	if (!oom && !o->appservice) {
 		/* the configured token; without one, the token a log-in gave */
 		char *kept = NULL;

@@ -200,7 +200,9 @@ typed(const char *body, size_t n, bool reply, const char *self, bool *addressed,
 	size_t i = 0, e;
 	char *r;
 
-	if (reply) {
+	/* a reply fallback starts "> <@sender:server> ..."; an answer that
+	 * merely opens with a quote keeps it */
+	if (reply && n >= 3 && memcmp(body, "> <", 3) == 0) {
 		while (i < n && body[i] == '>') {
 			const char *nl = memchr(body + i, '\n', n - i);
 			i = nl != NULL ? (size_t)(nl - body) + 1 : n;

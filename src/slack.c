@@ -37,6 +37,7 @@
 #define RETRY_AFTER_MAX_S 3600u
 #define ZONE_TTL_S 86400	/* users.info once a day per person */
 #define ZONE_RETRY_S 3600	/* and an hour after it failed */
+#define FAILED_WAIT_MS 3600000u	/* a message for a failed adapter waits */
 #define CACHE_MAX 4096		/* people whose zone / DM is remembered */
 #define PROBLEMS_MAX 256	/* permanent failures already logged */
 #define VIEW_BLOCKS_MAX 100	/* Slack's limit for a Home view */
@@ -486,10 +487,13 @@ send_done(struct api_call *c, const struct api_result *r)
 		log_debug("slack: posted %s destination=%s ts=%s", c->method, c->dest,
 		    res.message_id != NULL ? res.message_id : "-");
 	} else if (r->status == OUTBOX_PERMANENT) {
-		if (r->fatal)
+		if (r->fatal) {
 			fail_adapter(c->s, r->error);
-		else
+			res.status = OUTBOX_RATE_LIMITED;	/* it waits for a restart */
+			res.retry_after_ms = FAILED_WAIT_MS;
+		} else {
 			problem(c->s, c->dest, r->error);
+		}
 	} else {
 		log_info("slack: %s to %s failed for now (%s); the outbox tries again",
 		    c->method, c->dest, r->error);
@@ -625,8 +629,9 @@ slack_send(void *arg, const struct outbox_msg *m, outbox_done_fn done, void *tok
 	    strncmp(m->destination, "slack:", 6) != 0)
 		return DRILL_EINVAL;
 	if (s->failed) {
-		struct outbox_result r = {.status = OUTBOX_PERMANENT,
-		    .error = "Slack refused the bot token"};
+		/* not lost: it waits (a rate limit costs no attempt) for a restart */
+		struct outbox_result r = {.status = OUTBOX_RATE_LIMITED,
+		    .error = "Slack refused the bot token", .retry_after_ms = FAILED_WAIT_MS};
 		done(token, &r);
 		return 0;
 	}

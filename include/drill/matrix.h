@@ -27,7 +27,8 @@
  *    none is 401 M_UNAUTHORIZED, a wrong one 403 M_FORBIDDEN. A
  *    transaction is answered 200 once all its events are stored (500
  *    otherwise: the homeserver sends it again); the same txnId twice is
- *    handled once (its id is kept with the events seen). POST
+ *    handled once (its id and a digest of its body are kept with the
+ *    events seen, for a day; the events' own ids de-duplicate beyond). POST
  *    /_matrix/app/v1/ping is 200 {}; GET /_matrix/app/v1/users/{userId}
  *    is 200 {} for the bot's own user and 404 M_NOT_FOUND for the rest,
  *    as is /rooms/{alias}.
@@ -44,10 +45,25 @@
  * created with is_direct, then recorded in m.direct. Outcomes, for the
  * outbox: 429 / M_LIMIT_EXCEEDED are rate limits (retry_after_ms, or
  * Retry-After); 5xx and network failures are transient; M_UNKNOWN_TOKEN
- * logs in again when a password is configured (transient), else the
- * adapter fails: not ready, nothing more is sent, a clear log line; other
- * 4xx (M_FORBIDDEN: the bot is not in the room) are permanent, logged
- * once per error and room and told to opts.on_problem.
+ * logs in again when a password is configured (transient; a token refused
+ * right after its log-in is not tried again), else the adapter fails: not
+ * ready, a log line saying what to fix, opts.on_problem told, and every
+ * message for Matrix waits in the outbox (an hour's rate limit at a time,
+ * costing no attempt) for a restart with a working configuration; other
+ * 4xx are permanent, logged once per error and room and told to
+ * opts.on_problem - except M_FORBIDDEN for a DM, whose room the person
+ * left: a new DM room is made at the next attempt.
+ *
+ * /sync refused with a 4xx (a since token or filter the server no longer
+ * takes) starts over without them, answering nothing of the past; refused
+ * three times in a row, the adapter fails. What the store keeps for
+ * Matrix (since, DM rooms, device, a logged-in token) belongs to one
+ * account and homeserver: a config naming another drops it at start, and
+ * a token whoami says is another user's fails the adapter.
+ *
+ * The application service's routes stay on the HTTP server with the
+ * adapter as their argument: the server must not serve after matrix_free
+ * (drilld frees the adapters after net_stop and the loop's end).
  *
  * Readiness ("matrix" on /readyz): ready once whoami answered (and, in
  * client mode, the first sync came back). Tokens and the password never

@@ -15,8 +15,9 @@
  *    by its sender. m.notice is ignored (bots answer in notices, and a bot
  *    must never answer a notice), and so is everything the bot itself
  *    sent, and a redacted message (empty content). The body (required) is
- *    taken as typed; a reply's fallback (its leading "> " lines and the
- *    blank line after them) is removed.
+ *    taken as typed; a reply's fallback (leading "> " lines that start
+ *    "> <@sender>", and the blank line after them) is removed, and a quote
+ *    the person wrote is kept.
  *      thread: an m.thread relation's root is thread_id; a plain reply
  *      (m.in_reply_to, for clients without threads) takes the replied-to
  *      event as thread_id, so a reply to a question counts as an answer
@@ -28,9 +29,8 @@
  *      (taken out);
  *      an m.replace relation: a PLATFORM_EV_EDIT of the replaced event,
  *      with m.new_content's body.
- *  - m.room.encrypted (or any event in a room the caller knows is
- *    encrypted): MATRIXEV_ENCRYPTED, for the adapter to say once that it
- *    cannot read the room.
+ *  - m.room.encrypted: MATRIXEV_ENCRYPTED, for the adapter to say once
+ *    that it cannot read the room.
  *  - m.room.member of the bot: membership "invite" is MATRIXEV_INVITE
  *    (inviter, is_direct); "join" a PLATFORM_EV_JOIN (the bot introduces
  *    itself once); "leave" / "ban" MATRIXEV_GONE. Another member's

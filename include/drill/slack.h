@@ -57,7 +57,8 @@
  * account_inactive and not_allowed_token_type (the token is dead or not a
  * bot token) instead mark the adapter failed, once, in the log and to
  * opts.on_problem: not ready, nothing more is sent or connected until a
- * restart with a good token.
+ * restart with a good token, and every message for Slack waits in the
+ * outbox meanwhile (an hour's rate limit at a time, costing no attempt).
  *
  * Start-up: auth.test names the bot (its own messages are ignored by that
  * id); while Slack cannot be reached it is retried with backoff and the

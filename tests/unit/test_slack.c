@@ -1010,14 +1010,16 @@ test_invalid_auth(void **state)
 	start_live(f);
 	can(f, 200, NULL, "{\"ok\":false,\"error\":\"invalid_auth\"}");
 	d = send_wait(f, 0, "slack:C1", plain_payload, NULL);
-	assert_int_equal(d->status, OUTBOX_PERMANENT);
+	/* nothing is lost: the message waits (for a restart with a good token) */
+	assert_int_equal(d->status, OUTBOX_RATE_LIMITED);
+	assert_true(d->retry_after_ms >= 3600000u);
 	assert_string_equal(slack_state(f->s), "failed");
 
 	before = f->nreqs;
 	assert_int_equal(slack_send(f->s, &m, on_done, &f->dones[1]), 0);
 	run_for(f, 200);
 	assert_int_equal(f->dones[1].calls, 1);
-	assert_int_equal(f->dones[1].status, OUTBOX_PERMANENT);
+	assert_int_equal(f->dones[1].status, OUTBOX_RATE_LIMITED);
 	assert_int_equal(f->nreqs, before);
 
 	/* a DM neither */
@@ -1025,7 +1027,7 @@ test_invalid_auth(void **state)
 	assert_int_equal(slack_send(f->s, &m, on_done, &f->dones[2]), 0);
 	run_for(f, 100);
 	assert_int_equal(f->dones[2].calls, 1);
-	assert_int_equal(f->dones[2].status, OUTBOX_PERMANENT);
+	assert_int_equal(f->dones[2].status, OUTBOX_RATE_LIMITED);
 	assert_int_equal(f->nreqs, before);
 
 	assert_int_equal(readyz(f, body, sizeof(body)), 503);
