@@ -786,28 +786,65 @@ direct_done(struct mx_call *c, const struct mx_result *r)
 	(void)c;
 }
 
+/*
+ * The m.direct the server has, with every DM room we know added (others'
+ * entries kept, as the spec asks: read, add, write back).
+ */
 static void
-direct_save(struct matrix *m)
+direct_merge(struct mx_call *c, const struct mx_result *r)
 {
-	struct json_object *o = json_object_new_object();
-	struct mx_call *c = NULL;
+	struct matrix *m = c->m;
+	struct json_object *o, *list;
+	struct mx_call *put;
 	char path[700], user[400];
 
+	if (r->status == OUTBOX_OK)
+		o = json_object_get(r->body);
+	else if (r->status == OUTBOX_PERMANENT && strncmp(r->error, "M_NOT_FOUND", 11) == 0)
+		o = json_object_new_object();	/* none yet */
+	else {
+		log_info("matrix: cannot read m.direct (%s); DM rooms not recorded there",
+		    r->error);
+		return;
+	}
 	if (o == NULL || !escape(m->user_id, user, sizeof(user)))
 		goto out;
 	for (size_t i = 0; i < m->ndms; i++) {
-		struct json_object *list = json_object_new_array();
-		if (list == NULL || json_object_array_add(list,
-		    json_object_new_string(m->dms[i].room)) != 0 ||
-		    !jsonv_put(o, m->dms[i].user, list))
+		bool have = false;
+		if (!json_object_object_get_ex(o, m->dms[i].user, &list) ||
+		    !json_object_is_type(list, json_type_array)) {
+			if ((list = json_object_new_array()) == NULL ||
+			    !jsonv_put(o, m->dms[i].user, list))
+				goto out;
+		}
+		for (size_t k = 0; k < json_object_array_length(list); k++) {
+			struct json_object *v = json_object_array_get_idx(list, k);
+			if (json_object_is_type(v, json_type_string) &&
+			    strcmp(json_object_get_string(v), m->dms[i].room) == 0)
+				have = true;
+		}
+		if (!have && json_object_array_add(list,
+		    json_object_new_string(m->dms[i].room)) != 0)
 			goto out;
 	}
-	if ((c = call_new(direct_done)) == NULL)
+	if ((put = call_new(direct_done)) == NULL)
 		goto out;
 	snprintf(path, sizeof(path), "/_matrix/client/v3/user/%s/account_data/m.direct", user);
-	(void)mx_start(m, c, "PUT", path, NULL, o, true, 0, 0);
+	(void)mx_start(m, put, "PUT", path, NULL, o, true, 0, 0);
 out:
 	json_object_put(o);
+}
+
+static void
+direct_save(struct matrix *m)
+{
+	struct mx_call *c;
+	char path[700], user[400];
+
+	if (!escape(m->user_id, user, sizeof(user)) || (c = call_new(direct_merge)) == NULL)
+		return;
+	snprintf(path, sizeof(path), "/_matrix/client/v3/user/%s/account_data/m.direct", user);
+	(void)mx_start(m, c, "GET", path, NULL, NULL, true, 0, 0);
 }
 
 /* Whether inviter may invite the bot (matrix.auto_join). */

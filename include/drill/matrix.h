@@ -42,7 +42,8 @@
  * reply fallback for clients without threads); a replacement
  * (platform_dest.replace) is an m.replace edit; a DM goes to the room
  * remembered for the person (m.direct, kept in the store) or to one
- * created with is_direct, then recorded in m.direct. Outcomes, for the
+ * created with is_direct, then added to m.direct (read, merged, written
+ * back: other clients' entries stay). Outcomes, for the
  * outbox: 429 / M_LIMIT_EXCEEDED are rate limits (retry_after_ms, or
  * Retry-After); 5xx and network failures are transient; M_UNKNOWN_TOKEN
  * logs in again when a password is configured (transient; a token refused

@@ -35,6 +35,7 @@ import sys
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -266,6 +267,14 @@ def client_mode():
             'schedules = ( { conversation = "matrix:%s"; cron = "0 9 * * *";\n'
             '  reveal_after = "5s"; } );\n'
             'admins = [ "matrix:%s" ];\n' % (room, ANN))
+        # another client of the bot's account has an m.direct entry of its own
+        req = urllib.request.Request(
+            env.url + "/_matrix/client/v3/user/%s/account_data/m.direct" %
+            urllib.parse.quote(BOT), method="PUT",
+            data=json.dumps({"@carol:fake.test": ["!old:fake.test"]}).encode(),
+            headers={"Authorization": "Bearer " + TOKEN, "Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=10) as r:
+            check(r.status == 200, "seeding m.direct")
         env.start_drilld()
         env.wait_ready()
         # the invite is joined and the bot introduces itself, once
@@ -300,6 +309,8 @@ def client_mode():
               "feedback was posted in the room for everyone")
         direct = env.fget("/_fake/account_data?user=" + BOT)["account_data"].get("m.direct", {})
         check(dm in direct.get(ANN, []), "the DM room is not in m.direct: %s" % direct)
+        check(direct.get("@carol:fake.test") == ["!old:fake.test"],
+              "m.direct lost another entry: %s" % direct)
         # the reveal in the thread, the question closed with an edit
         env.wait_sent(lambda s: in_thread(Q)(s) and "Model answer" in body(s), "the reveal",
                       room, timeout=15)
