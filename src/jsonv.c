@@ -126,6 +126,31 @@ jsonv_put_str(struct json_object *o, const char *key, const char *s)
 	return jsonv_put(o, key, json_object_new_string_len(s, (int)strlen(s)));
 }
 
+const char *
+jsonv_str(const struct json_object *o, const char *key, size_t max)
+{
+	struct json_object *v;
+	const char *s;
+
+	if (o == NULL || !json_object_is_type(o, json_type_object) ||
+	    !json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string) ||
+	    (size_t)json_object_get_string_len(v) > max)
+		return NULL;
+	s = json_object_get_string(v);
+	return strlen(s) == (size_t)json_object_get_string_len(v) ? s : NULL;
+}
+
+struct json_object *
+jsonv_obj(const struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	if (o == NULL || !json_object_is_type(o, json_type_object) ||
+	    !json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_object))
+		return NULL;
+	return v;
+}
+
 bool
 jsonv_put_int(struct json_object *o, const char *key, int64_t n)
 {

@@ -125,30 +125,6 @@ backoff(struct matrix *m)
 	return cap / 8 + (uint64_t)rnd(m) % (cap - cap / 8 + 1);
 }
 
-static const char *
-jstr(struct json_object *o, const char *key, size_t max)
-{
-	struct json_object *v;
-
-	if (o == NULL || !json_object_object_get_ex(o, key, &v) ||
-	    !json_object_is_type(v, json_type_string) ||
-	    (size_t)json_object_get_string_len(v) > max ||
-	    strlen(json_object_get_string(v)) != (size_t)json_object_get_string_len(v))
-		return NULL;
-	return json_object_get_string(v);
-}
-
-static struct json_object *
-jobj(struct json_object *o, const char *key)
-{
-	struct json_object *v;
-
-	if (o == NULL || !json_object_object_get_ex(o, key, &v) ||
-	    !json_object_is_type(v, json_type_object))
-		return NULL;
-	return v;
-}
-
 /* Percent-encodes s into out (all but unreserved characters); false if too long. */
 static bool
 escape(const char *s, char *out, size_t len)
@@ -292,7 +268,7 @@ on_http(void *arg, const struct httpc_response *res)
 			r.body = body;
 		}
 	} else {
-		const char *code = jstr(body, "errcode", 64);
+		const char *code = jsonv_str(body, "errcode", 64);
 		snprintf(what, sizeof(what), "%s (HTTP %ld)", code != NULL ? code : "no errcode",
 		    res->status);
 		r.error = what;
@@ -482,8 +458,8 @@ logged_in(struct mx_call *c, const struct mx_result *r)
 		later(m, r->retry_after_ms > 0 ? r->retry_after_ms : backoff(m));
 		return;
 	}
-	token = jstr(r->body, "access_token", 4096);
-	device = jstr(r->body, "device_id", 255);
+	token = jsonv_str(r->body, "access_token", 4096);
+	device = jsonv_str(r->body, "device_id", 255);
 	if (token == NULL || token[0] == '\0') {
 		fail_adapter(m, "the log-in gave no access token");
 		return;
@@ -549,7 +525,7 @@ filtered(struct mx_call *c, const struct mx_result *r)
 	struct matrix *m = c->m;
 	const char *id;
 
-	if (r->status != OUTBOX_OK || (id = jstr(r->body, "filter_id", 255)) == NULL) {
+	if (r->status != OUTBOX_OK || (id = jsonv_str(r->body, "filter_id", 255)) == NULL) {
 		/* no filter is no disaster: /sync without one */
 		log_info("matrix: no sync filter (%s); syncing without one",
 		    r->error != NULL ? r->error : "no filter_id");
@@ -609,7 +585,7 @@ whoami_done(struct mx_call *c, const struct mx_result *r)
 		later(m, r->retry_after_ms > 0 ? r->retry_after_ms : backoff(m));
 		return;
 	}
-	user = jstr(r->body, "user_id", 255);
+	user = jsonv_str(r->body, "user_id", 255);
 	if (user == NULL || strcmp(user, m->user_id) != 0) {
 		/* the bot would not know its own messages, nor its invites */
 		log_error("matrix: the token is %s's, not matrix.user_id's (%s)",
@@ -619,7 +595,7 @@ whoami_done(struct mx_call *c, const struct mx_result *r)
 	}
 	{
 		/* the device, so that a later log-in keeps its txnId scope */
-		const char *device = jstr(r->body, "device_id", 255);
+		const char *device = jsonv_str(r->body, "device_id", 255);
 		char *kept = NULL;
 		if (!m->o.appservice && device != NULL &&
 		    store_state_get(m->o.store, "matrix:device_id", &kept) == DRILL_ENOTFOUND &&
@@ -953,7 +929,7 @@ encrypted(struct matrix *m, const char *room)
 static void
 members_counted(struct mx_call *c, const struct mx_result *r)
 {
-	struct json_object *j = jobj(r->body, "joined");
+	struct json_object *j = jsonv_obj(r->body, "joined");
 
 	if (r->status != OUTBOX_OK || j == NULL)
 		return;
@@ -993,8 +969,8 @@ dispatch(struct matrix *m, struct json_object *ev, const char *room, bool answer
 
 	if (room != NULL)
 		ctx.dm = dm_user(m, room) != NULL;
-	else if (jstr(ev, "room_id", 255) != NULL)
-		ctx.dm = dm_user(m, jstr(ev, "room_id", 255)) != NULL;
+	else if (jsonv_str(ev, "room_id", 255) != NULL)
+		ctx.dm = dm_user(m, jsonv_str(ev, "room_id", 255)) != NULL;
 	oc = matrixev_event(ev, &ctx, &out);
 	switch (oc) {
 	case MATRIXEV_HANDLE:
@@ -1018,8 +994,8 @@ dispatch(struct matrix *m, struct json_object *ev, const char *room, bool answer
 		break;
 	case MATRIXEV_MEMBER:
 		if (answer) {
-			struct json_object *content = jobj(ev, "content");
-			const char *ms = jstr(content, "membership", 32);
+			struct json_object *content = jsonv_obj(ev, "content");
+			const char *ms = jsonv_str(content, "membership", 32);
 			if (ms != NULL && (strcmp(ms, "leave") == 0 || strcmp(ms, "ban") == 0))
 				member_changed(m, out.room);
 		}
@@ -1058,7 +1034,7 @@ each_event(struct matrix *m, struct json_object *section, const char *room, bool
 		return 0;
 	for (size_t i = 0; i < json_object_array_length(events); i++) {
 		struct json_object *e = json_object_array_get_idx(events, i);
-		const char *type = jstr(e, "type", 64);
+		const char *type = jsonv_str(e, "type", 64);
 		if (invite && (type == NULL || strcmp(type, "m.room.member") != 0))
 			continue;
 		if (type != NULL && strcmp(type, "m.room.encryption") == 0) {
@@ -1076,7 +1052,7 @@ each_event(struct matrix *m, struct json_object *section, const char *room, bool
 static int
 batch(struct matrix *m, struct json_object *body, bool answer)
 {
-	struct json_object *rooms = jobj(body, "rooms"), *ad = jobj(body, "account_data");
+	struct json_object *rooms = jsonv_obj(body, "rooms"), *ad = jsonv_obj(body, "account_data");
 	struct json_object *events;
 	int rc = 0;
 
@@ -1084,22 +1060,22 @@ batch(struct matrix *m, struct json_object *body, bool answer)
 	    json_object_is_type(events, json_type_array))
 		for (size_t i = 0; i < json_object_array_length(events); i++) {
 			struct json_object *e = json_object_array_get_idx(events, i);
-			const char *type = jstr(e, "type", 64);
-			if (type != NULL && strcmp(type, "m.direct") == 0 && jobj(e, "content"))
-				direct_data(m, jobj(e, "content"));
+			const char *type = jsonv_str(e, "type", 64);
+			if (type != NULL && strcmp(type, "m.direct") == 0 && jsonv_obj(e, "content"))
+				direct_data(m, jsonv_obj(e, "content"));
 		}
 	{
-		struct json_object *inv = jobj(rooms, "invite");
+		struct json_object *inv = jsonv_obj(rooms, "invite");
 		if (inv != NULL) {
 			json_object_object_foreach(inv, room, r) {
 				if (!matrixev_room_ok(room))
 					continue;
-				(void)each_event(m, jobj(r, "invite_state"), room, true, true);
+				(void)each_event(m, jsonv_obj(r, "invite_state"), room, true, true);
 			}
 		}
 	}
 	{
-		struct json_object *gone = jobj(rooms, "leave");
+		struct json_object *gone = jsonv_obj(rooms, "leave");
 		if (gone != NULL) {
 			json_object_object_foreach(gone, room, r) {
 				(void)r;
@@ -1109,13 +1085,13 @@ batch(struct matrix *m, struct json_object *body, bool answer)
 		}
 	}
 	{
-		struct json_object *join = jobj(rooms, "join");
+		struct json_object *join = jsonv_obj(rooms, "join");
 		if (join != NULL) {
 			json_object_object_foreach(join, room, r) {
 				if (!matrixev_room_ok(room))
 					continue;
-				if (each_event(m, jobj(r, "state"), room, answer, false) != 0 ||
-				    each_event(m, jobj(r, "timeline"), room, answer, false) != 0)
+				if (each_event(m, jsonv_obj(r, "state"), room, answer, false) != 0 ||
+				    each_event(m, jsonv_obj(r, "timeline"), room, answer, false) != 0)
 					rc = DRILL_EIO;
 			}
 		}
@@ -1171,7 +1147,7 @@ synced(struct mx_call *c, const struct mx_result *r)
 		sync_next(m, backoff(m));
 		return;
 	}
-	if ((next = jstr(r->body, "next_batch", 1024)) == NULL) {
+	if ((next = jsonv_str(r->body, "next_batch", 1024)) == NULL) {
 		log_warnx("matrix: a /sync answer without next_batch");
 		sync_next(m, backoff(m));
 		return;
@@ -1408,7 +1384,7 @@ send_done(struct mx_call *c, const struct mx_result *r)
 	    .retry_after_ms = r->retry_after_ms};
 
 	if (r->status == OUTBOX_OK) {
-		res.message_id = jstr(r->body, "event_id", 255);
+		res.message_id = jsonv_str(r->body, "event_id", 255);
 		log_debug("matrix: sent destination=%s event=%s", c->dest,
 		    res.message_id != NULL ? res.message_id : "-");
 	} else if (r->unknown_token) {
@@ -1466,8 +1442,8 @@ content_of(const struct mx_call *c, bool *bad)
 			*bad = true;
 			return NULL;
 		}
-		body = jstr(o, "body", SIZE_MAX);
-		fb = jstr(o, "formatted_body", SIZE_MAX);
+		body = jsonv_str(o, "body", SIZE_MAX);
+		fb = jsonv_str(o, "formatted_body", SIZE_MAX);
 		if ((edit = json_object_new_object()) == NULL ||
 		    (rel = json_object_new_object()) == NULL) {
 			json_object_put(edit);
@@ -1558,7 +1534,7 @@ dm_created(struct mx_call *c, const struct mx_result *r)
 		send_done(c, r);
 		return;
 	}
-	if (!matrixev_room_ok(room = jstr(r->body, "room_id", 255))) {
+	if (!matrixev_room_ok(room = jsonv_str(r->body, "room_id", 255))) {
 		struct mx_result bad = {.status = OUTBOX_TRANSIENT,
 		    .error = "createRoom gave no room"};
 		send_done(c, &bad);

@@ -12,6 +12,7 @@
 
 #include <json-c/json.h>
 
+#include "drill/jsonv.h"
 #include "drill/text.h"
 
 #define ID_MAX 255
@@ -27,31 +28,6 @@ matrixev_clear(struct matrixev *out)
 	for (size_t i = 0; i < sizeof(out->buf) / sizeof(out->buf[0]); i++)
 		free(out->buf[i]);
 	memset(out, 0, sizeof(*out));
-}
-
-/* The string member key of o (no NUL inside, at most max bytes), or NULL. */
-static const char *
-str(const struct json_object *o, const char *key, size_t max)
-{
-	struct json_object *v;
-
-	if (o == NULL || !json_object_object_get_ex(o, key, &v) ||
-	    !json_object_is_type(v, json_type_string) ||
-	    (size_t)json_object_get_string_len(v) > max ||
-	    strlen(json_object_get_string(v)) != (size_t)json_object_get_string_len(v))
-		return NULL;
-	return json_object_get_string(v);
-}
-
-static struct json_object *
-obj(const struct json_object *o, const char *key)
-{
-	struct json_object *v;
-
-	if (o == NULL || !json_object_object_get_ex(o, key, &v) ||
-	    !json_object_is_type(v, json_type_object))
-		return NULL;
-	return v;
 }
 
 /* Printable ASCII without white space, and without c (0: none). */
@@ -147,7 +123,7 @@ ignore(struct matrixev *out, const char *why)
 static bool
 mentions(const struct json_object *content, const char *self)
 {
-	struct json_object *m = obj(content, "m.mentions"), *ids;
+	struct json_object *m = jsonv_obj(content, "m.mentions"), *ids;
 
 	if (m == NULL || self == NULL || !json_object_object_get_ex(m, "user_ids", &ids) ||
 	    !json_object_is_type(ids, json_type_array))
@@ -169,7 +145,7 @@ mentions(const struct json_object *content, const char *self)
 static void
 pill(const struct json_object *content, const char *self, const char **body, size_t *len)
 {
-	const char *fb = str(content, "formatted_body", 65536), *a, *gt, *end;
+	const char *fb = jsonv_str(content, "formatted_body", 65536), *a, *gt, *end;
 	char href[ID_MAX + 40];
 	size_t n;
 
@@ -243,9 +219,9 @@ typed(const char *body, size_t n, bool reply, const char *self, bool *addressed,
 static enum matrixev_outcome
 member(const struct json_object *e, const char *self, struct matrixev *out)
 {
-	const char *key = str(e, "state_key", ID_MAX), *sender = str(e, "sender", ID_MAX);
-	struct json_object *content = obj(e, "content");
-	const char *membership = str(content, "membership", 32);
+	const char *key = jsonv_str(e, "state_key", ID_MAX), *sender = jsonv_str(e, "sender", ID_MAX);
+	struct json_object *content = jsonv_obj(e, "content");
+	const char *membership = jsonv_str(content, "membership", 32);
 	struct json_object *v;
 
 	if (key == NULL || membership == NULL)
@@ -284,15 +260,15 @@ matrixev_event(const struct json_object *e, const struct matrixev_ctx *ctx,
 	memset(out, 0, sizeof(*out));
 	if (e == NULL || !json_object_is_type(e, json_type_object))
 		return bad(out, "an event that is not an object");
-	room = ctx->room_id != NULL ? ctx->room_id : str(e, "room_id", ID_MAX);
+	room = ctx->room_id != NULL ? ctx->room_id : jsonv_str(e, "room_id", ID_MAX);
 	if (!matrixev_room_ok(room))
 		return bad(out, "an event without a valid room");
 	if ((out->room = strdup(room)) == NULL)
 		return bad(out, "out of memory");
-	if ((type = str(e, "type", 255)) == NULL)
+	if ((type = jsonv_str(e, "type", 255)) == NULL)
 		return bad(out, "an event without a type");
-	id = str(e, "event_id", ID_MAX);
-	sender = str(e, "sender", ID_MAX);
+	id = jsonv_str(e, "event_id", ID_MAX);
+	sender = jsonv_str(e, "sender", ID_MAX);
 	out->ev.conv_kind = ctx->dm ? PLATFORM_DM : PLATFORM_CHANNEL;
 	if ((out->ev.conversation = keep(out, "matrix:%s", room)) == NULL)
 		return bad(out, "out of memory");
@@ -323,10 +299,10 @@ matrixev_event(const struct json_object *e, const struct matrixev_ctx *ctx,
 		return bad(out, "a message without a valid event_id");
 	if (json_object_object_get_ex(e, "content", &v) && !json_object_is_type(v, json_type_object))
 		return bad(out, "a message whose content is not an object");
-	if ((content = obj(e, "content")) == NULL || json_object_object_length(content) == 0 ||
-	    obj(obj(e, "unsigned"), "redacted_because") != NULL)
+	if ((content = jsonv_obj(e, "content")) == NULL || json_object_object_length(content) == 0 ||
+	    jsonv_obj(jsonv_obj(e, "unsigned"), "redacted_because") != NULL)
 		return ignore(out, "a redacted message");
-	msgtype = str(content, "msgtype", 64);
+	msgtype = jsonv_str(content, "msgtype", 64);
 	if (msgtype == NULL)
 		return bad(out, "a message without a msgtype");
 	if (strcmp(msgtype, "m.notice") == 0)
@@ -334,13 +310,13 @@ matrixev_event(const struct json_object *e, const struct matrixev_ctx *ctx,
 	if (strcmp(msgtype, "m.text") != 0 && strcmp(msgtype, "m.emote") != 0)
 		return ignore(out, "a message type drilld does not read");
 	out->ev.kind = PLATFORM_EV_MESSAGE;
-	rel = obj(content, "m.relates_to");
+	rel = jsonv_obj(content, "m.relates_to");
 	if (rel != NULL) {
-		const char *rt = str(rel, "rel_type", 64), *target = str(rel, "event_id", ID_MAX);
-		struct json_object *irt = obj(rel, "m.in_reply_to");
-		const char *to = str(irt, "event_id", ID_MAX);
+		const char *rt = jsonv_str(rel, "rel_type", 64), *target = jsonv_str(rel, "event_id", ID_MAX);
+		struct json_object *irt = jsonv_obj(rel, "m.in_reply_to");
+		const char *to = jsonv_str(irt, "event_id", ID_MAX);
 		if (rt != NULL && strcmp(rt, "m.replace") == 0) {
-			struct json_object *nc = obj(content, "m.new_content");
+			struct json_object *nc = jsonv_obj(content, "m.new_content");
 			if (!event_id_ok(target) || nc == NULL)
 				return bad(out, "an edit without its event or new content");
 			out->ev.kind = PLATFORM_EV_EDIT;
@@ -369,9 +345,9 @@ matrixev_event(const struct json_object *e, const struct matrixev_ctx *ctx,
 	if (memchr(body, '\0', len) != NULL)
 		return bad(out, "a message whose body holds a NUL");
 	addressed = ctx->dm;
-	if (mentions(obj(e, "content"), ctx->self)) {
+	if (mentions(jsonv_obj(e, "content"), ctx->self)) {
 		addressed = true;
-		pill(obj(e, "content"), ctx->self, &body, &len);
+		pill(jsonv_obj(e, "content"), ctx->self, &body, &len);
 	}
 	if ((text = typed(body, len, reply, ctx->self, &addressed, &len)) == NULL)
 		return bad(out, "out of memory");

@@ -161,18 +161,6 @@ backoff(struct slack *s, uint64_t *cur, uint64_t min, uint64_t max)
 	return cap / 8 + (uint64_t)rnd(s) % (cap - cap / 8 + 1);
 }
 
-static const char *
-jstr(struct json_object *o, const char *key, size_t max)
-{
-	struct json_object *v;
-
-	if (o == NULL || !json_object_object_get_ex(o, key, &v) ||
-	    !json_object_is_type(v, json_type_string) ||
-	    (size_t)json_object_get_string_len(v) > max)
-		return NULL;
-	return json_object_get_string(v);
-}
-
 static bool
 id_ok(const char *s)
 {
@@ -309,7 +297,7 @@ on_api(void *arg, const struct httpc_response *res)
 	} else if (json_object_get_boolean(ok)) {
 		r.status = OUTBOX_OK;
 		r.body = body;
-	} else if ((err = jstr(body, "error", 80)) == NULL) {
+	} else if ((err = jsonv_str(body, "error", 80)) == NULL) {
 		r.status = OUTBOX_PERMANENT;
 		r.error = "an error Slack did not name";
 	} else {
@@ -483,7 +471,7 @@ send_done(struct api_call *c, const struct api_result *r)
 	bool ephemeral = strcmp(c->method, "chat.postEphemeral") == 0;
 
 	if (r->status == OUTBOX_OK) {
-		res.message_id = jstr(r->body, ephemeral ? "message_ts" : "ts", 255);
+		res.message_id = jsonv_str(r->body, ephemeral ? "message_ts" : "ts", 255);
 		log_debug("slack: posted %s destination=%s ts=%s", c->method, c->dest,
 		    res.message_id != NULL ? res.message_id : "-");
 	} else if (r->status == OUTBOX_PERMANENT) {
@@ -595,7 +583,7 @@ dm_opened(struct api_call *c, const struct api_result *r)
 		return;
 	}
 	json_object_object_get_ex(r->body, "channel", &ch);
-	if (!id_ok(id = jstr(ch, "id", ID_MAX - 1))) {
+	if (!id_ok(id = jsonv_str(ch, "id", ID_MAX - 1))) {
 		struct api_result bad = {.status = OUTBOX_TRANSIENT,
 		    .error = "conversations.open gave no channel"};
 		send_done(c, &bad);
@@ -732,7 +720,7 @@ zone_answered(struct api_call *c, const struct api_result *r)
 	}
 	z->at = (int64_t)time(NULL);
 	json_object_object_get_ex(r->body, "user", &u);
-	if ((tz = jstr(u, "tz", 64)) == NULL || tz[0] == '\0')
+	if ((tz = jsonv_str(u, "tz", 64)) == NULL || tz[0] == '\0')
 		return;
 	snprintf(z->tz, sizeof(z->tz), "%s", tz);
 	snprintf(person, sizeof(person), "slack:%s", c->person);
@@ -800,7 +788,7 @@ gather_reply(void *arg, const struct platform_event *ev, const struct msg *m)
 			if (json_object_array_add(g->blocks,
 			    json_object_get(json_object_array_get_idx(b, i))) != 0)
 				g->oom = true;
-	if ((t = jstr(o, "text", 4000)) != NULL && g->textlen < sizeof(g->text) - 1) {
+	if ((t = jsonv_str(o, "text", 4000)) != NULL && g->textlen < sizeof(g->text) - 1) {
 		size_t room = sizeof(g->text) - g->textlen;
 		int n = snprintf(g->text + g->textlen, room, "%s%s",
 		    g->textlen > 0 ? "\n\n" : "", t);
@@ -830,7 +818,7 @@ trim_blocks(struct gather *g, size_t max, bool no_actions)
 	}
 	for (size_t i = 0; i < json_object_array_length(g->blocks); i++) {
 		struct json_object *b = json_object_array_get_idx(g->blocks, i);
-		const char *type = jstr(b, "type", 32);
+		const char *type = jsonv_str(b, "type", 32);
 		if (no_actions && type != NULL && strcmp(type, "actions") == 0)
 			continue;
 		if (json_object_array_length(keep) == max)
@@ -1093,7 +1081,7 @@ on_commands(void *arg, struct http_request *req)
 		bad_request(req, "the body is not a valid form");
 		return;
 	}
-	if ((check = jstr(fields, "ssl_check", 8)) != NULL && strcmp(check, "1") == 0) {
+	if ((check = jsonv_str(fields, "ssl_check", 8)) != NULL && strcmp(check, "1") == 0) {
 		http_respond(req, 200, NULL, NULL, 0);
 		json_object_put(fields);
 		return;
@@ -1220,7 +1208,7 @@ static void
 envelope(struct sconn *c, struct json_object *env)
 {
 	struct slack *s = c->s;
-	const char *id = jstr(env, "envelope_id", 128), *type = jstr(env, "type", 64);
+	const char *id = jsonv_str(env, "envelope_id", 128), *type = jsonv_str(env, "type", 64);
 	struct json_object *payload = NULL, *response = NULL, *v;
 	struct slackev_self self = {s->self_user, s->self_bot};
 	struct slackev sev = {0};
@@ -1299,7 +1287,7 @@ on_ws_message(void *arg, struct ws_conn *ws, const char *data, size_t len, bool 
 		json_object_put(o);
 		return;
 	}
-	type = jstr(o, "type", 64);
+	type = jsonv_str(o, "type", 64);
 	if (type != NULL && strcmp(type, "hello") == 0) {
 		bool first = c->state == SC_CONNECTING;
 		if (first) {
@@ -1310,7 +1298,7 @@ on_ws_message(void *arg, struct ws_conn *ws, const char *data, size_t len, bool 
 			ready_update(s);
 		}
 	} else if (type != NULL && strcmp(type, "disconnect") == 0) {
-		const char *reason = jstr(o, "reason", 64);
+		const char *reason = jsonv_str(o, "reason", 64);
 		if (reason != NULL && strcmp(reason, "link_disabled") == 0) {
 			log_error("slack: Socket Mode is switched off in the app's settings "
 			    "(link_disabled): turn it on (Settings > Socket Mode) or use "
@@ -1332,7 +1320,7 @@ on_ws_message(void *arg, struct ws_conn *ws, const char *data, size_t len, bool 
 			uv_timer_stop(&s->sm_timer);
 			sm_fill(s);
 		}
-	} else if (jstr(o, "envelope_id", 128) != NULL) {
+	} else if (jsonv_str(o, "envelope_id", 128) != NULL) {
 		envelope(c, o);
 	} else {
 		log_debug("slack: a Socket Mode message drilld does not handle: %.40s",
@@ -1394,7 +1382,7 @@ connection_opened(struct api_call *call, const struct api_result *r)
 		sconn_lost(s, c, false);
 		return;
 	}
-	url = jstr(r->body, "url", 2048);
+	url = jsonv_str(r->body, "url", 2048);
 	if (url == NULL || (strncmp(url, "wss://", 6) != 0 && strncmp(url, "ws://", 5) != 0)) {
 		log_warnx("slack: apps.connections.open gave no websocket URL");
 		sconn_lost(s, c, false);
@@ -1478,9 +1466,9 @@ authed(struct api_call *c, const struct api_result *r)
 		uv_timer_start(&s->auth_timer, on_auth_timer, d, 0);
 		return;
 	}
-	user = jstr(r->body, "user_id", ID_MAX - 1);
-	bot = jstr(r->body, "bot_id", ID_MAX - 1);
-	team = jstr(r->body, "team", 200);
+	user = jsonv_str(r->body, "user_id", ID_MAX - 1);
+	bot = jsonv_str(r->body, "bot_id", ID_MAX - 1);
+	team = jsonv_str(r->body, "team", 200);
 	if (!id_ok(user)) {
 		log_error("slack: auth.test named no bot user: is slack.bot_token a bot "
 		    "token (xoxb-)?");

@@ -11,6 +11,7 @@
 
 #include <json-c/json.h>
 
+#include "drill/jsonv.h"
 #include "drill/text.h"
 
 #define ID_MAX 255		/* platform.h: longer ids are refused */
@@ -30,32 +31,6 @@ slackev_clear(struct slackev *out)
 	for (size_t i = 0; i < sizeof(out->buf) / sizeof(out->buf[0]); i++)
 		free(out->buf[i]);
 	memset(out, 0, sizeof(*out));
-}
-
-/* The string member key of o, when it is one of at most max bytes; else NULL. */
-static const char *
-str(const struct json_object *o, const char *key, size_t max)
-{
-	struct json_object *v;
-
-	if (o == NULL || !json_object_object_get_ex(o, key, &v) ||
-	    !json_object_is_type(v, json_type_string) ||
-	    (size_t)json_object_get_string_len(v) > max ||
-	    strlen(json_object_get_string(v)) != (size_t)json_object_get_string_len(v))
-		return NULL;	/* absent, not a string, too long, or holding a NUL */
-	return json_object_get_string(v);
-}
-
-/* The object member key of o, or NULL. */
-static struct json_object *
-obj(const struct json_object *o, const char *key)
-{
-	struct json_object *v;
-
-	if (o == NULL || !json_object_object_get_ex(o, key, &v) ||
-	    !json_object_is_type(v, json_type_object))
-		return NULL;
-	return v;
 }
 
 /* A Slack id: 1..255 bytes of [A-Za-z0-9._-] (ts values have a '.'). */
@@ -191,7 +166,7 @@ static bool
 from_bot(const struct json_object *m, const struct slackev_self *self)
 {
 	struct json_object *v;
-	const char *user = str(m, "user", ID_MAX);
+	const char *user = jsonv_str(m, "user", ID_MAX);
 
 	if (json_object_object_get_ex(m, "bot_id", &v) && !json_object_is_type(v, json_type_null))
 		return true;
@@ -203,10 +178,10 @@ static enum slackev_outcome
 message(struct slackev *out, const struct json_object *e, const char *type,
     const struct slackev_self *self)
 {
-	const char *subtype = str(e, "subtype", 64);
-	const char *channel = str(e, "channel", ID_MAX);
+	const char *subtype = jsonv_str(e, "subtype", 64);
+	const char *channel = jsonv_str(e, "channel", ID_MAX);
 	struct json_object *sv;
-	const char *ctype = str(e, "channel_type", 16);
+	const char *ctype = jsonv_str(e, "channel_type", 16);
 	const char *ts, *thread;
 	const struct json_object *m = e;
 	enum platform_event_kind kind = PLATFORM_EV_MESSAGE;
@@ -222,9 +197,9 @@ message(struct slackev *out, const struct json_object *e, const char *type,
 	if (subtype != NULL && strcmp(subtype, "thread_broadcast") != 0 &&
 	    strcmp(subtype, "file_share") != 0) {
 		if (strcmp(subtype, "message_deleted") == 0) {
-			const char *gone = str(e, "deleted_ts", ID_MAX);
-			struct json_object *prev = obj(e, "previous_message");
-			const char *who = str(prev, "user", ID_MAX);
+			const char *gone = jsonv_str(e, "deleted_ts", ID_MAX);
+			struct json_object *prev = jsonv_obj(e, "previous_message");
+			const char *who = jsonv_str(prev, "user", ID_MAX);
 			if (!id_like(gone) || !id_like(channel))
 				return bad(out, "a deletion without a valid channel or ts");
 			if (who == NULL || from_bot(prev, self))
@@ -239,14 +214,14 @@ message(struct slackev *out, const struct json_object *e, const char *type,
 		}
 		if (strcmp(subtype, "message_changed") != 0)
 			return ignore(out, "a message subtype drilld does not handle");
-		if ((m = obj(e, "message")) == NULL)
+		if ((m = jsonv_obj(e, "message")) == NULL)
 			return bad(out, "an edit without its message");
 		/* Slack also sends message_changed when a link unfurls: only a
 		 * change of the text by its author is an edit */
 		{
-			struct json_object *prev = obj(e, "previous_message");
-			const char *now = str(m, "text", SIZE_MAX), *was = str(prev, "text", SIZE_MAX);
-			if (obj(m, "edited") == NULL)
+			struct json_object *prev = jsonv_obj(e, "previous_message");
+			const char *now = jsonv_str(m, "text", SIZE_MAX), *was = jsonv_str(prev, "text", SIZE_MAX);
+			if (jsonv_obj(m, "edited") == NULL)
 				return ignore(out, "a message changed without an edit (an unfurl)");
 			if (now != NULL && was != NULL && strcmp(now, was) == 0)
 				return ignore(out, "a message changed with the same text");
@@ -256,19 +231,19 @@ message(struct slackev *out, const struct json_object *e, const char *type,
 	if (from_bot(m, self))
 		return ignore(out, "a bot's message");
 	if (kind == PLATFORM_EV_EDIT) {
-		const char *ms = str(m, "subtype", 64);
+		const char *ms = jsonv_str(m, "subtype", 64);
 		if (ms != NULL && strcmp(ms, "thread_broadcast") != 0 &&
 		    strcmp(ms, "file_share") != 0)
 			return ignore(out, "an edit of a message drilld does not handle");
 	}
-	if ((oc = place(out, channel, ctype, str(m, "user", ID_MAX))) != SLACKEV_HANDLE)
+	if ((oc = place(out, channel, ctype, jsonv_str(m, "user", ID_MAX))) != SLACKEV_HANDLE)
 		return oc;
-	ts = str(m, "ts", ID_MAX);
+	ts = jsonv_str(m, "ts", ID_MAX);
 	if (!id_like(ts))
 		return bad(out, "a message without a valid ts");
 	if ((oc = message_text(out, m, self, &mentioned)) != SLACKEV_HANDLE)
 		return oc;
-	thread = str(m, "thread_ts", ID_MAX);
+	thread = jsonv_str(m, "thread_ts", ID_MAX);
 	out->ev.kind = kind;
 	out->ev.addressed = out->ev.conv_kind == PLATFORM_DM || mentioned ||
 	    strcmp(type, "app_mention") == 0;
@@ -279,9 +254,9 @@ message(struct slackev *out, const struct json_object *e, const char *type,
 	    (out->ev.thread_id = keep(out, "%s", thread)) == NULL)
 		return bad(out, "out of memory");
 	if (kind == PLATFORM_EV_EDIT) {
-		const char *ets = str(e, "event_ts", ID_MAX);
+		const char *ets = jsonv_str(e, "event_ts", ID_MAX);
 		if (!id_like(ets))
-			ets = str(e, "ts", ID_MAX);
+			ets = jsonv_str(e, "ts", ID_MAX);
 		if (!id_like(ets))
 			return bad(out, "an edit without a valid ts");
 		out->ev.event_id = keep(out, "slack:edit:%s:%s", channel, ets);
@@ -302,10 +277,10 @@ slackev_callback(const struct json_object *body, const struct slackev_self *self
 	memset(out, 0, sizeof(*out));
 	if (body == NULL || !json_object_is_type(body, json_type_object))
 		return bad(out, "the body is not a JSON object");
-	if ((type = str(body, "type", 64)) == NULL)
+	if ((type = jsonv_str(body, "type", 64)) == NULL)
 		return bad(out, "the body has no type");
 	if (strcmp(type, "url_verification") == 0) {
-		const char *c = str(body, "challenge", CHALLENGE_MAX);
+		const char *c = jsonv_str(body, "challenge", CHALLENGE_MAX);
 		if (c == NULL || c[0] == '\0' || !id_like(c))
 			return bad(out, "a url_verification without a valid challenge");
 		if ((out->challenge = strdup(c)) == NULL)
@@ -314,9 +289,9 @@ slackev_callback(const struct json_object *body, const struct slackev_self *self
 	}
 	if (strcmp(type, "event_callback") != 0)
 		return ignore(out, "a callback type drilld does not handle");
-	if ((e = obj(body, "event")) == NULL || (etype = str(e, "type", 64)) == NULL)
+	if ((e = jsonv_obj(body, "event")) == NULL || (etype = jsonv_str(e, "type", 64)) == NULL)
 		return bad(out, "an event_callback without an event");
-	event_id = str(body, "event_id", ID_MAX);
+	event_id = jsonv_str(body, "event_id", ID_MAX);
 	if (json_object_object_get_ex(body, "event_time", &v) &&
 	    json_object_is_type(v, json_type_int))
 		out->ev.ts = json_object_get_int64(v);
@@ -331,22 +306,22 @@ slackev_callback(const struct json_object *body, const struct slackev_self *self
 	if (!id_like(event_id))
 		return bad(out, "an event without a valid event_id");
 	if (strcmp(etype, "member_joined_channel") == 0) {
-		const char *user = str(e, "user", ID_MAX), *inviter = str(e, "inviter", ID_MAX);
+		const char *user = jsonv_str(e, "user", ID_MAX), *inviter = jsonv_str(e, "inviter", ID_MAX);
 		if (self == NULL || self->user_id == NULL || user == NULL ||
 		    strcmp(user, self->user_id) != 0)
 			return ignore(out, "someone other than the bot joined a channel");
-		if ((oc = place(out, str(e, "channel", ID_MAX), str(e, "channel_type", 16),
+		if ((oc = place(out, jsonv_str(e, "channel", ID_MAX), jsonv_str(e, "channel_type", 16),
 		    id_like(inviter) ? inviter : user)) != SLACKEV_HANDLE)
 			return oc;
 		/* channel_type "C" / "G" for channels; never a DM */
 		out->ev.conv_kind = PLATFORM_CHANNEL;
 		out->ev.kind = PLATFORM_EV_JOIN;
 	} else if (strcmp(etype, "app_home_opened") == 0) {
-		const char *tab = str(e, "tab", 32);
+		const char *tab = jsonv_str(e, "tab", 32);
 		if (tab == NULL || strcmp(tab, "home") != 0)
 			return ignore(out, "the App Home's messages tab");
-		if ((oc = place(out, str(e, "channel", ID_MAX), "im",
-		    str(e, "user", ID_MAX))) != SLACKEV_HANDLE)
+		if ((oc = place(out, jsonv_str(e, "channel", ID_MAX), "im",
+		    jsonv_str(e, "user", ID_MAX))) != SLACKEV_HANDLE)
 			return oc;
 		out->ev.kind = PLATFORM_EV_HOME;
 		out->ev.addressed = true;
@@ -369,10 +344,10 @@ slackev_command(const struct json_object *fields, struct slackev *out)
 	memset(out, 0, sizeof(*out));
 	if (fields == NULL || !json_object_is_type(fields, json_type_object))
 		return bad(out, "a slash command that is not an object");
-	if ((oc = place(out, str(fields, "channel_id", ID_MAX), NULL,
-	    str(fields, "user_id", ID_MAX))) != SLACKEV_HANDLE)
+	if ((oc = place(out, jsonv_str(fields, "channel_id", ID_MAX), NULL,
+	    jsonv_str(fields, "user_id", ID_MAX))) != SLACKEV_HANDLE)
 		return oc;
-	trigger = str(fields, "trigger_id", ID_MAX);
+	trigger = jsonv_str(fields, "trigger_id", ID_MAX);
 	if (!id_like(trigger))
 		return bad(out, "a slash command without a valid trigger_id");
 	text = "";
@@ -398,7 +373,7 @@ slackev_command(const struct json_object *fields, struct slackev *out)
 			break;
 		}
 	free(plain);
-	url = str(fields, "response_url", URL_MAX);
+	url = jsonv_str(fields, "response_url", URL_MAX);
 	if (url != NULL && url[0] != '\0' && (out->response_url = strdup(url)) == NULL)
 		return bad(out, "out of memory");
 	out->ev.kind = PLATFORM_EV_COMMAND;
@@ -418,26 +393,26 @@ slackev_interaction(const struct json_object *payload, struct slackev *out)
 	memset(out, 0, sizeof(*out));
 	if (payload == NULL || !json_object_is_type(payload, json_type_object))
 		return bad(out, "an interaction that is not an object");
-	if ((type = str(payload, "type", 64)) == NULL)
+	if ((type = jsonv_str(payload, "type", 64)) == NULL)
 		return bad(out, "an interaction without a type");
 	if (strcmp(type, "block_actions") != 0)
 		return ignore(out, "an interaction type drilld does not handle");
-	container = obj(payload, "container");
-	msg = obj(payload, "message");
-	channel = str(obj(payload, "channel"), "id", ID_MAX);
+	container = jsonv_obj(payload, "container");
+	msg = jsonv_obj(payload, "message");
+	channel = jsonv_str(jsonv_obj(payload, "channel"), "id", ID_MAX);
 	if (channel == NULL)
-		channel = str(container, "channel_id", ID_MAX);
+		channel = jsonv_str(container, "channel_id", ID_MAX);
 	if (channel == NULL)
 		return ignore(out, "a button outside a conversation");
-	user = str(obj(payload, "user"), "id", ID_MAX);
+	user = jsonv_str(jsonv_obj(payload, "user"), "id", ID_MAX);
 	if (!json_object_object_get_ex(payload, "actions", &actions) ||
 	    !json_object_is_type(actions, json_type_array) ||
 	    json_object_array_length(actions) < 1 ||
 	    (a = json_object_array_get_idx(actions, 0)) == NULL ||
 	    !json_object_is_type(a, json_type_object))
 		return bad(out, "a block_actions without actions");
-	value = str(a, "value", VALUE_MAX);
-	action_ts = str(a, "action_ts", ID_MAX);
+	value = jsonv_str(a, "value", VALUE_MAX);
+	action_ts = jsonv_str(a, "action_ts", ID_MAX);
 	if (value == NULL || value[0] == '\0')
 		return ignore(out, "an action without a value");
 	if (!text_utf8_valid(value, strlen(value)))
@@ -448,19 +423,19 @@ slackev_interaction(const struct json_object *payload, struct slackev *out)
 		return oc;
 	/* the question the button belongs to: the thread of a reply, else
 	 * the message itself (a question root) */
-	ts = str(msg, "ts", ID_MAX);
+	ts = jsonv_str(msg, "ts", ID_MAX);
 	if (ts == NULL)
-		ts = str(container, "message_ts", ID_MAX);
-	thread = str(msg, "thread_ts", ID_MAX);
+		ts = jsonv_str(container, "message_ts", ID_MAX);
+	thread = jsonv_str(msg, "thread_ts", ID_MAX);
 	if (thread == NULL)
-		thread = str(container, "thread_ts", ID_MAX);
+		thread = jsonv_str(container, "thread_ts", ID_MAX);
 	if (!id_like(thread) && msg != NULL)
 		thread = ts;
 	if (id_like(thread) && (out->ev.thread_id = keep(out, "%s", thread)) == NULL)
 		return bad(out, "out of memory");
 	if (id_like(ts) && (out->ev.message_id = keep(out, "%s", ts)) == NULL)
 		return bad(out, "out of memory");
-	url = str(payload, "response_url", URL_MAX);
+	url = jsonv_str(payload, "response_url", URL_MAX);
 	if (url != NULL && url[0] != '\0' && (out->response_url = dup_or_null(url)) == NULL)
 		return bad(out, "out of memory");
 	out->ev.kind = PLATFORM_EV_BUTTON;

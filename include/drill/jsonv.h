@@ -35,6 +35,15 @@ struct jsonv_error {
 int jsonv_parse(const char *text, size_t len, int depth, struct json_object **out,
     struct jsonv_error *e) DRILL_WUR;
 
+/*
+ * The string member key of o, borrowed from o; NULL when o is NULL or not
+ * an object, or the member is absent, not a string, over max bytes, or
+ * holds a NUL (a \u0000 escape): what every reader of outside JSON wants.
+ */
+const char *jsonv_str(const struct json_object *o, const char *key, size_t max);
+/* The object member key of o (borrowed), or NULL. */
+struct json_object *jsonv_obj(const struct json_object *o, const char *key);
+
 /* Adds key: v to o, taking v; false (v released) when v is NULL or on failure. */
 bool jsonv_put(struct json_object *o, const char *key, struct json_object *v);
 /* Adds key: a copy of s (JSON null when s is NULL); false on failure. */

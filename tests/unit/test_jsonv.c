@@ -84,6 +84,29 @@ test_put_helpers(void **state)
 	json_object_put(o);
 }
 
+/* The readers every parser of outside JSON uses. */
+static void
+test_readers(void **state)
+{
+	struct json_object *o = NULL;
+	static const char text[] = "{\"a\":\"abc\",\"n\":3,\"z\":\"x\\u0000y\","
+	    "\"o\":{\"b\":\"in\"},\"l\":\"long enough\"}";
+
+	(void)state;
+	assert_int_equal(jsonv_parse(text, strlen(text), 8, &o, NULL), 0);
+	assert_string_equal(jsonv_str(o, "a", 3), "abc");
+	assert_null(jsonv_str(o, "a", 2));		/* over max */
+	assert_null(jsonv_str(o, "n", 10));		/* not a string */
+	assert_null(jsonv_str(o, "z", 10));		/* a NUL inside */
+	assert_null(jsonv_str(o, "missing", 10));
+	assert_null(jsonv_str(NULL, "a", 10));
+	assert_null(jsonv_str(jsonv_obj(o, "a"), "b", 10));	/* not an object */
+	assert_string_equal(jsonv_str(jsonv_obj(o, "o"), "b", 10), "in");
+	assert_null(jsonv_obj(o, "n"));
+	assert_null(jsonv_obj(NULL, "o"));
+	json_object_put(o);
+}
+
 int
 main(void)
 {
@@ -92,6 +115,7 @@ main(void)
 		cmocka_unit_test(test_refuses_what_json_c_lets_through),
 		cmocka_unit_test(test_says_where),
 		cmocka_unit_test(test_put_helpers),
+		cmocka_unit_test(test_readers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
