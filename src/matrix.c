@@ -15,6 +15,7 @@
 #include <json-c/json.h>
 
 #include "drill/config.h"
+#include "drill/adapt.h"
 #include "drill/http.h"
 #include "drill/httpc.h"
 #include "drill/jsonv.h"
@@ -34,7 +35,6 @@
 #define BACKOFF_MIN_MS 1000u
 #define BACKOFF_MAX_MS 60000u
 #define RETRY_AFTER_MAX_MS 3600000u
-#define PROBLEMS_MAX 256
 #define ROOMS_MAX 4096			/* DM rooms and encrypted rooms remembered */
 #define ID_MAX 256
 #define FAILED_WAIT_MS 3600000u		/* a message for a failed adapter waits */
@@ -99,31 +99,11 @@ struct matrix {
 	struct mx_call *calls;
 	struct room_entry *dms;	/* DM rooms and their person */
 	size_t ndms;
-	char *problems[PROBLEMS_MAX];
-	size_t nproblems;
+	struct adapt_once told;	/* permanent failures already told */
 	uint64_t rng;
 };
 
 /* ---- helpers ---------------------------------------------------------------- */
-
-static uint32_t
-rnd(struct matrix *m)
-{
-	m->rng ^= m->rng >> 12;
-	m->rng ^= m->rng << 25;
-	m->rng ^= m->rng >> 27;
-	return (uint32_t)((m->rng * 2685821657736338717ULL) >> 32);
-}
-
-static uint64_t
-backoff(struct matrix *m)
-{
-	uint64_t cap = m->backoff_ms == 0 ? BACKOFF_MIN_MS :
-	    m->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : m->backoff_ms * 2;
-
-	m->backoff_ms = cap;
-	return cap / 8 + (uint64_t)rnd(m) % (cap - cap / 8 + 1);
-}
 
 /* Percent-encodes s into out (all but unreserved characters); false if too long. */
 static bool
@@ -151,15 +131,6 @@ escape(const char *s, char *out, size_t len)
 }
 
 static void
-wipe_free(char *p)
-{
-	if (p != NULL) {
-		explicit_bzero(p, strlen(p));
-		free(p);
-	}
-}
-
-static void
 ready_update(struct matrix *m)
 {
 	const char *why = NULL;
@@ -183,6 +154,13 @@ server_of(const char *user)
 	const char *c = strchr(user, ':');
 
 	return c != NULL ? c + 1 : "";
+}
+
+/* The next retry's delay: 1 s doubling to 60 s, jittered (adapt.h). */
+static uint64_t
+next_delay(struct matrix *m)
+{
+	return adapt_backoff(&m->backoff_ms, BACKOFF_MIN_MS, BACKOFF_MAX_MS, &m->rng);
 }
 
 /* ---- the client-server API ------------------------------------------------- */
@@ -330,7 +308,7 @@ mx_start(struct matrix *m, struct mx_call *c, const char *method, const char *pa
 		body = json_object_to_json_string_length(json, JSON_OUT, &len);
 		headers[nh++] = "Content-Type: application/json";
 		if (body == NULL) {
-			wipe_free(authz);
+			adapt_wipe_free(authz);
 			call_free(c);
 			return DRILL_ENOMEM;
 		}
@@ -341,7 +319,7 @@ mx_start(struct matrix *m, struct mx_call *c, const char *method, const char *pa
 		.max_response = max_response,
 	};
 	rc = httpc_start(m->httpc, &rq, on_http, c, &c->id, err);
-	wipe_free(authz);
+	adapt_wipe_free(authz);
 	if (rc != 0) {
 		log_warnx("matrix: cannot call %s %s: %s", method, path, err);
 		call_free(c);
@@ -362,16 +340,8 @@ problem(struct matrix *m, const char *where, const char *error)
 	char key[400], line[600];
 
 	snprintf(key, sizeof(key), "%s %s", error, where);
-	for (size_t i = 0; i < m->nproblems; i++)
-		if (strcmp(m->problems[i], key) == 0)
-			return;
-	if (m->nproblems == PROBLEMS_MAX) {
-		free(m->problems[0]);
-		memmove(m->problems, m->problems + 1, (PROBLEMS_MAX - 1) * sizeof(m->problems[0]));
-		m->nproblems--;
-	}
-	if ((m->problems[m->nproblems] = strdup(key)) != NULL)
-		m->nproblems++;
+	if (!adapt_once_first(&m->told, key))
+		return;
 	if (strncmp(error, "M_FORBIDDEN", 11) == 0)
 		snprintf(line, sizeof(line), "The homeserver refused a message to %s (%s): the "
 		    "bot is not in that room or may not post there. Invite it, then "
@@ -455,7 +425,7 @@ logged_in(struct mx_call *c, const struct mx_result *r)
 			return;
 		}
 		log_warnx("matrix: cannot log in (%s); trying again", r->error);
-		later(m, r->retry_after_ms > 0 ? r->retry_after_ms : backoff(m));
+		later(m, r->retry_after_ms > 0 ? r->retry_after_ms : next_delay(m));
 		return;
 	}
 	token = jsonv_str(r->body, "access_token", 4096);
@@ -464,9 +434,9 @@ logged_in(struct mx_call *c, const struct mx_result *r)
 		fail_adapter(m, "the log-in gave no access token");
 		return;
 	}
-	wipe_free(m->token);
+	adapt_wipe_free(m->token);
 	if ((m->token = strdup(token)) == NULL) {
-		later(m, backoff(m));
+		later(m, next_delay(m));
 		return;
 	}
 	/* kept, so that the next start does not log in (and make a device) again */
@@ -506,14 +476,14 @@ login(struct matrix *m)
 		json_object_put(o);
 		json_object_put(id);
 		call_free(c);
-		later(m, backoff(m));
+		later(m, next_delay(m));
 		return;
 	}
 	free(device);
 	m->relogging = true;
 	if (mx_start(m, c, "POST", "/_matrix/client/v3/login", NULL, o, false, 0, 0) != 0) {
 		m->relogging = false;
-		later(m, backoff(m));
+		later(m, next_delay(m));
 	}
 	json_object_put(o);
 	json_object_put(id);
@@ -582,7 +552,7 @@ whoami_done(struct mx_call *c, const struct mx_result *r)
 		}
 		log_warnx("matrix: cannot reach the homeserver (whoami: %s); trying again",
 		    r->error);
-		later(m, r->retry_after_ms > 0 ? r->retry_after_ms : backoff(m));
+		later(m, r->retry_after_ms > 0 ? r->retry_after_ms : next_delay(m));
 		return;
 	}
 	user = jsonv_str(r->body, "user_id", 255);
@@ -627,7 +597,7 @@ whoami(struct matrix *m)
 	if ((c = call_new(whoami_done)) == NULL ||
 	    mx_start(m, c, "GET", "/_matrix/client/v3/account/whoami", NULL, NULL, true,
 	    0, 0) != 0)
-		later(m, backoff(m));
+		later(m, next_delay(m));
 }
 
 /* ---- rooms: DMs, invites, encryption ------------------------------------ */
@@ -1140,16 +1110,16 @@ synced(struct mx_call *c, const struct mx_result *r)
 			free(m->filter_id);
 			m->filter_id = NULL;
 			m->first_sync = true;
-			sync_next(m, backoff(m));
+			sync_next(m, next_delay(m));
 			return;
 		}
 		log_warnx("matrix: /sync failed (%s); trying again", r->error);
-		sync_next(m, backoff(m));
+		sync_next(m, next_delay(m));
 		return;
 	}
 	if ((next = jsonv_str(r->body, "next_batch", 1024)) == NULL) {
 		log_warnx("matrix: a /sync answer without next_batch");
-		sync_next(m, backoff(m));
+		sync_next(m, next_delay(m));
 		return;
 	}
 	/*
@@ -1163,7 +1133,7 @@ synced(struct mx_call *c, const struct mx_result *r)
 		store_rollback(m->o.store);
 		dm_reload(m);
 		log_warnx("matrix: a /sync batch could not be stored; it is asked for again");
-		sync_next(m, backoff(m));
+		sync_next(m, next_delay(m));
 		return;
 	}
 	free(m->since);
@@ -1202,7 +1172,7 @@ sync_next(struct matrix *m, uint64_t delay_ms)
 	if ((c = call_new(synced)) == NULL ||
 	    mx_start(m, c, "GET", "/_matrix/client/v3/sync", query, NULL, true,
 	    SYNC_REQUEST_MS, SYNC_MAX) != 0) {
-		later(m, backoff(m));
+		later(m, next_delay(m));
 		return;
 	}
 	m->sync_call = c->id;
@@ -1710,7 +1680,7 @@ matrix_new(uv_loop_t *loop, struct http *http, const struct matrix_opts *o,
 	m->dms = calloc(ROOMS_MAX, sizeof(*m->dms));
 	m->auto_join = o->nauto_join > 0 ? calloc(o->nauto_join, sizeof(char *)) : NULL;
 	m->nauto_join = o->nauto_join;
-	m->rng = (uint64_t)uv_hrtime() | 1;
+	m->rng = adapt_seed();
 	oom = m->homeserver == NULL || m->user_id == NULL || m->dms == NULL ||
 	    (o->password != NULL && m->password == NULL) ||
 	    (o->as_token != NULL && m->as_token == NULL) ||
@@ -1803,17 +1773,16 @@ matrix_free(struct matrix *m)
 		return;
 	if (m->httpc != NULL)
 		httpc_free(m->httpc);
-	for (size_t i = 0; i < m->nproblems; i++)
-		free(m->problems[i]);
+	adapt_once_free(&m->told);
 	for (size_t i = 0; m->auto_join != NULL && i < m->nauto_join; i++)
 		free(m->auto_join[i]);
 	free(m->auto_join);
 	free(m->homeserver);
 	free(m->user_id);
-	wipe_free(m->password);
-	wipe_free(m->as_token);
-	wipe_free(m->hs_token);
-	wipe_free(m->token);
+	adapt_wipe_free(m->password);
+	adapt_wipe_free(m->as_token);
+	adapt_wipe_free(m->hs_token);
+	adapt_wipe_free(m->token);
 	free(m->filter_id);
 	free(m->since);
 	free(m->dms);

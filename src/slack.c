@@ -16,6 +16,7 @@
 #include <json-c/json.h>
 
 #include "drill/command.h"
+#include "drill/adapt.h"
 #include "drill/http.h"
 #include "drill/httpc.h"
 #include "drill/jsonv.h"
@@ -39,7 +40,6 @@
 #define ZONE_RETRY_S 3600	/* and an hour after it failed */
 #define FAILED_WAIT_MS 3600000u	/* a message for a failed adapter waits */
 #define CACHE_MAX 4096		/* people whose zone / DM is remembered */
-#define PROBLEMS_MAX 256	/* permanent failures already logged */
 #define VIEW_BLOCKS_MAX 100	/* Slack's limit for a Home view */
 #define MSG_BLOCKS_MAX 50	/* and for a message */
 #define ID_MAX 64		/* a Slack id or ts in our caches */
@@ -134,32 +134,11 @@ struct slack {
 	size_t nzones;
 	struct dm_entry *dms;
 	size_t ndms;
-	char *problems[PROBLEMS_MAX];
-	size_t nproblems;
+	struct adapt_once told;	/* permanent failures already told */
 	uint64_t rng;
 };
 
 /* ---- little helpers ---------------------------------------------------- */
-
-static uint32_t
-rnd(struct slack *s)
-{
-	/* xorshift64*: jitter only */
-	s->rng ^= s->rng >> 12;
-	s->rng ^= s->rng << 25;
-	s->rng ^= s->rng >> 27;
-	return (uint32_t)((s->rng * 2685821657736338717ULL) >> 32);
-}
-
-/* Full jitter: uniform in [cap/8, cap], cap doubling from min to max. */
-static uint64_t
-backoff(struct slack *s, uint64_t *cur, uint64_t min, uint64_t max)
-{
-	uint64_t cap = *cur == 0 ? min : *cur * 2 > max ? max : *cur * 2;
-
-	*cur = cap;
-	return cap / 8 + (uint64_t)rnd(s) % (cap - cap / 8 + 1);
-}
 
 static bool
 id_ok(const char *s)
@@ -173,15 +152,6 @@ id_ok(const char *s)
 		    (s[n] >= '0' && s[n] <= '9') || s[n] == '.' || s[n] == '_' || s[n] == '-'))
 			return false;
 	return n > 0 && n < ID_MAX;
-}
-
-static void
-wipe_free(char *p)
-{
-	if (p != NULL) {
-		explicit_bzero(p, strlen(p));
-		free(p);
-	}
 }
 
 static void
@@ -362,7 +332,7 @@ api_start(struct slack *s, struct api_call *c, const char *method, bool app_toke
 	}
 	headers[0] = auth;
 	if (body == NULL) {
-		wipe_free(auth);
+		adapt_wipe_free(auth);
 		call_free(c);
 		return DRILL_ENOMEM;
 	}
@@ -371,7 +341,7 @@ api_start(struct slack *s, struct api_call *c, const char *method, bool app_toke
 		.body = body, .body_len = len,
 	};
 	rc = httpc_start(s->httpc, &rq, on_api, c, &c->id, err);
-	wipe_free(auth);
+	adapt_wipe_free(auth);
 	if (rc != 0) {
 		log_warnx("slack: cannot call %s: %s", method, err);
 		call_free(c);
@@ -405,17 +375,8 @@ problem(struct slack *s, const char *where, const char *error)
 	const char *dest = where;
 
 	snprintf(key, sizeof(key), "%s %s", error, where);
-	for (size_t i = 0; i < s->nproblems; i++)
-		if (strcmp(s->problems[i], key) == 0)
-			return;
-	if (s->nproblems == PROBLEMS_MAX) {
-		/* the oldest goes: a long-gone failure may be told again */
-		free(s->problems[0]);
-		memmove(s->problems, s->problems + 1, (PROBLEMS_MAX - 1) * sizeof(s->problems[0]));
-		s->nproblems--;
-	}
-	if ((s->problems[s->nproblems] = strdup(key)) != NULL)
-		s->nproblems++;
+	if (!adapt_once_first(&s->told, key))
+		return;
 	if (strcmp(error, "channel_not_found") == 0)
 		snprintf(line, sizeof(line), "Slack cannot find %s (channel_not_found): the "
 		    "channel does not exist, or it is private and the bot is not in it. "
@@ -1184,7 +1145,7 @@ sconn_lost(struct slack *s, struct sconn *c, bool retiring)
 		return;
 	}
 	if (!s->sm_waiting) {
-		uint64_t d = backoff(s, &s->sm_backoff_ms, BACKOFF_MIN_MS, BACKOFF_MAX_MS);
+		uint64_t d = adapt_backoff(&s->sm_backoff_ms, BACKOFF_MIN_MS, BACKOFF_MAX_MS, &s->rng);
 		log_info("slack: Socket Mode reconnects in %llu ms", (unsigned long long)d);
 		sm_wait(s, d);
 	}
@@ -1427,7 +1388,7 @@ sm_fill(struct slack *s)
 		if (api_start(s, call, "apps.connections.open", true, NULL, "") != 0) {
 			sconn_unlink(s, c);
 			free(c);
-			sm_wait(s, backoff(s, &s->sm_backoff_ms, BACKOFF_MIN_MS, BACKOFF_MAX_MS));
+			sm_wait(s, adapt_backoff(&s->sm_backoff_ms, BACKOFF_MIN_MS, BACKOFF_MAX_MS, &s->rng));
 			return;
 		}
 		active++;
@@ -1458,7 +1419,7 @@ authed(struct api_call *c, const struct api_result *r)
 		}
 		if (s->stopping)
 			return;
-		d = backoff(s, &s->auth_backoff_ms, BACKOFF_MIN_MS, AUTH_BACKOFF_MAX_MS);
+		d = adapt_backoff(&s->auth_backoff_ms, BACKOFF_MIN_MS, AUTH_BACKOFF_MAX_MS, &s->rng);
 		if (r->status == OUTBOX_RATE_LIMITED && r->retry_after_ms > d)
 			d = r->retry_after_ms;
 		log_warnx("slack: cannot reach Slack (auth.test: %s); trying again in %llu ms",
@@ -1501,7 +1462,7 @@ auth_test(struct slack *s)
 	if ((c = call_new(authed)) == NULL ||
 	    api_start(s, c, "auth.test", false, NULL, "") != 0)
 		uv_timer_start(&s->auth_timer, on_auth_timer,
-		    backoff(s, &s->auth_backoff_ms, BACKOFF_MIN_MS, AUTH_BACKOFF_MAX_MS), 0);
+		    adapt_backoff(&s->auth_backoff_ms, BACKOFF_MIN_MS, AUTH_BACKOFF_MAX_MS, &s->rng), 0);
 }
 
 /* ---- life cycle ------------------------------------------------------------ */
@@ -1548,7 +1509,7 @@ slack_new(uv_loop_t *loop, struct net *net, struct http *http,
 	s->secret = dup_secret(o->signing_secret);
 	s->zones = calloc(CACHE_MAX, sizeof(*s->zones));
 	s->dms = calloc(CACHE_MAX, sizeof(*s->dms));
-	s->rng = (uint64_t)uv_hrtime() | 1;
+	s->rng = adapt_seed();
 	oom = s->api_url == NULL || s->bot_token == NULL || s->zones == NULL ||
 	    s->dms == NULL || (o->app_token != NULL && s->app_token == NULL) ||
 	    (o->signing_secret != NULL && s->secret == NULL);
@@ -1630,12 +1591,11 @@ slack_free(struct slack *s)
 		next = c->next;
 		free(c);
 	}
-	for (size_t i = 0; i < s->nproblems; i++)
-		free(s->problems[i]);
+	adapt_once_free(&s->told);
 	free(s->api_url);
-	wipe_free(s->bot_token);
-	wipe_free(s->app_token);
-	wipe_free(s->secret);
+	adapt_wipe_free(s->bot_token);
+	adapt_wipe_free(s->app_token);
+	adapt_wipe_free(s->secret);
 	free(s->self_user);
 	free(s->self_bot);
 	free(s->zones);
