@@ -60,22 +60,48 @@ drill_local_day(int64_t t)
 	return era * 146097 + doe - 719468;
 }
 
+static char *
+vstrf(const char *fmt, va_list ap)
+{
+	va_list again;
+	char *s;
+	int n;
+
+	va_copy(again, ap);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	if (n < 0 || (s = malloc((size_t)n + 1)) == NULL) {
+		va_end(again);
+		return NULL;
+	}
+	vsnprintf(s, (size_t)n + 1, fmt, again);
+	va_end(again);
+	return s;
+}
+
+char *
+drill_strf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	s = vstrf(fmt, ap);
+	va_end(ap);
+	return s;
+}
+
 void
 drill_errors_add(struct drill_errors *e, const char *fmt, ...)
 {
 	va_list ap;
 	char **lines;
-	char *s = NULL;
-	int n;
+	char *s;
 
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
+	s = vstrf(fmt, ap);
 	va_end(ap);
-	if (n < 0 || (s = malloc((size_t)n + 1)) == NULL)
+	if (s == NULL)
 		goto fail;
-	va_start(ap, fmt);
-	vsnprintf(s, (size_t)n + 1, fmt, ap);
-	va_end(ap);
 	if ((lines = realloc(e->lines, (e->n + 1) * sizeof(*lines))) == NULL)
 		goto fail;
 	e->lines = lines;

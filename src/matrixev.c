@@ -3,7 +3,6 @@
  */
 #include "drill/matrixev.h"
 
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,29 +80,21 @@ event_id_ok(const char *s)
 	    printable(s + 1, n - 1, 0);
 }
 
-static const char * DRILL_PRINTF(2, 3)
-keep(struct matrixev *out, const char *fmt, ...)
+/*
+ * Keeps s (malloc'd; NULL is passed on) in out's next free buffer, where
+ * out->ev may point; frees it when none is free. Returns s or NULL.
+ */
+static char *
+adopt(struct matrixev *out, char *s)
 {
-	size_t slot = 0;
-	va_list ap;
-	int n;
-	char *s;
-
-	while (slot < sizeof(out->buf) / sizeof(out->buf[0]) && out->buf[slot] != NULL)
-		slot++;
-	if (slot == sizeof(out->buf) / sizeof(out->buf[0]))
-		return NULL;
-	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (s = malloc((size_t)n + 1)) == NULL)
-		return NULL;
-	va_start(ap, fmt);
-	vsnprintf(s, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	out->buf[slot] = s;
-	return s;
+	for (size_t i = 0; s != NULL && i < sizeof(out->buf) / sizeof(out->buf[0]); i++)
+		if (out->buf[i] == NULL)
+			return out->buf[i] = s;
+	free(s);
+	return NULL;
 }
+
+#define keep(out, ...) adopt((out), drill_strf(__VA_ARGS__))
 
 static enum matrixev_outcome
 bad(struct matrixev *out, const char *why)
@@ -351,17 +342,9 @@ matrixev_event(const struct json_object *e, const struct matrixev_ctx *ctx,
 	}
 	if ((text = typed(body, len, reply, ctx->self, &addressed, &len)) == NULL)
 		return bad(out, "out of memory");
-	for (size_t i = 0; i < sizeof(out->buf) / sizeof(out->buf[0]); i++)
-		if (out->buf[i] == NULL) {
-			out->buf[i] = text;
-			out->ev.text = text;
-			out->ev.text_len = len;
-			text = NULL;
-			break;
-		}
-	free(text);
-	if (out->ev.text == NULL)
+	if ((out->ev.text = adopt(out, text)) == NULL)
 		return bad(out, "out of memory");
+	out->ev.text_len = len;
 	out->ev.addressed = addressed;
 	if (out->ev.message_id == NULL && (out->ev.message_id = keep(out, "%s", id)) == NULL)
 		return bad(out, "out of memory");

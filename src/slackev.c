@@ -3,7 +3,6 @@
  */
 #include "drill/slackev.h"
 
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,30 +49,21 @@ id_like(const char *s)
 	return n > 0 && n <= ID_MAX;
 }
 
-/* A printf-made string kept in out's next buffer; NULL when out of memory or too long. */
-static const char * DRILL_PRINTF(2, 3)
-keep(struct slackev *out, const char *fmt, ...)
+/*
+ * Keeps s (malloc'd; NULL is passed on) in out's next free buffer, where
+ * out->ev may point; frees it when none is free. Returns s or NULL.
+ */
+static char *
+adopt(struct slackev *out, char *s)
 {
-	size_t slot = 0;
-	va_list ap;
-	int n;
-	char *s;
-
-	while (slot < sizeof(out->buf) / sizeof(out->buf[0]) && out->buf[slot] != NULL)
-		slot++;
-	if (slot == sizeof(out->buf) / sizeof(out->buf[0]))
-		return NULL;
-	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (s = malloc((size_t)n + 1)) == NULL)
-		return NULL;
-	va_start(ap, fmt);
-	vsnprintf(s, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	out->buf[slot] = s;
-	return s;
+	for (size_t i = 0; s != NULL && i < sizeof(out->buf) / sizeof(out->buf[0]); i++)
+		if (out->buf[i] == NULL)
+			return out->buf[i] = s;
+	free(s);
+	return NULL;
 }
+
+#define keep(out, ...) adopt((out), drill_strf(__VA_ARGS__))
 
 static char *
 dup_or_null(const char *s)
@@ -149,16 +139,10 @@ message_text(struct slackev *out, const struct json_object *m,
 	    mentioned, &len);
 	if (plain == NULL)
 		return bad(out, "out of memory");
-	/* kept in a buffer of its own: it may be long */
-	for (size_t i = 0; i < sizeof(out->buf) / sizeof(out->buf[0]); i++)
-		if (out->buf[i] == NULL) {
-			out->buf[i] = plain;
-			out->ev.text = plain;
-			out->ev.text_len = len;
-			return SLACKEV_HANDLE;
-		}
-	free(plain);
-	return bad(out, "out of memory");
+	if ((out->ev.text = adopt(out, plain)) == NULL)
+		return bad(out, "out of memory");
+	out->ev.text_len = len;
+	return SLACKEV_HANDLE;
 }
 
 /* Whether the message is a bot's (any app's, or drilld's own user). */
@@ -364,15 +348,8 @@ slackev_command(const struct json_object *fields, struct slackev *out)
 			return bad(out, "out of memory");
 		len = 4;
 	}
-	for (size_t i = 0; i < sizeof(out->buf) / sizeof(out->buf[0]); i++)
-		if (out->buf[i] == NULL) {
-			out->buf[i] = plain;
-			plain = NULL;
-			out->ev.text = out->buf[i];
-			out->ev.text_len = len;
-			break;
-		}
-	free(plain);
+	out->ev.text = adopt(out, plain);
+	out->ev.text_len = len;
 	url = jsonv_str(fields, "response_url", URL_MAX);
 	if (url != NULL && url[0] != '\0' && (out->response_url = strdup(url)) == NULL)
 		return bad(out, "out of memory");

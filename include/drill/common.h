@@ -45,6 +45,9 @@ struct drill_errors {
 
 /* Appends one printf-formatted line. */
 void drill_errors_add(struct drill_errors *e, const char *fmt, ...) DRILL_PRINTF(2, 3);
+
+/* A new string formatted like printf (caller frees), or NULL when out of memory. */
+char *drill_strf(const char *fmt, ...) DRILL_PRINTF(1, 2);
 /* Releases the lines and empties the list; safe on a zeroed struct. */
 void drill_errors_free(struct drill_errors *e);
 
