@@ -707,20 +707,28 @@ dm_load(struct matrix *m)
 	free(text);
 }
 
-/* m.direct account data: {"@user": ["!room", ...]}. */
+/* m.direct account data: {"@user": ["!room", ...]}; one store write for all. */
 static void
 direct_data(struct matrix *m, struct json_object *content)
 {
+	size_t before = m->ndms;
+	bool moved = false;
+
 	json_object_object_foreach(content, user, rooms) {
 		if (!matrixev_user_ok(user) || !json_object_is_type(rooms, json_type_array))
 			continue;
 		for (size_t i = 0; i < json_object_array_length(rooms) && i < 16; i++) {
 			struct json_object *r = json_object_array_get_idx(rooms, i);
 			if (json_object_is_type(r, json_type_string) &&
-			    matrixev_room_ok(json_object_get_string(r)))
-				dm_keep(m, user, json_object_get_string(r), true);
+			    matrixev_room_ok(json_object_get_string(r)) &&
+			    dm_user(m, json_object_get_string(r)) == NULL) {
+				moved = moved || m->ndms == ROOMS_MAX;
+				dm_keep(m, user, json_object_get_string(r), false);
+			}
 		}
 	}
+	if (moved || m->ndms != before)
+		dm_save(m);
 }
 
 /* Writes our m.direct (every DM room we know) to the account data. */
