@@ -27,21 +27,14 @@ Everything talks to 127.0.0.1 only; every wait is bounded.
 """
 import json
 import os
-import shutil
-import signal
-import socket
-import subprocess
 import sys
-import tempfile
 import time
-import urllib.error
 import urllib.parse
 import urllib.request
 
-TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from e2e import ANSWER, TOP, Env as BaseEnv, check, http, run_parts
+
 FAKE = os.path.join(TOP, "tests", "fakes", "fake_matrix.py")
-DRILLD = os.environ.get("DRILLD", "build/drilld")
-DRILLCTL = os.environ.get("DRILLCTL", "build/drillctl")
 BOT = "@drilld:fake.test"
 ANN = "@ann:fake.test"
 BEN = "@ben:fake.test"
@@ -50,62 +43,17 @@ PASSWORD = "correct horse"
 AS_TOKEN = "as_token_for_drilld_0123456789"
 HS_TOKEN = "hs_token_for_drilld_9876543210"
 
-ANSWER = ("I would start with EXPLAIN ANALYZE to read the query plan, look for a "
-          "sequential scan and add an index on the filter columns, check for n+1 "
-          "queries, then measure p95 latency again to verify the fix.")
 
+class Env(BaseEnv):
+    """The fake homeserver and drilld, with drilld's HTTP server on."""
 
-class Fail(Exception):
-    pass
-
-
-def check(cond, what):
-    if not cond:
-        raise Fail(what)
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def http(method, url, body=None, timeout=10):
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(url, data=data, method=method,
-                                 headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as r:
-            return r.status, r.read().decode()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read().decode()
-    except (urllib.error.URLError, OSError) as e:
-        return 0, str(e)
-
-
-class Env:
     def __init__(self, name):
-        self.dir = tempfile.mkdtemp(prefix="drilld-matrix-%s-" % name)
-        self.fake = None
-        self.drilld = None
-        self.err = os.path.join(self.dir, "drilld.err")
-        self.http_port = free_port()
+        super().__init__("drilld-matrix-%s-" % name)
 
     def start_fake(self, *extra):
-        portfile = os.path.join(self.dir, "fake.port")
-        self.fake_log = open(os.path.join(self.dir, "fake.err"), "w")
-        self.fake = subprocess.Popen(
-            [sys.executable, FAKE, "serve", "--port-file", portfile, "--user", BOT,
-             "--token", TOKEN, "--password", PASSWORD, "--max-runtime", "300"] + list(extra),
-            stdin=subprocess.DEVNULL, stdout=self.fake_log, stderr=self.fake_log)
-        deadline = time.time() + 10
-        while not os.path.exists(portfile):
-            check(time.time() < deadline, "the fake did not start")
-            check(self.fake.poll() is None, "the fake exited")
-            time.sleep(0.05)
-        self.url = "http://127.0.0.1:%s" % open(portfile).read().strip()
+        self.start_fake_process([FAKE, "serve", "--user", BOT, "--token", TOKEN,
+                                 "--password", PASSWORD, "--max-runtime", "300"] +
+                                list(extra))
 
     def fget(self, path):
         st, body = http("GET", self.url + path)
@@ -118,59 +66,8 @@ class Env:
         return json.loads(body)
 
     def write_config(self, matrix, extra=""):
-        self.conf = os.path.join(self.dir, "drilld.conf")
-        with open(self.conf, "w") as f:
-            f.write('state_dir = "state";\n')
-            f.write('banks = [ "%s/tests/data/mini.json" ];\n' % TOP)
-            f.write('http = { listen = "127.0.0.1:%d"; };\n' % self.http_port)
-            f.write(matrix)
-            f.write(extra)
-
-    def start_drilld(self):
-        self.errf = open(self.err, "a")
-        self.drilld = subprocess.Popen([DRILLD, "-c", self.conf, "--log-level", "debug"],
-                                       stdin=subprocess.DEVNULL, stdout=self.errf,
-                                       stderr=self.errf)
-        self.wait_log("drilld starting", 10)
-
-    def stop_drilld(self):
-        if self.drilld is None:
-            return
-        self.drilld.send_signal(signal.SIGTERM)
-        try:
-            rc = self.drilld.wait(15)
-        except subprocess.TimeoutExpired:
-            self.drilld.kill()
-            raise Fail("drilld did not stop on SIGTERM")
-        self.drilld = None
-        check(rc == 0, "drilld exited %d" % rc)
-
-    def log(self):
-        try:
-            return open(self.err).read()
-        except OSError:
-            return ""
-
-    def wait_log(self, needle, timeout):
-        deadline = time.time() + timeout
-        while needle not in self.log():
-            check(self.drilld is None or self.drilld.poll() is None,
-                  "drilld exited while waiting for %r" % needle)
-            check(time.time() < deadline, "no %r in drilld's log" % needle)
-            time.sleep(0.05)
-
-    def wait_ready(self, timeout=15):
-        deadline = time.time() + timeout
-        while http("GET", "http://127.0.0.1:%d/readyz" % self.http_port)[0] != 200:
-            check(self.drilld.poll() is None, "drilld exited")
-            check(time.time() < deadline, "drilld is not ready: %s" %
-                  http("GET", "http://127.0.0.1:%d/readyz" % self.http_port)[1])
-            time.sleep(0.1)
-
-    def ctl(self, *args):
-        p = subprocess.run([DRILLCTL, "-c", self.conf] + list(args), capture_output=True,
-                           text=True, timeout=20, stdin=subprocess.DEVNULL)
-        return p.returncode, p.stdout + p.stderr
+        super().write_config('http = { listen = "127.0.0.1:%d"; };\n' % self.http_port,
+                             matrix, extra)
 
     def sent(self, room=None):
         return self.fget("/_fake/sent" + ("?room=" + room if room else ""))["sent"]
@@ -194,32 +91,6 @@ class Env:
         time.sleep(1)
         got = len([s for s in self.sent(room) if pred(s)])
         check(got == n, "%s: %d, not %d (done twice?)" % (what, got, n))
-
-    def idle(self, timeout=20):
-        deadline = time.time() + timeout
-        while True:
-            rc, out = self.ctl("status")
-            if rc == 0 and "outbox.queued: 0" in out:
-                return
-            check(time.time() < deadline, "the outbox did not empty: %s" % out)
-            time.sleep(0.2)
-
-    def close(self, ok):
-        if self.drilld is not None:
-            self.drilld.kill()
-            self.drilld.wait()
-        if self.fake is not None:
-            self.fake.terminate()
-            try:
-                self.fake.wait(5)
-            except subprocess.TimeoutExpired:
-                self.fake.kill()
-        if ok:
-            shutil.rmtree(self.dir, ignore_errors=True)
-        else:
-            print("--- drilld log (last 80 lines):")
-            print("\n".join(self.log().splitlines()[-80:]))
-            print("--- kept in", self.dir)
 
 
 def body(s):
@@ -546,18 +417,8 @@ def appservice_mode():
 
 
 def main():
-    signal.alarm(420)
-    parts = sys.argv[1:] or ["client", "nopass", "appservice"]
-    for part in parts:
-        t = time.time()
-        try:
-            {"client": client_mode, "nopass": no_password,
-             "appservice": appservice_mode}[part]()
-        except Fail as e:
-            print("FAIL %s: %s" % (part, e))
-            return 1
-        print("ok   %s (%.1f s)" % (part, time.time() - t))
-    return 0
+    return run_parts(sys.argv[1:], {"client": client_mode, "nopass": no_password,
+                                    "appservice": appservice_mode}, 420)
 
 
 if __name__ == "__main__":

@@ -21,137 +21,34 @@ Everything talks to 127.0.0.1 only; every wait is bounded.
 """
 import json
 import os
-import shutil
-import signal
-import socket
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.parse
-import urllib.request
 
-TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from e2e import ANSWER, TOP, Env as BaseEnv, check, free_port, http, run_parts
+
 FAKE = os.path.join(TOP, "tests", "fakes", "fake_slack.py")
-DRILLD = os.environ.get("DRILLD", "build/drilld")
-DRILLCTL = os.environ.get("DRILLCTL", "build/drillctl")
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 
-ANSWER = ("I would start with EXPLAIN ANALYZE to read the query plan, look for a "
-          "sequential scan and add an index on the filter columns, check for n+1 "
-          "queries, then measure p95 latency again to verify the fix.")
 
-
-class Fail(Exception):
-    pass
-
-
-def check(cond, what):
-    if not cond:
-        raise Fail(what)
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def http(method, url, body=None, headers=None, timeout=10):
-    data = None
-    if body is not None:
-        data = body if isinstance(body, bytes) else json.dumps(body).encode()
-    req = urllib.request.Request(url, data=data, method=method, headers=headers or {})
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as r:
-            return r.status, r.read().decode()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read().decode()
-    except (urllib.error.URLError, OSError) as e:
-        return 0, str(e)
-
-
-class Env:
-    """A temporary directory with the fake and drilld in it."""
+class Env(BaseEnv):
+    """The fake Slack and drilld."""
 
     def __init__(self, name):
-        self.dir = tempfile.mkdtemp(prefix="drilld-slack-%s-" % name)
-        self.fake = None
-        self.drilld = None
-        self.fake_url = None
-        self.err = os.path.join(self.dir, "drilld.err")
+        super().__init__("drilld-slack-%s-" % name)
 
     def start_fake(self, ack_timeout=2):
-        portfile = os.path.join(self.dir, "fake.port")
-        self.fake_log = open(os.path.join(self.dir, "fake.err"), "w")
-        self.fake = subprocess.Popen(
-            [sys.executable, FAKE, "serve", "--port-file", portfile,
-             "--ack-timeout", str(ack_timeout), "--max-runtime", "300"],
-            stdin=subprocess.DEVNULL, stdout=self.fake_log, stderr=self.fake_log)
-        deadline = time.time() + 10
-        while not os.path.exists(portfile):
-            check(time.time() < deadline, "the fake did not start")
-            check(self.fake.poll() is None, "the fake exited")
-            time.sleep(0.05)
-        self.fake_url = "http://127.0.0.1:%s" % open(portfile).read().strip()
+        self.start_fake_process([FAKE, "serve", "--ack-timeout", str(ack_timeout),
+                                 "--max-runtime", "300"])
 
-    def write_config(self, slack, extra=""):
-        self.conf = os.path.join(self.dir, "drilld.conf")
-        with open(self.conf, "w") as f:
-            f.write('state_dir = "state";\n')
-            f.write('banks = [ "%s/tests/data/mini.json" ];\n' % TOP)
-            f.write(slack)
-            f.write(extra)
-
-    def start_drilld(self):
-        self.errf = open(self.err, "a")
-        self.drilld = subprocess.Popen(
-            [DRILLD, "-c", self.conf, "--log-level", "debug"],
-            stdin=subprocess.DEVNULL, stdout=self.errf, stderr=self.errf)
-        self.wait_log("drilld starting", 10)
-
-    def stop_drilld(self):
-        if self.drilld is None:
-            return
-        self.drilld.send_signal(signal.SIGTERM)
-        try:
-            rc = self.drilld.wait(15)
-        except subprocess.TimeoutExpired:
-            self.drilld.kill()
-            raise Fail("drilld did not stop on SIGTERM")
-        self.drilld = None
-        check(rc == 0, "drilld exited %d" % rc)
-
-    def log(self):
-        try:
-            return open(self.err).read()
-        except OSError:
-            return ""
-
-    def wait_log(self, needle, timeout):
-        deadline = time.time() + timeout
-        while needle not in self.log():
-            check(self.drilld is None or self.drilld.poll() is None,
-                  "drilld exited while waiting for %r" % needle)
-            check(time.time() < deadline, "no %r in drilld's log" % needle)
-            time.sleep(0.05)
-
-    def ctl(self, *args):
-        p = subprocess.run([DRILLCTL, "-c", self.conf] + list(args), capture_output=True,
-                           text=True, timeout=20, stdin=subprocess.DEVNULL)
-        return p.returncode, p.stdout + p.stderr
-
-    # the fake
     def fget(self, path):
-        st, body = http("GET", self.fake_url + path)
+        st, body = http("GET", self.url + path)
         check(st == 200, "fake GET %s: %d %s" % (path, st, body))
         return json.loads(body)
 
     def fpost(self, path, obj=None):
-        st, body = http("POST", self.fake_url + path, obj if obj is not None else {},
-                        {"Content-Type": "application/json"})
+        st, body = http("POST", self.url + path, obj if obj is not None else {})
         return st, json.loads(body) if body else {}
 
     def calls(self, method=None, since=0):
@@ -172,33 +69,6 @@ class Env:
     def last_seq(self):
         calls = self.calls()
         return calls[-1]["seq"] if calls else 0
-
-    def idle(self, timeout=15):
-        """Waits until drilld's outbox has nothing queued or in flight."""
-        deadline = time.time() + timeout
-        while True:
-            rc, out = self.ctl("status")
-            if rc == 0 and "outbox.queued: 0" in out:
-                return
-            check(time.time() < deadline, "the outbox did not empty: %s" % out)
-            time.sleep(0.2)
-
-    def close(self, ok):
-        if self.drilld is not None:
-            self.drilld.kill()
-            self.drilld.wait()
-        if self.fake is not None:
-            self.fake.terminate()
-            try:
-                self.fake.wait(5)
-            except subprocess.TimeoutExpired:
-                self.fake.kill()
-        if ok:
-            shutil.rmtree(self.dir, ignore_errors=True)
-        else:
-            print("--- drilld log (last 80 lines):")
-            print("\n".join(self.log().splitlines()[-80:]))
-            print("--- kept in", self.dir)
 
 
 def text_of(call):
@@ -287,7 +157,7 @@ def socket_mode():
         env.write_config(
             'http = { listen = "127.0.0.1:%d"; };\n' % env.http_port +
             'slack = { enabled = true; mode = "socket"; bot_token = "xoxb-test";\n'
-            '  app_token = "xapp-test"; api_url = "%s/api/"; };\n' % env.fake_url,
+            '  app_token = "xapp-test"; api_url = "%s/api/"; };\n' % env.url,
             'schedules = (\n'
             '  { conversation = "slack:C0CHAN"; cron = "0 9 * * *"; reveal_after = "5s"; },\n'
             '  { conversation = "slack:C0LOUD"; cron = "0 9 * * *"; reveal_after = "4s";\n'
@@ -367,7 +237,7 @@ def socket_mode():
         # -- /drill help: answered in the acknowledgement, to the person alone
         r = envelope(env, "slash_commands", {
             "command": "/drill", "text": "help", "user_id": "U0ANN", "channel_id": "C0CHAN",
-            "trigger_id": "1.2.help", "response_url": env.fake_url + "/response/1"},
+            "trigger_id": "1.2.help", "response_url": env.url + "/response/1"},
             accepts=True)
         a = wait_ack(env, r["envelope_id"])
         check(a.get("payload") and a["payload"].get("response_type") == "ephemeral",
@@ -377,7 +247,7 @@ def socket_mode():
         # -- /drill ask now by someone who is not an admin: refused in the ack
         r = envelope(env, "slash_commands", {
             "command": "/drill", "text": "ask now", "user_id": "U0ANN", "channel_id": "C0CHAN",
-            "trigger_id": "1.2.ask", "response_url": env.fake_url + "/response/1"},
+            "trigger_id": "1.2.ask", "response_url": env.url + "/response/1"},
             accepts=True)
         a = wait_ack(env, r["envelope_id"])
         check(a.get("payload") and "only drilld's admins" in json.dumps(a["payload"]),
@@ -388,7 +258,7 @@ def socket_mode():
         r = envelope(env, "slash_commands", {
             "command": "/drill", "text": "practice", "user_id": "U0CAT",
             "channel_id": "C0CHAN", "trigger_id": "1.2.practice",
-            "response_url": env.fake_url + "/response/2"}, accepts=True)
+            "response_url": env.url + "/response/2"}, accepts=True)
         a = wait_ack(env, r["envelope_id"])
         check(not a.get("payload"), "practice was answered in the ack")
         proot = env.wait_calls(lambda c: c["params"].get("channel") == "C0CHAN" and
@@ -569,7 +439,7 @@ def events_mode():
         env.write_config(
             'http = { listen = "127.0.0.1:%d"; max_body = "4K"; };\n' % env.http_port +
             'slack = { enabled = true; mode = "events"; bot_token = "xoxb-test";\n'
-            '  signing_secret = "%s"; api_url = "%s/api/"; };\n' % (SECRET, env.fake_url))
+            '  signing_secret = "%s"; api_url = "%s/api/"; };\n' % (SECRET, env.url))
         # Slack slow to answer auth.test: events wait (503, sent again later)
         env.fpost("/_fake/fail", {"method": "auth.test", "delay": 3, "count": 1})
         env.start_drilld()
@@ -657,7 +527,7 @@ def events_mode():
 
         # a slash command over HTTP: help in the response body
         form = ("token=x&team_id=T0FAKE&channel_id=C0HTTP&user_id=U0GUS&command=%2Fdrill"
-                "&text=help&response_url=" + urllib.parse.quote(env.fake_url + "/response/9",
+                "&text=help&response_url=" + urllib.parse.quote(env.url + "/response/9",
                                                                safe="") +
                 "&trigger_id=2.3.4")
         st, body = post("/slack/commands", form, form=True)
@@ -694,17 +564,7 @@ def events_mode():
 
 
 def main():
-    signal.alarm(300)	# the whole run, whatever happens
-    parts = sys.argv[1:] or ["socket", "events"]
-    for part in parts:
-        t = time.time()
-        try:
-            {"socket": socket_mode, "events": events_mode}[part]()
-        except Fail as e:
-            print("FAIL %s: %s" % (part, e))
-            return 1
-        print("ok   %s (%.1f s)" % (part, time.time() - t))
-    return 0
+    return run_parts(sys.argv[1:], {"socket": socket_mode, "events": events_mode}, 300)
 
 
 if __name__ == "__main__":

@@ -54,21 +54,12 @@ test_backoff(void **state)
 	assert_true(adapt_backoff(&cur, 1000, 60000, &rng) <= 1000);
 }
 
-static void
-test_wipe_free(void **state)
-{
-	(void)state;
-	adapt_wipe_free(NULL);
-	adapt_wipe_free(strdup("xoxb-secret"));
-}
-
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_once),
 		cmocka_unit_test(test_backoff),
-		cmocka_unit_test(test_wipe_free),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
